@@ -1,0 +1,1 @@
+"""Sources -> Call records -> store; the background service; the CLI."""

@@ -1,0 +1,204 @@
+"""The store: call records and the collector's state, behind SQLAlchemy Core.
+
+SQLite (one file, WAL) is the embedded default; a PostgreSQL URL works
+unchanged. Every write is an idempotent upsert on (site, call_id), so
+re-reading a source, replaying the journal or importing two logs of the same
+call never counts a call twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from callwatch.model import CALL_FIELDS, SOURCE_RANK, Call
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zones; storing naive UTC and re-attaching UTC on the
+    way out keeps comparisons and range queries right everywhere.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; callwatch stores UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("caller", sa.String(64), nullable=False),
+    sa.Column("arrived_at", UtcDateTime(), nullable=False),
+    sa.Column("ring_started_at", UtcDateTime()),
+    sa.Column("answered_at", UtcDateTime()),
+    sa.Column("ended_at", UtcDateTime()),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("answered_by", sa.String(64)),
+    sa.Column("queue", sa.String(64)),
+    sa.Column("left_message", sa.Boolean()),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_calls_site_arrived", "site", "arrived_at"),
+    sa.Index("ix_calls_arrived", "arrived_at"),
+)
+
+# What each imported file looked like when we last read it: identity (inode
+# and the hash of its first bytes) and how far we got, so re-importing or
+# tailing a growing log reads only what is new.
+import_state = sa.Table(
+    "import_state",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("inode", sa.BigInteger()),
+    sa.Column("head_hash", sa.String(64)),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("offset", sa.BigInteger(), nullable=False),
+    sa.Column("line", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their folder, WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        db_path = sa.engine.make_url(url).database
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create whatever tables are missing."""
+    metadata.create_all(engine)
+
+
+def _insert(engine: Engine, table: sa.Table) -> Any:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"database {engine.dialect.name!r} is not supported (use SQLite or PostgreSQL)")
+
+
+def upsert_rows(engine: Engine, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """Insert rows, replacing any row with the same key."""
+    if not rows:
+        return
+    stmt = _insert(engine, table)
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
+    with engine.begin() as conn:
+        conn.execute(stmt, list(rows))
+
+
+def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Combine two descriptions of the same call.
+
+    The richer source wins the fields it knows; the other only fills gaps
+    (a queue_log adds the queue name to a CDR record; a CDR turns a
+    queue_log "missed" into the voicemail that really followed).
+    """
+    if old is None:
+        return new
+    old_rank = SOURCE_RANK.get(old["source"], 0)
+    new_rank = SOURCE_RANK.get(new["source"], 0)
+    winner, other = (new, old) if new_rank >= old_rank else (old, new)
+    merged = dict(winner)
+    for name in CALL_FIELDS:
+        if merged.get(name) is None and other.get(name) is not None:
+            merged[name] = other[name]
+    return merged
+
+
+def call_row(call: Call) -> dict[str, Any]:
+    row = call.as_dict()
+    for name in ("direction", "outcome", "source"):
+        if row[name] is not None:
+            row[name] = str(row[name])
+    return row
+
+
+def save_calls(engine: Engine, items: Iterable[Call], batch_size: int = 5000) -> int:
+    """Upsert calls in batches, merging with what is stored; returns how many were written."""
+    written = 0
+    batch: list[Call] = []
+    for call in items:
+        batch.append(call)
+        if len(batch) >= batch_size:
+            written += _save_batch(engine, batch)
+            batch = []
+    if batch:
+        written += _save_batch(engine, batch)
+    return written
+
+
+def _save_batch(engine: Engine, batch: list[Call]) -> int:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for call in batch:
+        key = (call.site, call.call_id)
+        rows[key] = merge_call(rows.get(key), call_row(call))
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for site in {k[0] for k in rows}:
+            ids = [k[1] for k in rows if k[0] == site]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = sa.select(calls).where(calls.c.site == site, calls.c.call_id.in_(chunk))
+                for found in conn.execute(query).mappings():
+                    existing[(found["site"], found["call_id"])] = dict(found)
+    merged = [merge_call(existing.get(key), row) for key, row in rows.items()]
+    upsert_rows(engine, calls, merged, keys=("site", "call_id"))
+    return len(merged)
+
+
+def select_calls(
+    engine: Engine,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    site: str | None = None,
+) -> list[dict[str, Any]]:
+    """Stored calls arriving in [start, end), oldest first."""
+    query = sa.select(calls).order_by(calls.c.arrived_at, calls.c.call_id)
+    if start is not None:
+        query = query.where(calls.c.arrived_at >= start)
+    if end is not None:
+        query = query.where(calls.c.arrived_at < end)
+    if site is not None:
+        query = query.where(calls.c.site == site)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]

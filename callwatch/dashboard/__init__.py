@@ -1,0 +1,1 @@
+"""The Dash app: live, trends, training, staffing, follow-ups, calls."""

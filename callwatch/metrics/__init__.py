@@ -1,0 +1,1 @@
+"""Pure functions over a DataFrame of calls (DESIGN.md "Metrics")."""

@@ -1,0 +1,117 @@
+"""The contract between collector and metrics: one `Call` per physical call.
+
+Field names are exactly DESIGN.md's; the metrics DataFrame uses the same names
+as columns, so a newcomer can follow a field from source to report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    VOICEMAIL = "voicemail"
+    ABANDONED = "abandoned"
+    MISSED = "missed"
+
+
+class Source(StrEnum):
+    AMI = "ami"
+    CDR_CSV = "cdr-csv"
+    QUEUE_LOG = "queue-log"
+    CSV = "csv"
+
+
+# Sources ranked by how much they know about one call. When two sources
+# describe the same call, the richer one wins the fields it knows (a queue_log
+# sees a timeout as "missed"; the CDR also sees the voicemail that followed).
+SOURCE_RANK: dict[str, int] = {
+    Source.AMI: 3,
+    Source.CDR_CSV: 2,
+    Source.CSV: 1,
+    Source.QUEUE_LOG: 0,
+}
+
+
+@dataclass(slots=True)
+class Call:
+    call_id: str
+    site: str
+    direction: Direction
+    caller: str
+    arrived_at: datetime
+    ended_at: datetime | None
+    outcome: Outcome | None
+    ring_started_at: datetime | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    queue: str | None = None
+    left_message: bool | None = None
+    source: Source = Source.AMI
+
+    def __post_init__(self) -> None:
+        for name in ("arrived_at", "ring_started_at", "answered_at", "ended_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"Call.{name} must be timezone-aware (UTC), got {value!r}")
+        self.direction = Direction(self.direction)
+        if self.outcome is not None:
+            self.outcome = Outcome(self.outcome)
+        self.source = Source(self.source)
+
+    @property
+    def ring_seconds(self) -> float | None:
+        return ring_seconds(self)
+
+    @property
+    def pre_ring_seconds(self) -> float | None:
+        if self.ring_started_at is None:
+            return None
+        return (self.ring_started_at - self.arrived_at).total_seconds()
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Call))
+
+
+def ring_seconds(call: Call) -> float | None:
+    """answered_at (or the moment the call left ringing) - ring_started_at.
+
+    A call that never rang (hung up during the greeting) has no ring time.
+    """
+    if call.ring_started_at is None:
+        return None
+    stop = call.answered_at or call.ended_at
+    if stop is None:
+        return None
+    return max(0.0, (stop - call.ring_started_at).total_seconds())
+
+
+def rings(seconds: float, ring_cycle_seconds: float) -> int:
+    """rings = floor(ring_seconds / ring_cycle_seconds) + 1 (DESIGN.md)."""
+    return math.floor(seconds / ring_cycle_seconds) + 1
+
+
+def mask_caller(number: str | None) -> str:
+    """Show only the last 4 digits: caller numbers are patient data."""
+    if not number:
+        return ""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) <= 4:
+        # Internal extensions are not patient numbers, but a 4-digit caller id
+        # could still be one; show it masked all the same.
+        return "•" * len(digits)
+    return "•" * (len(digits) - 4) + digits[-4:]
