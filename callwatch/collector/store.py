@@ -81,6 +81,35 @@ import_state = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Live state, owned by the AMI collector: one row per call ringing or waiting
+# in a queue right now (deleted when it is answered or ends), so the front-desk
+# screen can show "ringing 14 s at Reception" without reading the journal.
+live_calls = sa.Table(
+    "live_calls",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("caller", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # 'ringing' | 'queued'
+    sa.Column("ring_started_at", UtcDateTime()),
+    sa.Column("arrived_at", UtcDateTime(), nullable=False),
+    sa.Column("location", sa.String(128)),  # extension, ring group or queue ringing now
+    sa.Column("queue", sa.String(64)),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# The collector's pulse: when it last heard from the PBX and whether it is
+# connected; the dashboard warns when this goes stale.
+heartbeat = sa.Table(
+    "heartbeat",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("last_event_at", UtcDateTime()),
+    sa.Column("connected", sa.Boolean(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.String(256)),
+)
+
 
 def create_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, WAL and a busy timeout."""
