@@ -110,6 +110,18 @@ heartbeat = sa.Table(
     sa.Column("detail", sa.String(256)),
 )
 
+# Follow-ups the front desk marked done on the dashboard (they phoned back by
+# mobile, or the caller wrote in), so the call leaves the "awaiting" list even
+# though the PBX never saw the return call. Owned by the dashboard.
+follow_up_handled = sa.Table(
+    "follow_up_handled",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("handled_at", UtcDateTime(), nullable=False),
+    sa.Column("handled_by", sa.String(64), nullable=False),
+)
+
 
 def create_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, WAL and a busy timeout."""
