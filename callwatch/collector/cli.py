@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import Engine
 
-from callwatch.config import ConfigError, Settings, load_settings
 from callwatch.collector import store
+from callwatch.config import ConfigError, Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

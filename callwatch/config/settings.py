@@ -22,6 +22,17 @@ DEFAULT_CONFIG_FILE = "callwatch.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text so that a bad one is
+    reported by the validator with its key, not by the YAML parser."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ConfigError(Exception):
     """A configuration problem, already phrased for the person who wrote the file."""
 
@@ -199,7 +210,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
     data: dict[str, Any] = {}
     if file.exists():
         try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+            loaded = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else "?"
@@ -211,13 +222,14 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
         data = loaded
     elif explicit:
         raise ConfigError([f"{file}: config file not found"])
-    secrets_in_file = [k for k in ("secret", "password", "ami_secret") if k in data] + [
-        f"{s}.{k}" for s in ("ami", "smtp") for k in ("secret", "password") if isinstance(data.get(s), dict) and k in data[s]
-    ]
-    if secrets_in_file:
-        raise ConfigError(
-            [f"{file}: {key}: secrets do not belong in the file; set them in the environment" for key in secrets_in_file]
-        )
+    secret_keys = ("secret", "password")
+    in_file = [k for k in (*secret_keys, "ami_secret") if k in data]
+    for section in ("ami", "smtp"):
+        if isinstance(data.get(section), dict):
+            in_file += [f"{section}.{k}" for k in secret_keys if k in data[section]]
+    if in_file:
+        advice = "secrets do not belong in the file; set them in the environment"
+        raise ConfigError([f"{file}: {key}: {advice}" for key in in_file])
     if env.get("CALLWATCH_DATABASE_URL"):
         data = {**data, "database_url": env["CALLWATCH_DATABASE_URL"]}
     try:
