@@ -122,6 +122,31 @@ follow_up_handled = sa.Table(
     sa.Column("handled_by", sa.String(64), nullable=False),
 )
 
+# Staff training sessions entered at run time (the dashboard or a script), in
+# addition to the ones in callwatch.yaml; the metrics loader merges both.
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("date", sa.Date(), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("notes", sa.Text(), nullable=False, default=""),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_trainings_site_date", "site", "date"),
+)
+
+# One row per weekly report sent, so a report missed while the service was down
+# is sent when it comes back, and never twice. Owned by callwatch.report.
+report_runs = sa.Table(
+    "report_runs",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.String(512), nullable=False, default=""),
+)
+
 
 def create_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, WAL and a busy timeout."""
