@@ -1,0 +1,78 @@
+"""prepare(): the Call frame plus every derived column the metrics read.
+
+Derived columns (DESIGN.md "Derived, not stored"):
+- ring_seconds: (answered_at, else ended_at) - ring_started_at, never negative;
+  NaN when the call never rang (hung up during the greeting) or has no end.
+- pre_ring_seconds: ring_started_at - arrived_at (greeting/IVR time).
+- rings: floor(ring_seconds / ring_cycle_seconds) + 1 (nullable Int64).
+- local_arrived: arrived_at in the practice's time zone, naive; date (local
+  midnight), weekday (0 = Monday), hour.
+- after_hours: the practice was closed (outside opening hours or a holiday);
+  holiday: the local date is a holiday (holiday calls are also after_hours).
+- short_abandon: abandoned with ring_seconds < short_abandon_seconds, or with
+  no ring time at all (it never rang).
+- within_target: answered with ring_seconds <= target_rings x ring_cycle_seconds.
+- counted: inbound, business hours, has an outcome, not a short abandon —
+  the calls that make up "offered".
+
+Ring-time comparisons are done on integer microseconds, so "exactly 18 s"
+is on target and 18.001 s is not, with no floating-point doubt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from callwatch.metrics import hours
+from callwatch.metrics.params import MetricParams
+from callwatch.model import Direction, Outcome
+
+_US = 1_000_000
+
+
+def _micros(delta: pd.Series) -> np.ndarray:
+    """Timedelta series -> float array of whole microseconds (NaN where missing)."""
+    return (delta // pd.Timedelta(microseconds=1)).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
+    """Return a copy of `calls` (load_calls' columns) with the derived columns added."""
+    df = calls.copy()
+    stop = df["answered_at"].fillna(df["ended_at"])
+    ring_us = np.maximum(_micros(stop - df["ring_started_at"]), 0.0)  # NaN stays NaN
+    pre_us = _micros(df["ring_started_at"] - df["arrived_at"])
+    df["ring_seconds"] = ring_us / _US
+    df["pre_ring_seconds"] = pre_us / _US
+
+    cycle_us = round(params.ring_cycle_seconds * _US)
+    rings = np.floor(ring_us / cycle_us) + 1  # exact: both are whole microseconds
+    df["rings"] = pd.array(rings, dtype="Float64").astype("Int64")
+
+    local = hours.to_local(df["arrived_at"], params)
+    df["local_arrived"] = local
+    df["date"] = local.dt.normalize()
+    df["weekday"] = local.dt.weekday.astype("int8")
+    df["hour"] = local.dt.hour.astype("int8")
+    df["holiday"] = hours.is_holiday(local, params).to_numpy()
+    df["after_hours"] = (~hours.open_now(local, params)).to_numpy() | df["holiday"].to_numpy()
+
+    outcome = df["outcome"]
+    short_us = round(params.short_abandon_seconds * _US)
+    abandoned = (outcome == Outcome.ABANDONED.value).to_numpy(dtype=bool, na_value=False)
+    no_ring = np.isnan(ring_us)
+    df["short_abandon"] = abandoned & (no_ring | (ring_us < short_us))
+
+    answered = (outcome == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
+    target_us = round(params.target_seconds * _US)
+    df["within_target"] = answered & ~no_ring & (ring_us <= target_us)
+
+    inbound = (df["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+    has_outcome = outcome.notna().to_numpy()
+    df["counted"] = inbound & ~df["after_hours"].to_numpy() & has_outcome & ~df["short_abandon"].to_numpy()
+    return df
+
+
+def ring_microseconds(prepared: pd.DataFrame) -> np.ndarray:
+    """ring_seconds as whole microseconds (float, NaN where unknown) for exact comparisons."""
+    return np.round(prepared["ring_seconds"].to_numpy(dtype="float64", na_value=np.nan) * _US)

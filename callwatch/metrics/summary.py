@@ -1,0 +1,210 @@
+"""summarize / summarize_by: the headline numbers of DESIGN.md "Metrics".
+
+Over the calls prepare() marked in scope (by default inbound, business hours):
+- offered = inbound calls - short abandons
+- answer/voicemail/abandonment/missed rate = each outcome / offered (sum to 1)
+- within_target_rate = answered within target_rings x ring_cycle_seconds / offered
+- speed of answer (asa_*): mean, median, 90th percentile (linear interpolation)
+  of answered calls' ring_seconds, and of their rings counts.
+Rates are fractions 0..1 and None (NaN in frames) when nothing was offered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from callwatch.metrics.params import MetricParams
+from callwatch.model import Direction, Outcome
+
+COUNT_KEYS: tuple[str, ...] = ("offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed")
+RATE_KEYS: tuple[str, ...] = ("answer_rate", "voicemail_rate", "abandonment_rate", "missed_rate", "within_target_rate")
+SPEED_KEYS: tuple[str, ...] = (
+    "asa_mean_s", "asa_median_s", "asa_p90_s", "asa_mean_rings", "asa_median_rings", "asa_p90_rings",
+)
+SUMMARY_KEYS: tuple[str, ...] = COUNT_KEYS + RATE_KEYS + SPEED_KEYS
+
+Scope = Literal["business_hours", "after_hours", "all"]
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "day": ("date",),
+    "week": ("week",),
+    "hour": ("hour",),
+    "weekday_hour": ("weekday", "hour"),
+    "staff": ("answered_by",),
+    "queue": ("queue",),
+    "site": ("site",),
+}
+# Group label for calls without a value (unanswered calls have no staff member).
+NONE_LABEL = "(none)"
+
+
+def in_scope(prepared: pd.DataFrame, scope: Scope = "business_hours") -> np.ndarray:
+    """Inbound calls with an outcome, in business hours / after hours / either."""
+    mask = (prepared["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+    mask = mask & prepared["outcome"].notna().to_numpy()
+    closed = prepared["after_hours"].to_numpy(dtype=bool)
+    if scope == "business_hours":
+        mask = mask & ~closed
+    elif scope == "after_hours":
+        mask = mask & closed
+    elif scope != "all":
+        raise ValueError(f"scope must be business_hours, after_hours or all, not {scope!r}")
+    return mask
+
+
+def outcome_flags(scoped: pd.DataFrame) -> pd.DataFrame:
+    """One 0/1 column per count (and the sums behind the mean speed), ready to group and sum."""
+    outcome = scoped["outcome"]
+    short = scoped["short_abandon"].to_numpy(dtype=bool)
+    kept = ~short
+
+    def flag(name: str) -> np.ndarray:
+        return (outcome == name).to_numpy(dtype=bool, na_value=False) & kept
+
+    answered = flag(Outcome.ANSWERED.value)
+    ring = scoped["ring_seconds"].to_numpy(dtype="float64", na_value=np.nan)
+    timed = answered & ~np.isnan(ring)
+    rings = scoped["rings"].to_numpy(dtype="float64", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            "offered": kept.astype("int64"),
+            "answered": answered.astype("int64"),
+            "voicemail": flag(Outcome.VOICEMAIL.value).astype("int64"),
+            "abandoned": flag(Outcome.ABANDONED.value).astype("int64"),
+            "short_abandoned": short.astype("int64"),
+            "missed": flag(Outcome.MISSED.value).astype("int64"),
+            "within_target": scoped["within_target"].to_numpy(dtype=bool).astype("int64"),
+            "answered_timed": timed.astype("int64"),
+            "ring_seconds_sum": np.where(timed, ring, 0.0),
+            "rings_sum": np.where(timed, rings, 0.0),
+        },
+        index=scoped.index,
+    )
+
+
+def rates_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Counts (as from outcome_flags summed, or a rollup) -> counts, rates and mean speed.
+
+    Exact from sums: every count and rate, and the mean speed of answer.
+    Median and p90 need the raw ring times and are left NaN here.
+    """
+    out = pd.DataFrame(index=counts.index)
+    for key in COUNT_KEYS:
+        out[key] = counts[key].astype("int64")
+    offered = counts["offered"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(offered > 0, offered, np.nan)
+        parts = ("answered", "voicemail", "abandoned", "missed", "within_target")
+        for rate, part in zip(RATE_KEYS, parts, strict=True):
+            out[rate] = counts[part].to_numpy(dtype="float64") / safe
+        timed = counts["answered_timed"].to_numpy(dtype="float64")
+        timed = np.where(timed > 0, timed, np.nan)
+        out["asa_mean_s"] = counts["ring_seconds_sum"].to_numpy(dtype="float64") / timed
+        out["asa_median_s"] = np.nan
+        out["asa_p90_s"] = np.nan
+        out["asa_mean_rings"] = counts["rings_sum"].to_numpy(dtype="float64") / timed
+        out["asa_median_rings"] = np.nan
+        out["asa_p90_rings"] = np.nan
+    return out[list(SUMMARY_KEYS)]
+
+
+def _with_group_columns(scoped: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]:
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {sorted(GROUPINGS)}, not {by!r}")
+    keys = list(GROUPINGS[by])
+    frame = scoped
+    if by == "week":
+        # Weeks start Monday: the local date minus its weekday.
+        frame = frame.assign(week=frame["date"] - pd.to_timedelta(frame["weekday"].astype("int64"), unit="D"))
+    elif by in ("staff", "queue", "site"):
+        frame = frame.assign(**{keys[0]: frame[keys[0]].fillna(NONE_LABEL)})
+    return frame, keys
+
+
+def _speed_by(scoped: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Median and p90 of ring_seconds and rings over answered calls with a ring time, per group."""
+    answered = scoped[
+        (scoped["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
+        & ~scoped["short_abandon"].to_numpy(dtype=bool)
+        & scoped["ring_seconds"].notna().to_numpy()
+    ]
+    values = pd.DataFrame(
+        {
+            "s": answered["ring_seconds"].to_numpy(dtype="float64"),
+            "r": answered["rings"].to_numpy(dtype="float64", na_value=np.nan),
+        },
+        index=answered.index,
+    )
+    for key in keys:
+        values[key] = answered[key].to_numpy()
+    grouped = values.groupby(keys, sort=True, dropna=False)
+    quantiles = grouped[["s", "r"]].quantile([0.5, 0.9]).unstack()
+    return pd.DataFrame(
+        {
+            "asa_median_s": quantiles[("s", 0.5)],
+            "asa_p90_s": quantiles[("s", 0.9)],
+            "asa_median_rings": quantiles[("r", 0.5)],
+            "asa_p90_rings": quantiles[("r", 0.9)],
+        }
+    )
+
+
+def summarize_by(
+    prepared: pd.DataFrame, params: MetricParams, by: str, *, scope: Scope = "business_hours"
+) -> pd.DataFrame:
+    """One row per group, the group key column(s) first, then the summarize() columns.
+
+    by: day (column `date`, local midnight), week (`week`, the Monday), hour,
+    weekday_hour (`weekday` 0 = Monday, `hour`), staff (`answered_by`),
+    queue, site. Calls without a staff member/queue fall in "(none)".
+    Only groups that have calls appear.
+    """
+    del params  # the params already shaped prepare(); kept for a uniform signature
+    scoped = prepared[in_scope(prepared, scope)]
+    scoped, keys = _with_group_columns(scoped, by)
+    flags = outcome_flags(scoped)
+    for key in keys:
+        flags[key] = scoped[key].to_numpy()
+    counts = flags.groupby(keys, sort=True, dropna=False).sum()
+    result = rates_from_counts(counts)
+    if len(result):
+        speed = _speed_by(scoped, keys).reindex(result.index)
+        for column in speed.columns:
+            result[column] = speed[column].to_numpy()
+    return result.reset_index()
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if np.isnan(value) else value
+
+
+def summarize(prepared: pd.DataFrame, params: MetricParams, *, scope: Scope = "business_hours") -> dict[str, Any]:
+    """The headline numbers over all calls in scope (see module doc); None where undefined."""
+    del params
+    scoped = prepared[in_scope(prepared, scope)]
+    totals = outcome_flags(scoped).sum().to_frame().T
+    row = rates_from_counts(totals).iloc[0].to_dict()
+    answered = scoped[
+        (scoped["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
+        & scoped["ring_seconds"].notna().to_numpy()
+    ]
+    if len(answered):
+        seconds = answered["ring_seconds"].to_numpy(dtype="float64")
+        rings = answered["rings"].to_numpy(dtype="float64")
+        row["asa_median_s"], row["asa_p90_s"] = np.quantile(seconds, [0.5, 0.9])
+        row["asa_median_rings"], row["asa_p90_rings"] = np.quantile(rings, [0.5, 0.9])
+    counts = {key: int(row[key]) for key in COUNT_KEYS}
+    return counts | {key: _none_if_nan(float(row[key])) for key in RATE_KEYS + SPEED_KEYS}
+
+
+def after_hours_counts(prepared: pd.DataFrame) -> dict[str, int]:
+    """Inbound calls while the practice was closed, by outcome (holidays included and also counted apart)."""
+    scoped = prepared[in_scope(prepared, "after_hours")]
+    counts = scoped["outcome"].value_counts()
+    result = {"calls": len(scoped), "holiday_calls": int(scoped["holiday"].sum())}
+    for outcome in Outcome:
+        result[outcome.value] = int(counts.get(outcome.value, 0))
+    result["left_message"] = int(scoped["left_message"].fillna(False).astype(bool).sum())
+    return result
