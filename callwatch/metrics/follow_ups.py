@@ -1,0 +1,228 @@
+"""Follow-ups (DESIGN.md): did anyone get back to the callers the practice missed?
+
+A call needs a follow-up when it is inbound, its outcome is missed, abandoned
+or voicemail (business hours or not: an after-hours voicemail needs a call
+back most of all), it is not a short abandon (a likely wrong number, as in
+`offered`), and it has a caller number to match on.
+
+It is followed up by the first later contact with the same number at the same
+site, within the window:
+- called_back: an outbound call to that number (its arrived_at; for outbound
+  calls the Call's `caller` field holds the number dialled), answered or not —
+  the practice tried;
+- got_through: a later inbound call from that number that a person answered
+  (its answered_at).
+The window ends at the end of the Nth business day after the call's local
+date, N = follow_up_window_business_days (see hours.follow_up_deadline).
+follow_up_seconds runs from the missed call's arrived_at to the contact.
+
+Numbers match on their last 10 digits, so "+1 617 555 0101", "16175550101" and
+"6175550101" (or a "9" dialled for an outside line) are the same caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from callwatch.metrics import hours
+from callwatch.metrics.params import MetricParams
+from callwatch.model import Direction, Outcome, mask_caller
+
+NEEDS_FOLLOW_UP: tuple[str, ...] = (Outcome.MISSED.value, Outcome.ABANDONED.value, Outcome.VOICEMAIL.value)
+MATCH_DIGITS = 10
+
+
+def number_key(numbers: pd.Series) -> pd.Series:
+    """Digits only, last 10: the key a caller is matched on across calls (empty: cannot match)."""
+    return numbers.fillna("").astype("str").str.replace(r"\D", "", regex=True).str[-MATCH_DIGITS:]
+
+
+def needing_follow_up(prepared: pd.DataFrame) -> pd.DataFrame:
+    """The calls that need a follow-up (see module doc), with their match key `number`."""
+    inbound = (prepared["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+    unanswered = prepared["outcome"].isin(NEEDS_FOLLOW_UP).to_numpy(dtype=bool, na_value=False)
+    mask = inbound & unanswered & ~prepared["short_abandon"].to_numpy(dtype=bool)
+    needing = prepared.loc[mask]
+    needing = needing.assign(number=number_key(needing["caller"]))
+    return needing[needing["number"] != ""]
+
+
+def contacts(prepared: pd.DataFrame) -> pd.DataFrame:
+    """Every later contact that can settle a follow-up: site, number, contact_at, kind, call_id."""
+    direction = prepared["direction"]
+    outbound = prepared[(direction == Direction.OUTBOUND.value).to_numpy(dtype=bool, na_value=False)]
+    answered = prepared[
+        (direction == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+        & (prepared["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
+    ]
+    parts = [
+        pd.DataFrame({
+            "site": outbound["site"], "number": number_key(outbound["caller"]),
+            "contact_at": outbound["arrived_at"], "kind": "called_back", "contact_call_id": outbound["call_id"],
+        }),
+        pd.DataFrame({
+            "site": answered["site"], "number": number_key(answered["caller"]),
+            "contact_at": answered["answered_at"].fillna(answered["arrived_at"]), "kind": "got_through",
+            "contact_call_id": answered["call_id"],
+        }),
+    ]
+    found = pd.concat(parts, ignore_index=True)
+    found = found[found["number"] != ""]
+    found["kind"] = found["kind"].astype("str")
+    found["contact_at"] = found["contact_at"].astype("datetime64[us, UTC]")
+    return found.sort_values("contact_at", kind="stable", ignore_index=True)
+
+
+FOLLOW_UP_COLUMNS: tuple[str, ...] = (
+    "site", "call_id", "caller", "caller_masked", "number", "arrived_at", "local_arrived", "date", "outcome",
+    "left_message", "after_hours", "window_ends_local", "followed_up", "follow_up_at", "follow_up_seconds",
+    "follow_up_kind", "follow_up_call_id",
+)
+
+
+def follow_ups(prepared: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
+    """One row per call needing a follow-up, oldest first, with whether/when it was followed up.
+
+    Columns: FOLLOW_UP_COLUMNS. window_ends_local is practice-local (naive);
+    follow_up_* are empty when nothing happened within the window.
+    """
+    needing = needing_follow_up(prepared)
+    left = needing[["site", "call_id", "caller", "number", "arrived_at", "local_arrived", "date", "outcome",
+                    "left_message", "after_hours"]]
+    left = left.sort_values("arrived_at", kind="stable", ignore_index=True)
+    left["window_ends_local"] = hours.follow_up_deadline(left["local_arrived"], params).to_numpy()
+    right = contacts(prepared)
+    # The first contact strictly after the call, per (site, number).
+    matched = pd.merge_asof(
+        left, right, left_on="arrived_at", right_on="contact_at", by=["site", "number"],
+        direction="forward", allow_exact_matches=False,
+    )
+    contact_local = hours.to_local(matched["contact_at"], params)
+    in_window = (matched["contact_at"].notna() & (contact_local < matched["window_ends_local"])).to_numpy()
+    matched["followed_up"] = in_window
+    matched["follow_up_at"] = matched["contact_at"].where(in_window)
+    matched["follow_up_seconds"] = (matched["follow_up_at"] - matched["arrived_at"]) / pd.Timedelta(seconds=1)
+    matched["follow_up_kind"] = matched["kind"].where(in_window).astype("str")
+    matched["follow_up_call_id"] = matched["contact_call_id"].where(in_window).astype("str")
+    matched["caller_masked"] = matched["caller"].map(mask_caller, na_action="ignore").astype("str")
+    return matched[list(FOLLOW_UP_COLUMNS)]
+
+
+def _local_now(now: datetime, params: MetricParams) -> pd.Timestamp:
+    stamp = pd.Timestamp(now)
+    if stamp.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return stamp.tz_convert(params.timezone).tz_localize(None)
+
+
+AWAITING_COLUMNS: tuple[str, ...] = (
+    "site", "caller_masked", "caller", "number", "first_arrived_at", "last_arrived_at", "calls", "last_outcome",
+    "left_message", "call_id", "window_ends_local", "overdue", "waiting_seconds",
+)
+
+
+def awaiting_follow_up(
+    prepared: pd.DataFrame,
+    params: MetricParams,
+    now: datetime,
+    handled: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Callers still waiting at `now`: one row per (site, number), the longest-waiting first.
+
+    A caller is waiting while some call of theirs needing follow-up has had no
+    contact since (any time up to `now`, not just within the window) and the
+    front desk has not marked it handled. `handled` (site, call_id,
+    handled_at; loader.load_follow_up_handled) counts as a contact at
+    handled_at. `overdue`: the window of the first waiting call has closed.
+    `call_id` is the caller's latest waiting call. caller is raw, for
+    matching; show caller_masked.
+    """
+    now_utc = pd.Timestamp(now).tz_convert("UTC")
+    upto = prepared[(prepared["arrived_at"] <= now_utc).to_numpy(dtype=bool)]
+    needing = needing_follow_up(upto)
+    seen = contacts(upto)
+    seen = seen[seen["contact_at"] <= now_utc][["site", "number", "contact_at"]]
+    if handled is not None and len(handled):
+        marked = handled.merge(prepared[["site", "call_id", "caller"]], on=["site", "call_id"], how="inner")
+        marked = pd.DataFrame({
+            "site": marked["site"], "number": number_key(marked["caller"]),
+            "contact_at": pd.to_datetime(marked["handled_at"], utc=True).astype("datetime64[us, UTC]"),
+        })
+        seen = pd.concat([seen, marked], ignore_index=True)
+    last_contact = seen.groupby(["site", "number"], as_index=False)["contact_at"].max()
+    waiting = needing.merge(last_contact, on=["site", "number"], how="left")
+    waiting = waiting[(waiting["contact_at"].isna() | (waiting["contact_at"] <= waiting["arrived_at"])).to_numpy()]
+    waiting = waiting.sort_values("arrived_at", kind="stable")
+    waiting = waiting.assign(window_ends_local=hours.follow_up_deadline(waiting["local_arrived"], params).to_numpy())
+    grouped = waiting.groupby(["site", "number"], as_index=False, sort=False).agg(
+        first_arrived_at=("arrived_at", "first"),
+        last_arrived_at=("arrived_at", "last"),
+        calls=("call_id", "size"),
+        last_outcome=("outcome", "last"),
+        left_message=("left_message", lambda s: bool(s.fillna(False).astype(bool).any())),
+        call_id=("call_id", "last"),
+        caller=("caller", "last"),
+        window_ends_local=("window_ends_local", "first"),
+    )
+    grouped["overdue"] = (grouped["window_ends_local"] <= _local_now(now, params)).to_numpy(dtype=bool)
+    grouped["waiting_seconds"] = (now_utc - grouped["first_arrived_at"]) / pd.Timedelta(seconds=1)
+    grouped["caller_masked"] = grouped["caller"].map(mask_caller, na_action="ignore").astype("str")
+    grouped = grouped.sort_values("first_arrived_at", kind="stable", ignore_index=True)
+    return grouped[list(AWAITING_COLUMNS)]
+
+
+def _open_windows(rows: pd.DataFrame, now: datetime | None, params: MetricParams | None) -> np.ndarray:
+    """Calls not yet followed up whose window is still open at `now` (undecided, left out of the rate)."""
+    if now is None or params is None or not len(rows):
+        return np.zeros(len(rows), dtype=bool)
+    still_open = (rows["window_ends_local"] > _local_now(now, params)).to_numpy(dtype=bool)
+    return still_open & ~rows["followed_up"].to_numpy(dtype=bool)
+
+
+def follow_up_summary(
+    rows: pd.DataFrame, *, now: datetime | None = None, params: MetricParams | None = None
+) -> dict[str, Any]:
+    """Follow-up rate and median time over follow_ups() rows.
+
+    follow_up_rate = followed_up / decided, where decided leaves out calls
+    whose window is still open at `now` (pass now and params; without them
+    every call counts as decided). None when nothing was decided.
+    """
+    open_now = _open_windows(rows, now, params)
+    decided = rows[~open_now]
+    done = decided["followed_up"].to_numpy(dtype=bool)
+    seconds = decided["follow_up_seconds"].to_numpy(dtype="float64", na_value=np.nan)[done]
+    kinds = decided["follow_up_kind"][done].value_counts()
+    return {
+        "needing": len(rows),
+        "pending": int(open_now.sum()),
+        "decided": len(decided),
+        "followed_up": int(done.sum()),
+        "not_followed_up": int((~done).sum()),
+        "called_back": int(kinds.get("called_back", 0)),
+        "got_through": int(kinds.get("got_through", 0)),
+        "follow_up_rate": float(done.mean()) if len(decided) else None,
+        "median_follow_up_seconds": float(np.median(seconds)) if len(seconds) else None,
+    }
+
+
+def follow_up_summary_by(
+    rows: pd.DataFrame, by: str = "week", *, now: datetime | None = None, params: MetricParams | None = None
+) -> pd.DataFrame:
+    """follow_up_summary per local day or week (weeks start Monday), keyed by `period`."""
+    if by not in ("day", "week"):
+        raise ValueError(f"by must be day or week, not {by!r}")
+    period = rows["date"]
+    if by == "week":
+        period = period - pd.to_timedelta(period.dt.weekday, unit="D")
+    out = [
+        {"period": key} | follow_up_summary(group, now=now, params=params)
+        for key, group in rows.groupby(period.to_numpy(), sort=True)
+    ]
+    columns = ["period", "needing", "pending", "decided", "followed_up", "not_followed_up", "called_back",
+               "got_through", "follow_up_rate", "median_follow_up_seconds"]
+    return pd.DataFrame(out, columns=columns)
