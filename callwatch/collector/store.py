@@ -9,7 +9,7 @@ call never counts a call twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +268,10 @@ def select_calls(
         query = query.where(calls.c.site == site)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def add_training(engine: Engine, site: str, day: date, title: str, notes: str = "") -> int:
+    """Record a staff training session for `site`; returns its id."""
+    row = {"site": site, "date": day, "title": title, "notes": notes, "created_at": datetime.now(UTC)}
+    with engine.begin() as conn:
+        return int(conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key[0])

@@ -8,7 +8,7 @@ uniqueid "1700000000.10" must not become a number), datetimes are UTC-aware µs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -160,3 +160,30 @@ def load_follow_up_handled(engine: Engine, site: str | None = None) -> pd.DataFr
         frame[name] = frame[name].astype("str")
     frame["handled_at"] = pd.to_datetime(frame["handled_at"], utc=True).astype("datetime64[us, UTC]")
     return frame
+
+
+class TrainingSession(NamedTuple):
+    """A staff training date, from callwatch.yaml (`source` "config") or the trainings table ("database")."""
+
+    date: date
+    title: str
+    notes: str
+    source: str
+
+
+def load_trainings(engine: Engine | None, settings: Any, site: str | None = None) -> list[TrainingSession]:
+    """Training sessions for `site` (None: all sites), oldest first: settings.trainings plus the trainings table.
+
+    The same date and title in both places is one session (the file wins).
+    """
+    found = {(t.date, t.title): TrainingSession(t.date, t.title, t.notes, "config") for t in settings.trainings}
+    table = _table(engine, "trainings") if engine is not None else None
+    if table is not None:
+        query = sa.select(table.c.date, table.c.title, table.c.notes)
+        if site is not None:
+            query = query.where(table.c.site == site)
+        with engine.connect() as conn:  # type: ignore[union-attr]
+            for row in conn.execute(query):
+                session = TrainingSession(row.date, row.title, row.notes or "", "database")
+                found.setdefault((row.date, row.title), session)
+    return sorted(found.values())
