@@ -120,6 +120,22 @@ class ReportSettings(_Strict):
     minute: int = Field(0, ge=0, le=59)
     recipients: list[str] = []
     out_dir: Path = Path("reports")
+    # The practice's own goals the weekly report measures against (fractions);
+    # the speed-of-answer goal is the ring target itself.
+    goals: dict[Literal["answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate"], float] = {
+        "answer_rate": 0.90,
+        "within_target_rate": 0.80,
+        "voicemail_rate": 0.07,
+        "abandonment_rate": 0.03,
+    }
+
+    @field_validator("goals")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, v in value.items() if not 0 <= v <= 1)
+        if bad:
+            raise ValueError(f"goals {bad} must be fractions between 0 and 1 (0.9 for 90 %)")
+        return value
 
 
 class SmtpSettings(_Strict):
