@@ -1,0 +1,67 @@
+"""`callwatch dashboard` and `callwatch hash-password`.
+
+The web process only reads the store: the collector and the weekly-report
+scheduler run in `callwatch collect`, never here (gunicorn workers would each
+start one).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from callwatch.collector.cli import load_or_exit
+
+
+@click.command("dashboard")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (default: $CALLWATCH_CONFIG or ./callwatch.yaml; none needed).",
+)
+@click.option("--host", default=None, help="Address to listen on (default: dashboard.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: dashboard.port, 8050).")
+def dashboard_command(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Serve the dashboard (login required). For many users run gunicorn:
+    gunicorn -w 2 'callwatch.dashboard.app:create_server()'"""
+    settings = load_or_exit(config_path)
+    from callwatch.dashboard.app import create_app
+    from callwatch.dashboard.auth import users_from
+
+    try:
+        users = users_from(settings.dashboard.users)
+    except ValueError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(2)
+    if not users:
+        click.echo(
+            "config error: no dashboard users. Run `callwatch hash-password NAME` and add the line it prints "
+            "under `dashboard: users:` in callwatch.yaml (or set CALLWATCH_DASHBOARD_USERS).",
+            err=True,
+        )
+        sys.exit(2)
+    app = create_app(settings)
+    host = host or settings.dashboard.host
+    port = port or settings.dashboard.port
+    click.echo(f"callwatch dashboard on http://{host}:{port}/ (users: {', '.join(sorted(users))})")
+    app.run(host=host, port=port, debug=False)
+
+
+@click.command("hash-password")
+@click.argument("username")
+@click.password_option(help="The password (prompted for, twice, when not given).")
+def hash_password_command(username: str, password: str) -> None:
+    """Print a dashboard user line for callwatch.yaml (the password itself is never stored)."""
+    from werkzeug.security import generate_password_hash
+
+    click.echo("# under `dashboard:` -> `users:` in callwatch.yaml")
+    click.echo(f"{username}: '{generate_password_hash(password)}'")
+
+
+def register(group: click.Group) -> None:
+    """Add `dashboard` and `hash-password` to the `callwatch` command."""
+    group.add_command(dashboard_command)
+    group.add_command(hash_password_command)

@@ -1,0 +1,91 @@
+"""The Dash app factory: pages, login, the CSV download route.
+
+`create_app(settings)` builds one app; `create_server()` is the gunicorn entry
+point (`gunicorn -w 2 'callwatch.dashboard.app:create_server()'`) and reads the
+settings from CALLWATCH_CONFIG or ./callwatch.yaml. Everything per-app (the
+settings, the engine) lives on the Flask app (`server.extensions`), never in
+module globals, so gunicorn workers and test apps never share state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import flask
+from dash import Dash, dcc, html
+from sqlalchemy.engine import Engine
+
+from callwatch.config import Settings, load_settings
+from callwatch.dashboard import auth, data, downloads
+
+HERE = Path(__file__).resolve().parent
+PAGES_FOLDER = HERE / "pages"
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
+    """One dashboard app for `settings` (a fresh engine on settings.database_url unless given)."""
+    app = Dash(
+        "callwatch.dashboard",
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,
+        title="callwatch",
+        update_title=None,
+    )
+    server = app.server
+    data.attach(server, settings, engine)
+    key_path = settings.journal_path.parent / "dashboard-secret.key"
+    auth.install_login(server, auth.users_from(settings.dashboard.users), auth.secret_key(key_path))
+    downloads.install(server)
+    server.before_request(_home_is_live)
+    app.layout = _shell
+    # Page callbacks are registered on this app (not with the global
+    # dash.callback) so two apps in one process never share callbacks.
+    from callwatch.dashboard.pages import calls, follow_ups, live, staffing, training, trends
+
+    for page in (live, trends, staffing, follow_ups, calls, training):
+        page.register_callbacks(app)
+    return app
+
+
+def _home_is_live() -> flask.Response | None:
+    # "/" is Dash's own route, so pages cannot claim it with redirect_from.
+    if flask.request.path == "/" and flask.request.method == "GET":
+        return flask.redirect("/live")
+    return None
+
+
+def create_server() -> flask.Flask:
+    """The Flask server for gunicorn; no collector or scheduler runs in it."""
+    return create_app(load_settings()).server
+
+
+def _shell() -> html.Div:
+    """Navigation and the page; a function so the page list is read per request."""
+    links = [
+        dcc.Link(page["name"], href=page["relative_path"], className="nav-link", id=f"nav-{page['name'].lower()}")
+        for page in dash.page_registry.values()
+        if page.get("nav", True)
+    ]
+    user = flask_login_name()
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.Span("callwatch", className="brand"),
+                    html.Nav(links, className="nav"),
+                    html.Span([f"{user} · ", html.A("Sign out", href="/logout")], className="user"),
+                ],
+                className="topbar",
+            ),
+            html.Main(dash.page_container, className="page"),
+        ]
+    )
+
+
+def flask_login_name() -> str:
+    from flask_login import current_user
+
+    return str(getattr(current_user, "id", "") or "")

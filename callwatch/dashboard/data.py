@@ -1,0 +1,319 @@
+"""The dashboard's only door to the data: settings, engine and metrics calls.
+
+Callbacks ask this module for frames and numbers and never see SQL. The
+per-app context (settings, MetricParams, engine) hangs on the Flask app, so
+each gunicorn worker and each test app has its own and module globals stay
+empty.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import flask
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from callwatch.collector import store
+from callwatch.config import Settings
+from callwatch.dashboard.figures import TrainingMark
+from callwatch.metrics import hours, loader
+from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
+from callwatch.metrics.frame import prepare
+from callwatch.metrics.params import MetricParams
+from callwatch.metrics.summary import summarize_by
+from callwatch.metrics.training import TrainingImpact, training_impact
+from callwatch.model import mask_caller
+
+_EXTENSION = "callwatch"
+_OPTIONS_TTL_SECONDS = 60.0
+
+
+@dataclass
+class DashboardContext:
+    settings: Settings
+    params: MetricParams
+    engine: Engine
+    # Site/queue names for the filter menus; cached per app because the
+    # distinct scan touches every row and the names rarely change.
+    _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
+
+
+def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:
+    if engine is None:
+        engine = store.create_engine(settings.database_url)
+        store.init_db(engine)
+    ctx = DashboardContext(settings, MetricParams.from_settings(settings), engine)
+    server.extensions[_EXTENSION] = ctx
+    return ctx
+
+
+def context() -> DashboardContext:
+    """The context of the app serving the current request."""
+    return flask.current_app.extensions[_EXTENSION]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A practice-local date range [first, last] (both days included) plus filters."""
+
+    first: date
+    last: date
+    site: str | None = None
+    queue: str | None = None
+
+    def utc_bounds(self, params: MetricParams) -> tuple[datetime, datetime]:
+        start, end = hours.local_day_bounds(params, self.first, self.last)
+        assert start is not None and end is not None
+        return start, end
+
+    def query(self, **extra: Any) -> str:
+        """Query string for the Calls page showing the calls behind a number."""
+        from urllib.parse import urlencode
+
+        items: dict[str, Any] = {"start": self.first.isoformat(), "end": self.last.isoformat()}
+        if self.site:
+            items["site"] = self.site
+        if self.queue:
+            items["queue"] = self.queue
+        items.update({k: v for k, v in extra.items() if v not in (None, "")})
+        return "?" + urlencode(items)
+
+
+def today(params: MetricParams, now: datetime | None = None) -> date:
+    """The practice-local calendar day (a wall screen in another zone must not matter)."""
+    return (now or datetime.now(UTC)).astimezone(params.tz).date()
+
+
+def parse_range(ctx: DashboardContext, start: str | None, end: str | None, default_days: int = 90,
+                site: str | None = None, queue: str | None = None) -> Range:
+    last = _parse_date(end) or today(ctx.params)
+    first = _parse_date(start) or (last - timedelta(days=default_days - 1))
+    if first > last:
+        first, last = last, first
+    return Range(first, last, site or None, queue or None)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
+    """The calls arriving in the range (practice-local days), with metrics' derived columns."""
+    start, end = rng.utc_bounds(ctx.params)
+    calls = loader.load_calls(ctx.engine, start=start, end=end, site=rng.site)
+    if rng.queue:
+        calls = calls[calls["queue"] == rng.queue]
+    return prepare(calls, ctx.params)
+
+
+def has_calls(ctx: DashboardContext) -> bool:
+    """False on a new install: pages then show how to get calls in, not empty charts."""
+    with ctx.engine.connect() as conn:
+        return conn.execute(sa.select(store.calls.c.call_id).limit(1)).first() is not None
+
+
+def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
+    """Sites and queues present in the store, for the filter menus."""
+    cached = ctx._options
+    if cached is not None and time.monotonic() - cached[0] < _OPTIONS_TTL_SECONDS:
+        return cached[1], cached[2]
+    with ctx.engine.connect() as conn:
+        sites = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
+        queues = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.queue).distinct()) if r[0])
+    ctx._options = (time.monotonic(), sites, queues)
+    return sites, queues
+
+
+def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
+    store.upsert_rows(
+        ctx.engine,
+        store.follow_up_handled,
+        [{"site": site, "call_id": call_id, "handled_at": datetime.now(UTC), "handled_by": user}],
+        keys=("site", "call_id"),
+    )
+
+
+@dataclass(frozen=True)
+class LiveView:
+    state: dict[str, Any]  # what the browser's ring counter needs (callers masked)
+    heartbeat: dict[str, Any] | None
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if value is None or pd.isna(value):
+        return None
+    return int(pd.Timestamp(value).timestamp() * 1000)
+
+
+def live_state(ctx: DashboardContext, site: str | None, now: datetime) -> LiveView:
+    """Calls ringing or queued now, ready for the browser: masked caller, ring start in epoch ms."""
+    live = loader.load_live(ctx.engine, site)
+    calls = []
+    for row in live.calls.itertuples(index=False):
+        since = _epoch_ms(row.ring_started_at) or _epoch_ms(row.arrived_at)
+        calls.append({
+            "id": f"{row.site}-{row.call_id}".replace(".", "_"),
+            "caller": row.caller_masked or "unknown",
+            "state": row.state,
+            "since_ms": since,
+            "where": None if pd.isna(row.location) else row.location,
+            "queue": None if pd.isna(row.queue) else row.queue,
+        })
+    p = ctx.params
+    state = {
+        "server_now_ms": _epoch_ms(now),
+        "cycle_s": p.ring_cycle_seconds,
+        "target_s": p.target_seconds,
+        "target_rings": p.target_rings,
+        "calls": calls,
+    }
+    return LiveView(state, live.heartbeat)
+
+
+def heartbeat_status(ctx: DashboardContext, heartbeat: dict[str, Any] | None, now: datetime) -> tuple[str, str]:
+    """('ok'|'never'|'stale'|'down', words for the banner) from the collector's heartbeat row."""
+    if heartbeat is None:
+        return "never", ""
+    updated = heartbeat.get("updated_at")
+    age = (now - updated).total_seconds() if updated is not None else float("inf")
+    if age > ctx.settings.dashboard.heartbeat_stale_seconds:
+        return "stale", f"{age / 60:.0f} min" if age >= 120 else f"{age:.0f} s"
+    if not heartbeat.get("connected"):
+        return "down", str(heartbeat.get("detail") or "")
+    return "ok", ""
+
+
+def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.DataFrame:
+    """Today's calls, practice-local day."""
+    day = today(ctx.params, now)
+    return prepared_calls(ctx, Range(day, day, site))
+
+
+def by_period(ctx: DashboardContext, prepared: pd.DataFrame, granularity: str) -> pd.DataFrame:
+    """summarize_by day or week with the group in a `period` column and within_target as a count."""
+    by = "week" if granularity == "week" else "day"
+    frame = summarize_by(prepared, ctx.params, by).rename(columns={"week": "period", "date": "period"})
+    frame["within_target"] = (frame["within_target_rate"].fillna(0) * frame["offered"]).round().astype("int64")
+    return frame
+
+
+def training_marks(ctx: DashboardContext, site: str | None) -> list[TrainingMark]:
+    """Training dates from callwatch.yaml plus those entered at run time, oldest first."""
+    return [TrainingMark(t.date, t.title) for t in loader.load_trainings(ctx.engine, ctx.settings, site)]
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """Narrowing beyond the date range, as carried in Calls page links from a chart."""
+
+    outcome: str | None = None  # an outcome, or "unanswered" (voicemail, abandoned or missed)
+    weekday: int | None = None  # 0 = Monday
+    hour: int | None = None
+    staff: str | None = None
+    counted: bool = False  # only the calls that make up "offered"
+
+    @classmethod
+    def from_query(cls, query: dict[str, Any]) -> CallFilter:
+        def as_int(name: str, top: int) -> int | None:
+            try:
+                value = int(str(query.get(name)))
+            except ValueError:
+                return None
+            return value if 0 <= value <= top else None
+
+        return cls(
+            outcome=query.get("outcome") or None,
+            weekday=as_int("weekday", 6),
+            hour=as_int("hour", 23),
+            staff=query.get("staff") or None,
+            counted=str(query.get("counted", "")) in ("1", "true", "yes"),
+        )
+
+
+TABLE_COLUMNS = ("arrived", "site", "caller", "outcome", "rings", "ring_seconds", "answered_by", "queue",
+                 "counted", "left_message", "call_id")
+
+
+def call_table(ctx: DashboardContext, rng: Range, flt: CallFilter) -> pd.DataFrame:
+    """One row per inbound call for people to read: local time, masked caller, why it is (not) counted."""
+    calls = prepared_calls(ctx, rng)
+    calls = calls[calls["direction"] == "inbound"]
+    if flt.outcome == "unanswered":
+        calls = calls[calls["outcome"].isin(["voicemail", "abandoned", "missed"])]
+    elif flt.outcome:
+        calls = calls[calls["outcome"] == flt.outcome]
+    if flt.weekday is not None:
+        calls = calls[calls["weekday"] == flt.weekday]
+    if flt.hour is not None:
+        calls = calls[calls["hour"] == flt.hour]
+    if flt.staff:
+        calls = calls[calls["answered_by"] == flt.staff]
+    if flt.counted:
+        calls = calls[calls["counted"]]
+    why = pd.Series("yes", index=calls.index, dtype="str")
+    why = why.mask(calls["after_hours"], "no: practice closed").mask(calls["short_abandon"], "no: short abandon")
+    return pd.DataFrame({
+        "arrived": calls["local_arrived"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "site": calls["site"],
+        "caller": calls["caller"].map(mask_caller, na_action="ignore"),
+        "outcome": calls["outcome"],
+        "rings": calls["rings"],
+        "ring_seconds": calls["ring_seconds"].round(1),
+        "answered_by": calls["answered_by"],
+        "queue": calls["queue"],
+        "counted": why,
+        "left_message": calls["left_message"].map({True: "yes", False: "no"}, na_action="ignore"),
+        "call_id": calls["call_id"],
+    }, columns=list(TABLE_COLUMNS)).sort_values("arrived", ascending=False).reset_index(drop=True)
+
+
+AWAITING_LOOKBACK_DAYS = 14
+
+
+def awaiting_follow_ups(ctx: DashboardContext, site: str | None, now: datetime,
+                        days: int = AWAITING_LOOKBACK_DAYS) -> pd.DataFrame:
+    """Callers still waiting for a call back (metrics.follow_ups.awaiting_follow_up), oldest first."""
+    last = today(ctx.params, now)
+    calls = prepared_calls(ctx, Range(last - timedelta(days=days - 1), last, site))
+    handled = loader.load_follow_up_handled(ctx.engine, site)
+    return awaiting_follow_up(calls, ctx.params, now, handled)
+
+
+def awaiting_follow_up_count(ctx: DashboardContext, site: str | None, now: datetime) -> int:
+    return len(awaiting_follow_ups(ctx, site, now))
+
+
+def follow_up_weeks(
+    ctx: DashboardContext, prepared: pd.DataFrame, now: datetime
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Follow-up rate and median time over the range and per week."""
+    rows = follow_ups(prepared, ctx.params)
+    weekly = follow_up_summary_by(rows, "week", now=now, params=ctx.params)
+    weekly["median_hours"] = weekly["median_follow_up_seconds"] / 3600.0
+    return follow_up_summary(rows, now=now, params=ctx.params), weekly
+
+
+def add_training(ctx: DashboardContext, site: str | None, day: date, title: str, notes: str = "") -> None:
+    store.add_training(ctx.engine, site or ctx.settings.site, day, title, notes)
+
+
+def training_impacts(ctx: DashboardContext, site: str | None, days: int) -> list[tuple[str, TrainingImpact]]:
+    """(title, training_impact) per training, oldest first, from one read covering every window."""
+    sessions = loader.load_trainings(ctx.engine, ctx.settings, site)
+    if not sessions:
+        return []
+    first = min(s.date for s in sessions) - timedelta(days=days)
+    last = min(max(s.date for s in sessions) + timedelta(days=days), today(ctx.params))
+    calls = prepared_calls(ctx, Range(first, max(first, last), site))
+    others = tuple(s.date for s in sessions)
+    return [(s.title, training_impact(calls, ctx.params, s.date, days, other_trainings=others)) for s in sessions]

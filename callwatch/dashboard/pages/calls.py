@@ -1,0 +1,100 @@
+"""Calls: the records behind every number, filterable, with a CSV download.
+
+Charts link here with query parameters (start, end, site, queue, outcome,
+weekday, hour, staff, counted=1), so "12 abandoned" opens those 12 calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Input, Output, State, dash_table, dcc, html
+
+from callwatch.dashboard import components as ui
+from callwatch.dashboard import data
+from callwatch.dashboard.figures import WEEKDAY_NAMES
+
+dash.register_page(__name__, path="/calls", name="Calls", title="callwatch: calls", order=5)
+
+OUTCOME_OPTIONS = [
+    {"label": "answered", "value": "answered"},
+    {"label": "voicemail", "value": "voicemail"},
+    {"label": "abandoned", "value": "abandoned"},
+    {"label": "missed", "value": "missed"},
+    {"label": "not answered (voicemail, abandoned or missed)", "value": "unanswered"},
+]
+PAGE_SIZE = 50
+
+
+def layout(**query: Any) -> html.Div:
+    ctx = data.context()
+    if not data.has_calls(ctx):
+        return html.Div([html.H1("Calls"), ui.new_install()])
+    rng = data.parse_range(ctx, query.get("start"), query.get("end"), 30, query.get("site"), query.get("queue"))
+    flt = data.CallFilter.from_query(query)
+    sites, queues = data.filter_options(ctx)
+    extra = [
+        html.Div([html.Label("Outcome"), dcc.Dropdown(id="calls-outcome", options=OUTCOME_OPTIONS, value=flt.outcome,
+                                                      placeholder="any outcome")], className="field"),
+        html.Div([html.Label("Answered by"), dcc.Input(id="calls-staff", value=flt.staff or "", debounce=True,
+                                                       placeholder="extension or name")], className="field"),
+        html.Div([dcc.Checklist(id="calls-counted", value=["counted"] if flt.counted else [],
+                                options=[{"label": " only calls counted in offered", "value": "counted"}])],
+                 className="field"),
+    ]
+    return html.Div([
+        html.H1("Calls"),
+        html.P("Every inbound call in the range, newest first. Caller numbers are masked to the last 4 digits. "
+               "'counted' says whether the call is part of offered (business hours, not a short abandon).",
+               className="lead"),
+        ui.filter_bar("calls", rng, sites, queues, extra),
+        dcc.Store(id="calls-slot", data={"weekday": flt.weekday, "hour": flt.hour}),
+        html.Div(id="calls-summary", className="identity"),
+        html.A("Download these calls as CSV", id="calls-download", href="#", className="explain"),
+        dcc.Loading(dash_table.DataTable(
+            id="calls-table", columns=[{"name": c.replace("_", " "), "id": c} for c in data.TABLE_COLUMNS],
+            page_size=PAGE_SIZE, sort_action="native", filter_action="native",
+            style_table={"overflowX": "auto"}, style_cell={"fontFamily": "system-ui", "fontSize": "0.85rem"},
+        )),
+    ])
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("calls-table", "data"),
+        Output("calls-summary", "children"),
+        Output("calls-download", "href"),
+        Input("calls-range", "start_date"),
+        Input("calls-range", "end_date"),
+        Input("calls-site", "value"),
+        Input("calls-queue", "value"),
+        Input("calls-outcome", "value"),
+        Input("calls-staff", "value"),
+        Input("calls-counted", "value"),
+        State("calls-slot", "data"),
+    )
+    def update(start: str, end: str, site: str | None, queue: str | None, outcome: str | None, staff: str | None,
+               counted: list[str], slot: dict[str, Any]) -> tuple[Any, ...]:
+        ctx = data.context()
+        rng = data.parse_range(ctx, start, end, 30, site, queue)
+        extra = {"outcome": outcome, "staff": staff, "counted": "1" if counted else None, **(slot or {})}
+        flt = data.CallFilter.from_query({k: v for k, v in extra.items() if v is not None})
+        table = data.call_table(ctx, rng, flt)
+        return table.astype(object).where(table.notna(), None).to_dict("records"), describe(rng, flt, len(table)), (
+            "/download/calls.csv" + rng.query(**{k: v for k, v in extra.items() if v is not None}))
+
+
+def describe(rng: data.Range, flt: data.CallFilter, count: int) -> str:
+    parts = [f"{count:,} calls from {rng.first:%d %b %Y} to {rng.last:%d %b %Y}"]
+    if flt.weekday is not None:
+        parts.append(f"on {WEEKDAY_NAMES[flt.weekday]}s")
+    if flt.hour is not None:
+        parts.append(f"between {flt.hour:02d}:00 and {flt.hour + 1:02d}:00")
+    for label, value in (("site", rng.site), ("queue", rng.queue), ("outcome", flt.outcome),
+                         ("answered by", flt.staff)):
+        if value:
+            parts.append(f"{label} {value}")
+    if flt.counted:
+        parts.append("counted in offered only")
+    return ", ".join(parts)

@@ -1,0 +1,117 @@
+"""Live: what the front desk needs now, and a wall-board mode (/live?wall=1).
+
+The server refreshes the state every 2 s; the ring counters tick in the
+browser every second from the ring start time (corrected for the screen's
+clock being off), so a call's rings go up smoothly between refreshes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html
+
+from callwatch.dashboard import data, views
+
+dash.register_page(__name__, path="/live", name="Live", title="callwatch: live", order=0)
+
+POLL_MS = 2000
+TICK_MS = 1000
+
+# Renders the ringing and queued cards from the last state, once a second.
+# Colours: green, amber on the last ring inside the target, red past it.
+_TICK_JS = """
+function(_tick, state) {
+    if (!state) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+    const trig = (window.dash_clientside.callback_context.triggered || []).map(t => t.prop_id);
+    if (trig.includes("live-state.data") || window.__cwSkew === undefined) {
+        window.__cwSkew = state.server_now_ms - Date.now();
+    }
+    const now = Date.now() + window.__cwSkew;
+    const el = (type, props) => ({type: type, namespace: "dash_html_components", props: props});
+    const fmt = s => s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
+    const ringing = [], queued = [];
+    for (const c of state.calls) {
+        const secs = Math.max(0, Math.floor((now - c.since_ms) / 1000));
+        if (c.state === "queued") {
+            queued.push(el("Div", {className: "ring-card queued", id: "queued-" + c.id, children: [
+                el("Div", {className: "rings", children: fmt(secs)}),
+                el("Div", {className: "secs", children: "waiting · caller " + c.caller}),
+                el("Div", {className: "where", children: "queue " + (c.queue || c.where || "?")})]}));
+            continue;
+        }
+        const rings = Math.floor(secs / state.cycle_s) + 1;
+        let tone = "";
+        if (secs > state.target_s) { tone = " red"; }
+        else if (secs >= state.target_s - state.cycle_s) { tone = " amber"; }
+        ringing.push(el("Div", {className: "ring-card" + tone, id: "ringing-" + c.id, children: [
+            el("Div", {className: "rings", children: "ring " + rings}),
+            el("Div", {className: "secs", children: secs + " s · target " + state.target_rings + " rings"}),
+            el("Div", {className: "where", children: "caller " + c.caller + (c.where ? " · " + c.where : "")})]}));
+    }
+    const none = text => el("P", {className: "quiet", children: text});
+    return [ringing.length ? ringing : none("No calls ringing."),
+            queued.length ? queued : none("Nobody waiting in a queue.")];
+}
+"""
+
+
+def layout(wall: str | None = None, site: str | None = None, **_: Any) -> html.Div:
+    is_wall = wall not in (None, "", "0")
+    ctx = data.context()
+    switch = (dcc.Link("Leave wall-board mode", href="/live") if is_wall
+              else dcc.Link("Wall-board mode (full screen, big type)", href="/live?wall=1"))
+    return html.Div(
+        [
+            html.Div(id="live-banner"),
+            html.H1(["Front desk, live", html.Span(id="live-clock", className="lead", style={"marginLeft": "1rem"})]),
+            html.P(["Calls ringing now, counted in rings of "
+                    f"{ctx.params.ring_cycle_seconds:g} s; target: answer within {ctx.params.target_rings} rings "
+                    f"({ctx.params.target_seconds:g} s). Cards turn amber on the last ring inside the target and "
+                    "red once past it. ", switch], className="lead"),
+            html.H2("Ringing now"),
+            html.Div(id="live-ringing", className="ringing"),
+            html.H2("Waiting in a queue"),
+            html.Div(id="live-queued", className="ringing"),
+            html.H2("Today so far"),
+            html.Div(id="live-today"),
+            html.H2("Last calls"),
+            html.Div(id="live-last", className="card"),
+            dcc.Store(id="live-site", data=site),
+            dcc.Store(id="live-state"),
+            dcc.Interval(id="live-poll", interval=POLL_MS),
+            dcc.Interval(id="live-tick", interval=TICK_MS),
+        ],
+        className="wall" if is_wall else "live",
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("live-state", "data"),
+        Output("live-banner", "children"),
+        Output("live-today", "children"),
+        Output("live-last", "children"),
+        Output("live-clock", "children"),
+        Input("live-poll", "n_intervals"),
+        State("live-site", "data"),
+    )
+    def refresh(_n: int | None, site: str | None) -> tuple[Any, ...]:
+        ctx = data.context()
+        now = datetime.now(UTC)
+        live = data.live_state(ctx, site, now)
+        today = views.today_panel(ctx, site, now)
+        clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
+        banner = views.heartbeat_banner(ctx, live.heartbeat, now)
+        return live.state, banner, today, views.last_calls(ctx, site, now), clock
+
+    app.clientside_callback(
+        _TICK_JS,
+        Output("live-ringing", "children"),
+        Output("live-queued", "children"),
+        Input("live-tick", "n_intervals"),
+        Input("live-state", "data"),
+    )
+

@@ -1,0 +1,110 @@
+"""Staffing: when callers don't get through, how busy each hour is, and who answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html
+
+from callwatch.dashboard import components as ui
+from callwatch.dashboard import data, figures
+from callwatch.metrics.summary import NONE_LABEL, summarize, summarize_by
+
+dash.register_page(__name__, path="/staffing", name="Staffing", title="callwatch: staffing", order=2)
+
+
+def layout(start: str | None = None, end: str | None = None, site: str | None = None, queue: str | None = None,
+           **_: Any) -> html.Div:
+    ctx = data.context()
+    if not data.has_calls(ctx):
+        return html.Div([html.H1("Staffing"), ui.new_install()])
+    rng = data.parse_range(ctx, start, end, 28, site, queue)
+    sites, queues = data.filter_options(ctx)
+    return html.Div([
+        html.H1("Staffing"),
+        html.P("Where the front desk needs more hands: the hours when callers reach voicemail or give up, how many "
+               "calls each hour brings, and who answers them how fast. Click a cell or bar for its calls.",
+               className="lead"),
+        ui.filter_bar("staffing", rng, sites, queues),
+        dcc.Loading(html.Div(id="staffing-body")),
+        html.Div(id="staffing-click", className="explain"),
+    ])
+
+
+def register_callbacks(app: Dash) -> None:
+    filters = [Input("staffing-range", "start_date"), Input("staffing-range", "end_date"),
+               Input("staffing-site", "value"), Input("staffing-queue", "value")]
+
+    @app.callback(Output("staffing-body", "children"), *filters)
+    def update(start: str, end: str, site: str | None, queue: str | None) -> Any:
+        ctx = data.context()
+        return body(ctx, data.parse_range(ctx, start, end, 28, site, queue))
+
+    @app.callback(
+        Output("staffing-click", "children"),
+        Input("staffing-heatmap", "clickData"), Input("staffing-hours", "clickData"),
+        Input("staffing-staff", "clickData"),
+        *[State(i.component_id, i.component_property) for i in filters],
+        prevent_initial_call=True,
+    )
+    def clicked(heat: Any, hours: Any, staff: Any, start: str, end: str, site: str | None,
+                queue: str | None) -> Any:
+        ctx = data.context()
+        click = {"staffing-heatmap": heat, "staffing-hours": hours, "staffing-staff": staff}[dash.ctx.triggered_id]
+        return click_link(data.parse_range(ctx, start, end, 28, site, queue), dash.ctx.triggered_id, click)
+
+
+def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
+    calls = data.prepared_calls(ctx, rng)
+    if calls.empty:
+        return ui.no_calls_in_range(rng)
+    p = ctx.params
+    totals = summarize(calls, p)
+    staff = summarize_by(calls, p, "staff").rename(columns={"answered_by": "staff"})
+    staff = staff[staff["staff"] != NONE_LABEL]
+    href = "/calls" + rng.query(counted=1)
+    return html.Div([
+        ui.identity(totals),
+        html.Div([
+            dcc.Graph(id="staffing-heatmap", figure=figures.missed_heatmap(summarize_by(calls, p, "weekday_hour"), p)),
+            ui.explain("How is this calculated?", [
+                "each cell = calls in that weekday and hour that reached voicemail, were abandoned or were missed "
+                "(offered calls only: business hours, short abandons left out)",
+                "a dark cell in opening hours is a time to add cover or move breaks",
+            ], p, href + "&outcome=unanswered", "See the unanswered calls"),
+        ], className="card"),
+        html.Div([
+            html.Div([
+                dcc.Graph(id="staffing-hours", figure=figures.volume_by_hour(summarize_by(calls, p, "hour"), p)),
+                ui.explain("How is this calculated?", [
+                    "bars = offered calls that arrived in each hour of the day over the whole range, by outcome",
+                ], p, href),
+            ], className="card"),
+            html.Div([
+                dcc.Graph(id="staffing-staff", figure=figures.staff_figure(staff, p)),
+                ui.explain("How is this calculated?", [
+                    "answered calls = calls this extension or queue member picked up first",
+                    "median ring time = half of their answered calls rang for less than this",
+                    "unanswered calls belong to nobody and are not shown here",
+                ], p, href + "&outcome=answered"),
+            ], className="card"),
+        ], className="grid2"),
+    ])
+
+
+def click_link(rng: data.Range, source: str, click: dict[str, Any] | None) -> Any:
+    if not click or not click.get("points"):
+        return None
+    point = click["points"][0]
+    if source == "staffing-heatmap":
+        weekday = figures.WEEKDAY_NAMES.index(point["y"])
+        hour = int(str(point["x"])[:2])
+        query, label = rng.query(weekday=weekday, hour=hour, outcome="unanswered", counted=1), (
+            f"unanswered calls on {point['y']}s {hour:02d}:00–{hour + 1:02d}:00")
+    elif source == "staffing-hours":
+        hour = int(str(point["x"])[:2])
+        query, label = rng.query(hour=hour, counted=1), f"calls {hour:02d}:00–{hour + 1:02d}:00"
+    else:
+        query, label = rng.query(staff=point["x"], outcome="answered", counted=1), f"calls answered by {point['x']}"
+    return dcc.Link(f"Show the {label} →", href="/calls" + query, id="staffing-click-link")

@@ -1,0 +1,114 @@
+"""Trends: how calls were handled per day or week, with training dates marked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Dash, Input, Output, State, dcc, html
+
+from callwatch.dashboard import components as ui
+from callwatch.dashboard import data, figures
+from callwatch.metrics.summary import after_hours_counts, summarize
+
+dash.register_page(__name__, path="/trends", name="Trends", title="callwatch: trends", order=1)
+
+
+def layout(start: str | None = None, end: str | None = None, site: str | None = None, queue: str | None = None,
+           granularity: str = "day", **_: Any) -> html.Div:
+    ctx = data.context()
+    if not data.has_calls(ctx):
+        return html.Div([html.H1("Trends"), ui.new_install()])
+    rng = data.parse_range(ctx, start, end, 90, site, queue)
+    sites, queues = data.filter_options(ctx)
+    period = html.Div([html.Label("Per"), dcc.RadioItems(
+        id="trends-granularity", options=[{"label": " day ", "value": "day"}, {"label": " week", "value": "week"}],
+        value="week" if granularity == "week" else "day", inline=True)], className="field")
+    return html.Div([
+        html.H1("Trends"),
+        html.P("How inbound calls in business hours were handled over time. Dashed purple lines mark staff "
+               "training dates; hover a point for its formula and counts, click it for the calls behind it.",
+               className="lead"),
+        ui.filter_bar("trends", rng, sites, queues, [period]),
+        dcc.Loading(html.Div(id="trends-body")),
+        html.Div(id="trends-click", className="explain"),
+    ])
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("trends-body", "children"),
+        Input("trends-range", "start_date"),
+        Input("trends-range", "end_date"),
+        Input("trends-site", "value"),
+        Input("trends-queue", "value"),
+        Input("trends-granularity", "value"),
+    )
+    def update(start: str, end: str, site: str | None, queue: str | None, granularity: str) -> Any:
+        ctx = data.context()
+        return body(ctx, data.parse_range(ctx, start, end, 90, site, queue), granularity)
+
+    @app.callback(
+        Output("trends-click", "children"),
+        Input("trends-rates", "clickData"),
+        Input("trends-speed", "clickData"),
+        State("trends-range", "start_date"),
+        State("trends-range", "end_date"),
+        State("trends-site", "value"),
+        State("trends-queue", "value"),
+        State("trends-granularity", "value"),
+        prevent_initial_call=True,
+    )
+    def clicked(rates: Any, speed: Any, start: str, end: str, site: str | None, queue: str | None,
+                granularity: str) -> Any:
+        ctx = data.context()
+        point = rates if dash.ctx.triggered_id == "trends-rates" else speed
+        return click_link(data.parse_range(ctx, start, end, 90, site, queue), point, granularity)
+
+
+def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
+    calls = data.prepared_calls(ctx, rng)
+    if calls.empty:
+        return ui.no_calls_in_range(rng)
+    totals = summarize(calls, ctx.params)
+    periods = data.by_period(ctx, calls, granularity)
+    marks = data.training_marks(ctx, rng.site)
+    closed = after_hours_counts(calls)
+    href = "/calls" + rng.query()
+    return html.Div([
+        ui.identity(totals, {"calls while closed (not counted)": closed["calls"]}),
+        html.Div([
+            dcc.Graph(id="trends-rates", figure=figures.rates_figure(periods, marks, ctx.params, granularity)),
+            ui.explain("How is this calculated?", [
+                "offered = inbound calls in business hours − short abandons",
+                "answer rate = answered / offered; voicemail rate = voicemail / offered; "
+                "abandonment rate = abandoned / offered (with missed, the four add up to 100 %)",
+                f"answered within target = answered within {ctx.params.target_rings} rings "
+                f"({ctx.params.target_seconds:g} s) / offered",
+                f"{'weeks start on Monday; ' if granularity == 'week' else ''}"
+                f"training dates: {', '.join(f'{m.day:%d %b %Y} ({m.title})' for m in marks) or 'none yet'}",
+            ], ctx.params, href),
+        ], className="card"),
+        html.Div([
+            dcc.Graph(id="trends-speed", figure=figures.speed_figure(periods, marks, ctx.params, granularity)),
+            ui.explain("How is this calculated?", [
+                "speed of answer = seconds from the first ring (or joining a queue) to a person answering, "
+                "over answered calls",
+                f"rings = floor(seconds / {ctx.params.ring_cycle_seconds:g}) + 1; median = half the calls were "
+                "answered faster; 90th percentile = 9 in 10 were answered faster",
+                f"the orange line is the target: {ctx.params.target_rings} rings = {ctx.params.target_seconds:g} s",
+            ], ctx.params, href + "&outcome=answered"),
+        ], className="card"),
+    ])
+
+
+def click_link(rng: data.Range, click: dict[str, Any] | None, granularity: str) -> Any:
+    if not click or not click.get("points"):
+        return None
+    day = pd.Timestamp(click["points"][0]["x"]).date()
+    last = day + timedelta(days=6) if granularity == "week" else day
+    query = data.Range(day, last, rng.site, rng.queue).query()
+    label = f"week of {day:%d %b %Y}" if granularity == "week" else f"{day:%a %d %b %Y}"
+    return dcc.Link(f"Show the calls of {label} →", href="/calls" + query, id="trends-click-link")

@@ -1,0 +1,108 @@
+"""Page fragments built from data: the callbacks stay a few lines each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+
+from callwatch.dashboard import components as ui
+from callwatch.dashboard import data
+from callwatch.metrics.summary import after_hours_counts, summarize
+from callwatch.model import mask_caller
+
+LAST_CALLS = 8
+
+
+def heartbeat_banner(ctx: data.DashboardContext, heartbeat: dict[str, Any] | None, now: datetime) -> Any:
+    status, detail = data.heartbeat_status(ctx, heartbeat, now)
+    if status == "ok":
+        return None
+    if status == "never":
+        return html.Div(
+            ["The live collector has not reported yet, so ringing calls cannot show here. Start it with ",
+             html.Code("callwatch collect"), " (imported call logs still fill in today's numbers)."],
+            className="banner stale", id="heartbeat-banner", role="alert")
+    if status == "stale":
+        last = heartbeat.get("updated_at") if heartbeat else None
+        when = f" (last at {last.astimezone(ctx.params.tz):%H:%M:%S})" if last else ""
+        return html.Div(
+            f"Warning: no word from the collector for {detail}{when}. Ringing calls may be missing. "
+            "Check that `callwatch collect` is running.",
+            className="banner stale", id="heartbeat-banner", role="alert")
+    return html.Div(
+        f"Warning: the collector has lost its connection to the phone system{': ' + detail if detail else ''}. "
+        "It keeps retrying; calls in the meantime are recovered from the call logs.",
+        className="banner down", id="heartbeat-banner", role="alert")
+
+
+def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime) -> html.Div:
+    calls = data.day_calls(ctx, site, now)
+    s = summarize(calls, ctx.params)
+    closed = after_hours_counts(calls)
+    target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
+    speed = ui.fmt_seconds(s["asa_median_s"])
+    if s["asa_median_rings"] is not None:
+        speed += f" ({s['asa_median_rings']:.0f} rings)"
+    awaiting = data.awaiting_follow_up_count(ctx, site, now)
+    kpis = html.Div(
+        [
+            ui.kpi("calls offered", f"{s['offered']:,}", title="inbound calls in business hours, minus short abandons"),
+            ui.kpi("answered", ui.fmt_pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
+                   title="answer rate = answered / offered"),
+            ui.kpi("within target", ui.fmt_pct(s["within_target_rate"]),
+                   ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered"),
+            ui.kpi("to voicemail", f"{s['voicemail']:,}", title="voicemail calls today"),
+            ui.kpi("abandoned", f"{s['abandoned']:,}", "bad" if s["abandoned"] else "",
+                   title="caller hung up while it rang or waited (short abandons left out)"),
+            ui.kpi("median speed of answer", speed, title="median ring time of answered calls"),
+            dcc.Link(ui.kpi("awaiting follow-up", f"{awaiting:,}", "warn" if awaiting else "good",
+                            title="callers who reached voicemail, hung up or were missed and were not called back"),
+                     href="/follow-ups", id="live-awaiting"),
+        ],
+        className="kpis", id="live-kpis",
+    )
+    day = data.today(ctx.params, now)
+    rng = data.Range(day, day, site)
+    return html.Div([
+        kpis,
+        ui.identity(s, {"calls while closed (not counted)": closed["calls"]}),
+        ui.explain("How are these counted?",
+                   ["offered = inbound calls in business hours − short abandons",
+                    "answer rate = answered / offered; within target = " + target + " / offered",
+                    "speed of answer = median seconds from the first ring to a person answering"],
+                   ctx.params, "/calls" + rng.query(), "See today's calls"),
+    ])
+
+
+def last_calls(ctx: data.DashboardContext, site: str | None, now: datetime) -> Any:
+    calls = data.day_calls(ctx, site, now)
+    calls = calls[calls["direction"] == "inbound"].sort_values("arrived_at", ascending=False).head(LAST_CALLS)
+    if calls.empty:
+        return html.P("No calls yet today.", className="quiet")
+    head = html.Tr([html.Th(h) for h in ("time", "caller", "outcome", "rings", "answered by", "queue")])
+    rows = [
+        html.Tr([
+            html.Td(f"{row.local_arrived:%H:%M:%S}"),
+            html.Td(mask_caller(row.caller)),
+            html.Td(_outcome_words(row), className=f"outcome-{row.outcome}"),
+            html.Td("" if pd.isna(row.rings) else str(row.rings)),
+            html.Td("" if pd.isna(row.answered_by) else row.answered_by),
+            html.Td("" if pd.isna(row.queue) else row.queue),
+        ])
+        for row in calls.itertuples(index=False)
+    ]
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="simple", id="live-last-table")
+
+
+def _outcome_words(row: Any) -> str:
+    words = str(row.outcome)
+    if row.short_abandon:
+        words += " (short, not counted)"
+    elif row.after_hours:
+        words += " (closed)"
+    elif row.outcome == "voicemail" and row.left_message is True:
+        words += ", left a message"
+    return words
