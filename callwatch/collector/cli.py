@@ -85,3 +85,5 @@ def _safe_url(settings: Settings) -> str:
 
     return make_url(settings.database_url).render_as_string(hide_password=True)
 from callwatch.collector.cli_dashboard import register as _dashboard; _dashboard(main)  # noqa: E402, E702, I001
+from callwatch.collector.cli_demo import demo_command; main.add_command(demo_command)  # noqa: E402, E702, I001
+from callwatch.collector.cli_import import import_command; main.add_command(import_command)  # noqa: E402, E702, I001

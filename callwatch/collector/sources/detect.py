@@ -1,0 +1,68 @@
+"""Which kind of log a file is, from its first lines (`--source` overrides)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from callwatch.collector.sources import SourceError
+from callwatch.collector.sources.generic_csv import header_matches
+from callwatch.collector.sources.master_csv import looks_like_master_csv
+from callwatch.collector.sources.queue_log import looks_like_queue_log
+from callwatch.config.settings import Settings
+
+CDR_CSV = "cdr-csv"
+QUEUE_LOG = "queue-log"
+SOURCES = ("auto", CDR_CSV, QUEUE_LOG, "csv:<map name>")
+SAMPLE_LINES = 20
+
+
+def parse_source(source: str, settings: Settings) -> str:
+    """Validate a `--source` value; `csv` alone means the only column map there is."""
+    if source in ("auto", CDR_CSV, QUEUE_LOG):
+        return source
+    if source == "csv":
+        if len(settings.column_maps) != 1:
+            maps = sorted(settings.column_maps)
+            raise SourceError(f"--source csv needs a map name (csv:<name>); configured maps: {maps}")
+        return "csv:" + next(iter(settings.column_maps))
+    if source.startswith("csv:"):
+        name = source[4:]
+        if name not in settings.column_maps:
+            raise SourceError(f"no column map {name!r} in the settings (column_maps: {sorted(settings.column_maps)})")
+        return source
+    raise SourceError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+
+
+def detect_source(path: Path, settings: Settings) -> str:
+    """cdr-csv, queue-log or csv:<name> by content; a SourceError says why none fits."""
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    lines = [line for line in head.decode("utf-8", errors="replace").splitlines()[:SAMPLE_LINES] if line.strip()]
+    if not lines:
+        raise SourceError("the file is empty; nothing to detect the format from (pass --source)")
+    votes = {CDR_CSV: 0, QUEUE_LOG: 0}
+    for line in lines:
+        if looks_like_queue_log(line):
+            votes[QUEUE_LOG] += 1
+        else:
+            try:
+                fields = next(csv.reader([line]))
+            except (csv.Error, StopIteration):
+                continue
+            if looks_like_master_csv(fields):
+                votes[CDR_CSV] += 1
+    best = max(votes, key=lambda k: votes[k])
+    if votes[best] * 2 > len(lines):
+        return best
+    try:
+        header = next(csv.reader([lines[0]]))
+    except (csv.Error, StopIteration):
+        header = []
+    scored = sorted(((header_matches(header, m), name) for name, m in settings.column_maps.items()), reverse=True)
+    if scored and scored[0][0] > 0:
+        return "csv:" + scored[0][1]
+    raise SourceError(
+        "not an Asterisk Master.csv or queue_log, and the header matches no column map in the settings "
+        f"(its first line has {len(header)} comma-separated fields); pass --source"
+    )
