@@ -87,3 +87,4 @@ def _safe_url(settings: Settings) -> str:
 from callwatch.collector.cli_dashboard import register as _dashboard; _dashboard(main)  # noqa: E402, E702, I001
 from callwatch.collector.cli_demo import demo_command; main.add_command(demo_command)  # noqa: E402, E702, I001
 from callwatch.collector.cli_import import import_command; main.add_command(import_command)  # noqa: E402, E702, I001
+from callwatch.collector.cli_collect import collect_command, replay_command; main.add_command(collect_command); main.add_command(replay_command)  # noqa: E402, E702, I001

@@ -1,0 +1,178 @@
+"""The journal: every raw AMI message, appended before it is processed.
+
+AMI cannot replay what a client missed, so the journal is the only record of
+what the PBX said. One JSON object per line:
+
+    {"t": 1795553420.3408, "m": "Event: Newchannel\\r\\nChannel: ..."}   a message as received
+    {"t": 1795553421.0, "c": "disconnected", "d": "connection reset"}    a link event
+
+JSON lines survive anything the PBX sends (non-UTF-8 bytes were already
+replaced, line breaks are escaped), and a line cut short by a crash is simply
+unparseable and skipped. `callwatch replay` feeds the same records through the
+same tracker, so a fix to the call logic can be applied to history.
+
+Durability: every batch read from the socket is written to the operating
+system before it is processed (a SIGKILL loses nothing written), and fsync'd at
+most once a second (a power cut may lose the last second; calls already in the
+store are not affected).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ROTATE_BYTES = 256 * 1024 * 1024
+FSYNC_SECONDS = 1.0
+
+
+@dataclass(slots=True, frozen=True)
+class Record:
+    t: float
+    message: str | None = None  # raw AMI message text
+    control: str | None = None  # 'connected' | 'disconnected' | 'resync'
+    detail: str = ""
+
+
+class Journal:
+    """Append-only writer; safe to call from the reader and the service thread."""
+
+    def __init__(self, path: Path, *, fsync_seconds: float = FSYNC_SECONDS) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fsync_seconds = fsync_seconds
+        self._last_sync = time.monotonic()
+        self._open()
+
+    def _open(self) -> None:
+        self._file = open(self.path, "ab")  # noqa: SIM115 - held open for the service's life
+        self.offset = self._file.tell()
+        if self.offset and not _ends_with_newline(self.path):
+            # A crash cut the last line short; start ours on a fresh line so it stays readable.
+            self._file.write(b"\n")
+            self.offset += 1
+        self.inode = os.fstat(self._file.fileno()).st_ino
+
+    def append(self, record: Record) -> tuple[int, int]:
+        """Write one record (buffered); returns its (start, end) offsets in the current file."""
+        obj: dict[str, Any] = {"t": record.t}
+        if record.message is not None:
+            obj["m"] = record.message
+        else:
+            obj["c"] = record.control
+            if record.detail:
+                obj["d"] = record.detail
+        line = (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._lock:
+            start = self.offset
+            self._file.write(line)
+            self.offset += len(line)
+            return start, self.offset
+
+    def flush(self) -> None:
+        """Hand buffered records to the OS (survives a killed process); fsync now and then."""
+        with self._lock:
+            self._file.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= self._fsync_seconds:
+                os.fsync(self._file.fileno())
+                self._last_sync = now
+
+    def sync(self) -> None:
+        with self._lock:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._last_sync = time.monotonic()
+
+    def rotate_if_large(self, max_bytes: int = ROTATE_BYTES) -> bool:
+        """Start a new file when this one is large. Call only with no call in flight,
+        so a crash-recovery checkpoint never has to point into an older file."""
+        with self._lock:
+            if self.offset < max_bytes:
+                return False
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            self.path.rename(self.path.with_name(f"{self.path.name}.{stamp}"))
+            self._open()
+            log.info("journal rotated at %s bytes", max_bytes)
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def journal_files(path: Path) -> list[Path]:
+    """Rotated files oldest first, then the current one."""
+    path = Path(path)
+    stamp = re.compile(re.escape(path.name) + r"\.\d{8}T\d{6}$")
+    rotated = sorted(p for p in path.parent.glob(f"{path.name}.*") if stamp.match(p.name))
+    return [*rotated, path] if path.exists() else rotated
+
+
+def read_records(path: Path, start: int = 0) -> Iterator[tuple[int, int, Record]]:
+    """(start, end, record) for each readable line of one file from byte `start`; bad lines are logged and skipped."""
+    bad = 0
+    with open(path, "rb") as f:
+        f.seek(start)
+        offset = start
+        for line in f:
+            begin, offset = offset, offset + len(line)
+            try:
+                obj = json.loads(line)
+                record = Record(t=float(obj["t"]), message=obj.get("m"), control=obj.get("c"), detail=obj.get("d", ""))
+            except (ValueError, KeyError, TypeError):
+                if line.strip():
+                    bad += 1
+                continue
+            if record.message is None and record.control is None:
+                bad += 1
+                continue
+            yield begin, offset, record
+    if bad:
+        log.warning("journal %s: skipped %d unreadable line(s) (e.g. cut short by a crash)", path, bad)
+
+
+# -- the crash-recovery checkpoint: where in the journal to start re-feeding after a restart --------
+
+
+def checkpoint_path(path: Path) -> Path:
+    return Path(f"{path}.checkpoint")
+
+
+def write_checkpoint(path: Path, inode: int, offset: int) -> None:
+    target = checkpoint_path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps({"inode": inode, "offset": offset}), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def read_checkpoint(path: Path) -> tuple[int, int] | None:
+    try:
+        obj = json.loads(checkpoint_path(path).read_text(encoding="utf-8"))
+        return int(obj["inode"]), int(obj["offset"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,455 @@
+"""AMI events -> one Call per physical call, plus what is ringing right now.
+
+One call is one Linkedid; its root channel (Uniqueid == Linkedid) is the
+caller's channel. Everything else (Local ;1/;2 halves, ring-group legs, queue
+member attempts, transfer targets) is a leg of that call and only moves its
+milestones: ring start, answer, voicemail, hang-up. The first answer wins, so a
+ring group or a later transfer never makes a second call or a second answer.
+
+The tracker keeps no clock of its own: every time comes from the event
+(Timestamp header or the receive time recorded in the journal), so replaying
+the journal reproduces exactly what the live service computed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from callwatch.collector.ami.protocol import Message
+from callwatch.config import Settings
+from callwatch.model import Call, Direction, Outcome, Source
+
+log = logging.getLogger(__name__)
+
+# Pseudo-applications Asterisk reports for the outgoing side of a dial; they
+# say nothing about where the call's own dialplan runs.
+_PSEUDO_APPS = {"AppDial", "AppDial2", "AppQueue", ""}
+_UNKNOWN_IDS = {"", "<unknown>", "unknown", "anonymous"}
+_RING_FAILED = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
+# Local/101@staff-000000d4;1 -> 101; PJSIP/101-0000002a -> 101; SIP/alice-1 -> alice
+_PERSON = re.compile(r"^(?:Local/)?(?:[A-Za-z0-9_]+/)?([^@/;-]+)")
+_RECENTLY_FINISHED = 2048
+
+
+def person(channel: str) -> str:
+    """The extension (or endpoint name) a channel rings."""
+    if channel.startswith("Local/"):
+        channel = channel[6:]
+        return channel.split("@", 1)[0]
+    match = _PERSON.match(channel)
+    return match.group(1) if match else channel
+
+
+@dataclass(slots=True)
+class CallState:
+    """What we know so far about one call in flight (times are epoch seconds)."""
+
+    call_id: str
+    arrived_at: float
+    root_channel: str
+    caller: str = ""
+    direction: Direction | None = None
+    dialled: str = ""
+    ring_started_at: float | None = None
+    ring_ended_at: float | None = None
+    ring_end_status: str = ""
+    answered_at: float | None = None
+    answered_by: str | None = None
+    answered_in_queue: bool = False
+    voicemail_at: float | None = None
+    vm_status: str = ""
+    queue: str | None = None
+    queued: bool = False
+    open_dials: dict[str, str] = field(default_factory=dict)  # dest uniqueid -> person
+    pbx_hung_up: bool = False
+    last_event_at: float = 0.0
+    seq: int = 0  # tracker sequence number when the call was first seen
+    journal_pos: object = None  # where the journal holds its first event (for crash recovery)
+    resynced: bool = False
+
+    @property
+    def ringing(self) -> bool:
+        return self.answered_at is None and self.voicemail_at is None and (bool(self.open_dials) or self.queued)
+
+
+@dataclass(slots=True, frozen=True)
+class LiveCall:
+    call_id: str
+    caller: str
+    state: str  # 'ringing' | 'queued'
+    arrived_at: datetime
+    ring_started_at: datetime | None
+    location: str
+    queue: str | None
+
+
+def _utc(t: float | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
+
+
+class AmiTracker:
+    """Feed it AMI messages in order; it returns the calls that just ended."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.site = settings.site
+        self.inbound_contexts = set(settings.inbound_contexts)
+        self.inbound_dids = set(settings.inbound_dids)
+        self.voicemail_extensions = set(settings.voicemail_extensions)
+        self.voicemail_message_seconds = settings.voicemail_message_seconds
+        self.calls: dict[str, CallState] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        self._seq = 0
+        self._gap_started_at: float | None = None
+        self._resync_seq: int | None = None
+        self._resync_seen: set[str] = set()
+        self.live_changed = False
+        self.last_event_at: float | None = None
+        # The state behind the most recent Call returned, for diagnostics and tests
+        # (it knows when ringing stopped, which the Call record does not carry).
+        self.last_finished: CallState | None = None
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def feed(self, msg: Message, t: float, journal_pos: object = None) -> list[Call]:
+        """Apply one message received (or stamped) at epoch `t`; return calls that ended."""
+        self._seq += 1
+        self.last_event_at = t
+        name = msg.get("Event")
+        if name is None:
+            return []
+        if name == "CoreShowChannel":
+            self._resync_channel(msg, t, journal_pos)
+            return []
+        if name == "CoreShowChannelsComplete":
+            return self._resync_complete(t)
+        if name == "QueueEntry":
+            self._resync_queue_entry(msg, t)
+            return []
+        lid = msg.get("Linkedid")
+        if not lid:
+            return []
+        state = self.calls.get(lid)
+        if state is None:
+            if name == "Newchannel" and msg.get("Uniqueid") == lid and lid not in self._finished:
+                state = self._new_call(msg, t, journal_pos)
+            else:
+                return []
+        state.last_event_at = t
+        handler = _HANDLERS.get(name)
+        if handler is None:
+            return []
+        ended = handler(self, state, msg, t)
+        return [ended] if ended is not None else []
+
+    def disconnected(self, t: float) -> None:
+        """The link to the PBX dropped at `t`: anything may happen to calls in flight until we resync."""
+        if self._gap_started_at is None:
+            self._gap_started_at = t
+
+    def resync_started(self, t: float) -> None:
+        """We asked CoreShowChannels; calls first seen after this are not judged by its answer."""
+        self._resync_seq = self._seq
+        self._resync_seen = set()
+
+    def live(self) -> list[LiveCall]:
+        """Inbound calls ringing or waiting in a queue right now."""
+        out = []
+        for s in self.calls.values():
+            if s.direction is not Direction.INBOUND or not s.ringing:
+                continue
+            if s.queued:
+                state, location = "queued", s.queue or ""
+            else:
+                state, location = "ringing", ", ".join(sorted({p for p in s.open_dials.values() if p}))
+            out.append(
+                LiveCall(s.call_id, s.caller, state, _utc(s.arrived_at), _utc(s.ring_started_at), location, s.queue)  # type: ignore[arg-type]
+            )
+        return out
+
+    def oldest_journal_pos(self) -> object | None:
+        """Journal position of the oldest call in flight (replay from there after a crash)."""
+        positions = [s.journal_pos for s in self.calls.values() if s.journal_pos is not None]
+        return min(positions) if positions else None  # type: ignore[type-var]
+
+    # -- call lifecycle -----------------------------------------------------------------------
+
+    def _new_call(self, msg: Message, t: float, journal_pos: object) -> CallState:
+        state = CallState(call_id=msg["Linkedid"], arrived_at=t, root_channel=msg.get("Channel", ""))
+        state.seq = self._seq
+        state.journal_pos = journal_pos
+        self._set_caller(state, msg)
+        self._decide_direction(state, msg.get("Context", ""), msg.get("Exten", ""), only_inbound=True)
+        self.calls[state.call_id] = state
+        return state
+
+    def _set_caller(self, state: CallState, msg: Message) -> None:
+        number = msg.get("CallerIDNum", "")
+        if number.lower() not in _UNKNOWN_IDS:
+            state.caller = number
+
+    def _decide_direction(self, state: CallState, context: str, exten: str, *, only_inbound: bool = False) -> None:
+        """Inbound when the caller's channel runs an inbound context or DID; else by what it dials."""
+        if state.direction is not None:
+            return
+        if context in self.inbound_contexts or (exten and exten in self.inbound_dids):
+            state.direction = Direction.INBOUND
+        elif not only_inbound:
+            # Staff placing a call: a number longer than an extension leaves the building.
+            digits = exten.lstrip("+")
+            state.direction = Direction.OUTBOUND if digits.isdigit() and len(digits) >= 7 else Direction.INTERNAL
+            state.dialled = exten
+
+    def _finish(self, state: CallState, t: float, *, in_gap: bool = False) -> Call | None:
+        self.calls.pop(state.call_id, None)
+        self._finished[state.call_id] = None
+        if len(self._finished) > _RECENTLY_FINISHED:
+            self._finished.popitem(last=False)
+        self.live_changed = True
+        if state.direction is None:
+            # Hung up before its dialplan ran anywhere we recognise (e.g. an Originate).
+            return None
+        if state.direction is Direction.INTERNAL:
+            return None
+        if state.ring_started_at is not None and state.ring_ended_at is None and state.answered_at is None:
+            state.ring_ended_at = t
+        left_message = None
+        if state.answered_at is not None:
+            outcome = Outcome.ANSWERED
+        elif state.voicemail_at is not None:
+            outcome = Outcome.VOICEMAIL
+            left_message = state.vm_status == "SUCCESS" or (t - state.voicemail_at) >= self.voicemail_message_seconds
+        elif state.pbx_hung_up or (state.ring_end_status in _RING_FAILED and not state.ringing):
+            outcome = Outcome.MISSED  # the PBX gave up (ring timeout, busy) rather than the caller
+        else:
+            outcome = Outcome.ABANDONED  # the caller left during greeting, ringing or queue
+        if in_gap or state.resynced:
+            log.warning("call %s ended while the collector was not listening; times are approximate", state.call_id)
+        self.last_finished = state
+        caller, answered_by = state.caller, state.answered_by
+        if state.direction is Direction.OUTBOUND:
+            # For a call the practice placed, the number that matters (for follow-ups) is the
+            # one dialled, and the person is the extension that placed it.
+            caller = state.dialled or caller
+            answered_by = person(state.root_channel) if state.answered_at is not None else None
+        return Call(
+            call_id=state.call_id,
+            site=self.site,
+            direction=state.direction,
+            caller=caller,
+            arrived_at=_utc(state.arrived_at),  # type: ignore[arg-type]
+            ring_started_at=_utc(state.ring_started_at),
+            answered_at=_utc(state.answered_at),
+            ended_at=_utc(t),
+            outcome=outcome,
+            answered_by=answered_by,
+            queue=state.queue,
+            left_message=left_message,
+            source=Source.AMI,
+        )
+
+    # -- ringing ------------------------------------------------------------------------------
+
+    def _ring(self, state: CallState, t: float) -> None:
+        if state.ring_started_at is None:
+            state.ring_started_at = t
+        state.ring_ended_at = None
+        self.live_changed = True
+
+    def _stop_ringing_if_idle(self, state: CallState, t: float, status: str) -> None:
+        if not state.open_dials and not state.queued and state.ring_started_at is not None:
+            state.ring_ended_at = t
+            state.ring_end_status = status
+        self.live_changed = True
+
+    def _answer(self, state: CallState, t: float, who: str | None) -> None:
+        if state.answered_at is not None or state.voicemail_at is not None:
+            return  # first answer counts; a transfer or a second leg is not a new answer
+        state.answered_at = t
+        state.answered_by = who
+        state.ring_ended_at = t
+        state.open_dials.clear()
+        state.queued = False
+        self.live_changed = True
+
+    # -- resynchronisation after a reconnect --------------------------------------------------
+
+    def _resync_channel(self, msg: Message, t: float, journal_pos: object) -> None:
+        lid = msg.get("Linkedid") or msg.get("Uniqueid", "")
+        if not lid:
+            return
+        self._resync_seen.add(lid)
+        if msg.get("Uniqueid") != lid or lid in self.calls or lid in self._finished:
+            return
+        # A call that started while we were away: rebuild what we can from its snapshot.
+        arrived = t - _hms(msg.get("Duration", ""))
+        state = CallState(call_id=lid, arrived_at=arrived, root_channel=msg.get("Channel", ""))
+        state.seq = self._seq
+        state.journal_pos = journal_pos
+        state.resynced = True
+        state.last_event_at = t
+        self._set_caller(state, msg)
+        self._decide_direction(state, msg.get("Context", ""), msg.get("Exten", msg.get("Extension", "")))
+        app = msg.get("Application", "")
+        if app == "VoiceMail":
+            state.voicemail_at = t
+        elif msg.get("BridgeId"):
+            state.ring_started_at = t
+            state.answered_at = t
+            state.answered_by = msg.get("ConnectedLineNum") or None
+        elif app in ("Dial", "Queue"):
+            state.ring_started_at = t
+            state.open_dials["?"] = ""  # ringing somewhere; the snapshot does not say where
+            state.queued = app == "Queue"
+        self.calls[lid] = state
+        self.live_changed = True
+        log.info("resync: picked up call %s already in progress (%s)", lid, app or "no application")
+
+    def _resync_queue_entry(self, msg: Message, t: float) -> None:
+        state = self.calls.get(msg.get("Linkedid") or msg.get("Uniqueid", ""))
+        if state is None or not state.resynced:
+            return
+        try:
+            wait = float(msg.get("Wait", "0"))
+        except ValueError:
+            wait = 0.0
+        state.queue = msg.get("Queue") or state.queue
+        state.queued = True
+        state.ring_started_at = t - wait
+        self.live_changed = True
+
+    def _resync_complete(self, t: float) -> list[Call]:
+        """Calls we were tracking that the PBX no longer has ended while we could not hear."""
+        if self._resync_seq is None:
+            return []
+        ended = []
+        for state in list(self.calls.values()):
+            if state.seq <= self._resync_seq and state.call_id not in self._resync_seen:
+                stop = max(self._gap_started_at or state.last_event_at, state.last_event_at)
+                call = self._finish(state, stop, in_gap=True)
+                if call is not None:
+                    ended.append(call)
+        self._resync_seq = None
+        self._resync_seen = set()
+        self._gap_started_at = None
+        return ended
+
+
+def _hms(text: str) -> float:
+    try:
+        h, m, s = (int(x) for x in text.split(":"))
+    except ValueError:
+        return 0.0
+    return h * 3600 + m * 60 + s
+
+
+# -- event handlers: (tracker, call, message, time) -> the finished Call or None ------------------
+
+
+def _on_newchannel(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    return None
+
+
+def _on_callerid(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if m.get("Uniqueid") == s.call_id:
+        tr._set_caller(s, m)
+
+
+def _on_newexten(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    app = m.get("Application", "")
+    if m.get("Uniqueid") == s.call_id:
+        tr._set_caller(s, m)
+        if app not in _PSEUDO_APPS:
+            tr._decide_direction(s, m.get("Context", ""), m.get("Exten", ""))
+        if app == "Hangup":
+            s.pbx_hung_up = True
+    reached_voicemail = app == "VoiceMail" or m.get("Exten") in tr.voicemail_extensions
+    if reached_voicemail and s.answered_at is None and s.voicemail_at is None:
+        s.voicemail_at = t
+        s.open_dials.clear()
+        s.queued = False
+        if s.ring_started_at is not None and s.ring_ended_at is None:
+            s.ring_ended_at = t
+        tr.live_changed = True
+
+
+def _on_varset(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if m.get("Variable") == "VMSTATUS":
+        s.vm_status = m.get("Value", "")
+
+
+def _on_dial_begin(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if not m.get("Channel"):
+        return  # an Originate dials without a calling channel: not a phone ringing for this caller
+    if s.answered_at is not None or s.voicemail_at is not None:
+        return
+    if m.get("Uniqueid") == s.call_id and s.direction is None:
+        tr._decide_direction(s, m.get("Context", ""), m.get("Exten", ""))
+    s.open_dials.pop("?", None)  # a resynced placeholder gives way to real legs
+    s.open_dials[m.get("DestUniqueid", "")] = person(m.get("DestChannel", ""))
+    tr._ring(s, t)
+
+
+def _on_dial_end(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if not m.get("Channel"):
+        return
+    status = m.get("DialStatus", "")
+    if status == "ANSWER":
+        tr._answer(s, t, person(m.get("DestChannel", "")))
+        return
+    if s.open_dials.pop(m.get("DestUniqueid", ""), None) is not None:
+        tr._stop_ringing_if_idle(s, t, status)
+
+
+def _on_queue_join(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if s.answered_at is not None or s.voicemail_at is not None:
+        return
+    s.queue = m.get("Queue") or s.queue
+    s.queued = True
+    tr._ring(s, t)
+
+
+def _on_queue_leave(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    if s.queued:
+        s.queued = False
+        s.open_dials.clear()
+        tr._stop_ringing_if_idle(s, t, "TIMEOUT")
+
+
+def _on_queue_abandon(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    # Also sent when the queue's own timeout expires; what follows (voicemail,
+    # hang-up) decides the outcome, so only remember how ringing ended.
+    s.ring_end_status = "CANCEL"
+
+
+def _on_agent_connect(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
+    member = m.get("MemberName") or person(m.get("Interface", ""))
+    if s.answered_at is None:
+        tr._answer(s, t, member)
+    elif not s.answered_in_queue and s.voicemail_at is None and t - s.answered_at < 1.0:
+        s.answered_by = member  # the queue knows the member's name; the dial only knew the channel
+    s.answered_in_queue = True
+
+
+def _on_hangup(tr: AmiTracker, s: CallState, m: Message, t: float) -> Call | None:
+    if m.get("Uniqueid") != s.call_id:
+        return None
+    return tr._finish(s, t)
+
+
+_HANDLERS = {
+    "Newchannel": _on_newchannel,
+    "NewCallerid": _on_callerid,
+    "Newexten": _on_newexten,
+    "VarSet": _on_varset,
+    "DialBegin": _on_dial_begin,
+    "DialEnd": _on_dial_end,
+    "QueueCallerJoin": _on_queue_join,
+    "QueueCallerLeave": _on_queue_leave,
+    "QueueCallerAbandon": _on_queue_abandon,
+    "AgentConnect": _on_agent_connect,
+    "Hangup": _on_hangup,
+}
