@@ -46,9 +46,9 @@ def history(
         after = day >= training
         count = calls_per_day + (15 if day.weekday() == 0 else 0)
         for k in range(count):
-            if day.weekday() == 1 and k < 10:
+            if day.weekday() == 1 and k < 14:
                 start = rng.uniform(12 * 3600, 13 * 3600)  # Tuesday lunch rush
-                p_answer = 0.35
+                p_answer = 0.3
             else:
                 start = rng.uniform(8 * 3600, 17 * 3600 - 120)
                 p_answer = answer_after if after else answer_before

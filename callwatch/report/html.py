@@ -1,0 +1,319 @@
+"""The weekly report as one self-contained HTML file (inline CSS and SVG; opens offline, prints on paper).
+
+Every value passes through `escape`; caller numbers arrive already masked.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from callwatch.report import charts
+from callwatch.report.build import MetricLine, TrainingResult, WeeklyReport
+from callwatch.report.observations import DAY_NAMES, hour_span
+
+CSS = """
+:root { --ink:#1f2933; --muted:#6b7785; --line:#d9dee3; --good:#1b7f3b; --bad:#b3261e; --accent:#2a5db0; }
+* { box-sizing: border-box; }
+body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink); margin: 0; background: #f4f6f8; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px 28px 40px; background: #fff; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 15px; margin: 14px 0 6px; }
+p, li { line-height: 1.45; }
+.sub { color: var(--muted); margin: 0 0 14px; }
+.cards { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; border-top: 5px solid var(--muted); }
+.card.good { border-top-color: var(--good); } .card.bad { border-top-color: var(--bad); }
+.card .name { font-size: 12px; color: var(--muted); text-transform: uppercase; min-height: 30px; }
+.card .value { font-size: 30px; font-weight: 700; margin: 2px 0; }
+.card .cmp { font-size: 12px; color: var(--muted); line-height: 1.5; }
+.up-good, .down-good { color: var(--good); font-weight: 600; }
+.up-bad, .down-bad { color: var(--bad); font-weight: 600; }
+.obs { background: #eef3fb; border-left: 5px solid var(--accent); padding: 10px 16px 10px 30px; margin: 16px 0 0; }
+.obs li { margin: 4px 0; font-size: 15px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; }
+th { background: #f4f6f8; font-weight: 600; } th:first-child, td:first-child { text-align: left; }
+td.left, th.left { text-align: left; }
+tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; align-items: start; }
+.training { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; margin: 10px 0; }
+.headline { font-size: 15px; font-weight: 600; }
+.warn { color: #8a5a00; font-size: 13px; }
+.note, footer { color: var(--muted); font-size: 12px; }
+footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; }
+@media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } .charts { grid-template-columns: 1fr; } }
+@media print {
+  @page { size: letter; margin: 12mm; }
+  body { background: #fff; font-size: 11px; }
+  main { max-width: none; padding: 0; }
+  .card, .training, table, svg, .obs, tr { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
+
+
+def _fmt(line: MetricLine, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return _pct(value) if line.unit == "rate" else f"{value:.0f} s"
+
+
+def _delta(line: MetricLine) -> str:
+    if line.value is None or line.previous is None:
+        return "no earlier week to compare"
+    diff = line.value - line.previous
+    amount = f"{abs(diff) * 100:.0f} pts" if line.unit == "rate" else f"{abs(diff):.0f} s"
+    if amount in ("0 pts", "0 s"):
+        return "same as the week before"
+    arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
+    css = f"{word}-{'good' if line.change_is_good() else 'bad'}"
+    return f"<span class='{css}'>{arrow} {amount}</span> on the week before"
+
+
+def _card(line: MetricLine) -> str:
+    status = {True: " good", False: " bad", None: ""}[line.meets_goal()]
+    goal_word = "target" if line.unit == "seconds" else "goal"
+    goal = (
+        "" if line.goal is None else f"{goal_word} {'≤' if not line.higher_is_better else '≥'} {_fmt(line, line.goal)}"
+    )
+    return (
+        f"<div class='card{status}'><div class='name'>{escape(line.label)}</div>"
+        f"<div class='value'>{_fmt(line, line.value)}</div><div class='cmp'>{_delta(line)}<br>"
+        f"4-week average {_fmt(line, line.average)}<br>{goal}</div></div>"
+    )
+
+
+def _table(headers: list[str], rows: list[list[str]], total: list[str] | None = None, left: int = 1) -> str:
+    """A table whose first `left` columns are text (left-aligned), the rest numbers."""
+
+    def cls(i: int) -> str:
+        return " class='left'" if i < left else ""
+
+    head = "".join(f"<th{cls(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>" for row in rows)
+    if total:
+        body += "<tr class='total'>" + "".join(f"<td>{c}</td>" for c in total) + "</tr>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _daily_section(report: WeeklyReport) -> str:
+    daily = report.daily
+    rows = [
+        [
+            f"{DAY_NAMES[d.date.weekday()][:3]} {d.date:%b} {d.date.day}",
+            str(int(d.offered)),
+            str(int(d.answered)),
+            _pct(d.answer_rate),
+            _pct(d.within_target_rate),
+            str(int(d.voicemail)),
+            str(int(d.abandoned)),
+            str(int(d.missed)),
+            "–" if pd.isna(d.asa_median_s) else f"{d.asa_median_s:.0f} s",
+        ]
+        for d in daily.itertuples()
+    ]
+    s = report.summary
+    total = [
+        "Week",
+        str(s["offered"]),
+        str(s["answered"]),
+        _pct(s["answer_rate"]),
+        _pct(s["within_target_rate"]),
+        str(s["voicemail"]),
+        str(s["abandoned"]),
+        str(s["missed"]),
+        "–" if s["asa_median_s"] is None else f"{s['asa_median_s']:.0f} s",
+    ]
+    headers = [
+        "Day",
+        "Calls",
+        "Answered",
+        "Answer rate",
+        "Within target",
+        "Voicemail",
+        "Hung up",
+        "Missed",
+        "Median answer",
+    ]
+    return _table(headers, rows, total)
+
+
+def _lost_section(report: WeeklyReport) -> str:
+    top = report.lost_hours
+    if top.empty:
+        return "<p>No calls went unanswered this week.</p>"
+    rows = [
+        [
+            f"{DAY_NAMES[int(r.weekday)]} {hour_span(int(r.hour))}",
+            str(int(r.lost)),
+            str(int(r.offered)),
+            str(int(r.voicemail)),
+            str(int(r.abandoned)),
+            str(int(r.missed)),
+            _pct(r.share),
+        ]
+        for r in top.itertuples()
+    ]
+    table = _table(["Hour", "Unanswered", "Calls", "Voicemail", "Hung up", "Missed", "Share of week"], rows)
+    grid = report.lost_by_hour
+    cells = {(int(r.weekday), int(r.hour)): int(r.lost) for r in grid.itertuples()}
+    hours = list(range(min(grid["hour"]), max(grid["hour"]) + 1)) if len(grid) else []
+    days = sorted({int(d) for d in grid["weekday"]})
+    return table + charts.lost_calls_grid(cells, hours, days)
+
+
+def _staff_section(report: WeeklyReport) -> str:
+    if report.staff.empty:
+        return "<p>No answered call says who answered it (the PBX did not report it).</p>"
+    rows = [
+        [
+            escape(str(r.answered_by)),
+            str(int(r.answered)),
+            _pct(r.share),
+            _pct(r.within_target_share),
+            f"{r.asa_median_s:.0f} s",
+            f"{r.asa_p90_s:.0f} s",
+        ]
+        for r in report.staff.itertuples()
+    ]
+    return _table(["Extension / staff", "Answered", "Share", "Within target", "Median answer", "90% answered by"], rows)
+
+
+def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
+    f = report.follow_up
+    median = f["median_follow_up_seconds"]
+    when = "–" if median is None else (f"{median / 60:.0f} min" if median < 5400 else f"{median / 3600:.1f} h")
+    text = (
+        f"<p>{f['needing']} calls this week needed a follow-up (voicemail, hung up or missed). "
+        f"<b>{_pct(f['follow_up_rate'])}</b> were followed up within the window "
+        f"({f['followed_up']} of {f['decided']}; {f['pending']} still inside their window); median time {when}.</p>"
+    )
+    if report.awaiting.empty:
+        return text + "<p>No caller from this week is still waiting.</p>"
+    rows = [
+        [
+            escape(r.caller_masked),
+            f"{r.first_arrived_local:%a %b %d %I:%M %p}",
+            escape(str(r.last_outcome)) + (" (left message)" if r.left_message else ""),
+            "yes" if r.overdue else "no",
+            str(int(r.calls)),
+        ]
+        for r in report.awaiting.itertuples()
+    ]
+    more = report.awaiting_total - len(report.awaiting)
+    extra = f"<p class='note'>…and {more} more on the dashboard.</p>" if more > 0 else ""
+    return (
+        text
+        + f"<h3>Still awaiting a call back ({report.awaiting_total})</h3>"
+        + _table(["Caller", "First call", "Last outcome", "Past window", "Calls"], rows, left=4)
+        + extra
+    )
+
+
+def _training_block(result: TrainingResult) -> str:
+    impact, session = result.impact, result.session
+    head = f"<h3>{escape(session.title)} — {session.date:%A %b} {session.date.day}, {session.date.year}</h3>"
+    b0, b1 = impact.before_window
+    a0, a1 = impact.after_window
+    windows = (
+        f"<p class='note'>{impact.days} days before ({b0:%b %d}–{b1:%b %d}) against {impact.days} days after "
+        f"({a0:%b %d}–{a1:%b %d}); business hours; the training day itself left out.</p>"
+    )
+    rows = []
+    for r in impact.rates:
+        t = r.test
+        rows.append(
+            [
+                escape(r.label),
+                _pct(r.before),
+                _pct(r.after),
+                "–" if t is None else f"{t.difference * 100:+.1f} pts",
+                "–" if t is None else f"{t.ci_low * 100:+.1f} to {t.ci_high * 100:+.1f}",
+                "–" if t is None else f"{t.p_value:.3f}" if t.p_value >= 0.001 else "<0.001",
+                f"{r.before_n} / {r.after_n}",
+            ]
+        )
+    sp = impact.speed.test
+    rows.append(
+        [
+            "median time to answer",
+            "–" if sp is None else f"{sp.before_median:.0f} s",
+            "–" if sp is None else f"{sp.after_median:.0f} s",
+            "–" if sp is None else f"{sp.difference:+.1f} s",
+            "–" if sp is None else f"{sp.ci_low:+.1f} to {sp.ci_high:+.1f}",
+            "–" if sp is None else f"{sp.p_value:.3f}" if sp.p_value >= 0.001 else "<0.001",
+            f"{impact.speed.before_n} / {impact.speed.after_n}",
+        ]
+    )
+    table = _table(["Measure", "Before", "After", "Change", "95% CI", "p-value", "Calls (before / after)"], rows)
+    verdicts = "".join(
+        f"<li>{escape(line)}</li>" for line in [*(r.verdict for r in impact.rates), impact.speed.verdict]
+    )
+    warns = "".join(f"<p class='warn'>⚠ {escape(w)}</p>" for w in impact.warnings)
+    return (
+        f"<div class='training'>{head}<p class='headline'>{escape(impact.headline)}</p>{windows}{table}"
+        f"<ul>{verdicts}</ul>{warns}</div>"
+    )
+
+
+def render_html(report: WeeklyReport) -> str:
+    tz = ZoneInfo(report.timezone)
+    period = report.period
+    answer = report.metric("answer_rate")
+    daily = report.daily
+    day_labels = [f"{d:%a} {d.day}" for d in daily["date"]]
+    rates = [None if pd.isna(v) else float(v) for v in daily.get("answer_rate", [])]
+    trend = report.trend
+    weeks = [pd.Timestamp(w).date() for w in trend["week"]]
+    trend_svg = charts.weekly_trend(
+        weeks,
+        {
+            "answer rate": [None if pd.isna(v) else float(v) for v in trend["answer_rate"]],
+            "answered within target": [None if pd.isna(v) else float(v) for v in trend["within_target_rate"]],
+        },
+        answer.goal,
+        [(t.session.date, t.session.title) for t in report.trainings],
+        title=f"The last {len(weeks)} weeks",
+    )
+    generated = report.generated_at.astimezone(tz)
+    trainings = "".join(_training_block(t) for t in report.trainings) or (
+        "<p>No training sessions in or in the six weeks before this week.</p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Phone report — {escape(report.site)} — {escape(period.title)}</title><style>{CSS}</style></head>
+<body><main>
+<h1>How the phones were answered — {escape(period.title)}</h1>
+<p class="sub">{escape(report.site)} · {report.summary["offered"]} calls in business hours ·
+times in {escape(report.timezone)} · generated {generated:%a %b %d, %Y %I:%M %p}</p>
+<section class="cards">{"".join(_card(m) for m in report.metrics)}</section>
+<ul class="obs">{"".join(f"<li>{escape(o)}</li>" for o in report.observations)}</ul>
+<h2>Day by day</h2>
+<div class="charts">{charts.daily_rate_bars(day_labels, rates, answer.goal)}{trend_svg}</div>
+{_daily_section(report)}
+<h2>Hours that lost the most calls</h2>
+{_lost_section(report)}
+<h2>Who answered</h2>
+{_staff_section(report)}
+<h2>Follow-ups</h2>
+{_follow_up_section(report, tz)}
+<h2>Training</h2>
+{trainings}
+<footer><p><b>How these numbers are made.</b> Calls are inbound calls in business hours; a caller who hung up within
+the short-abandon limit (a likely wrong number) is left out. Answer, voicemail, abandonment (hung up while ringing or
+waiting) and missed rates are shares of those calls and add up to 100%. "Within target" is answered within the ring
+target. The 4-week average pools the four weeks before this one. Training effects compare the days before and after
+with a two-proportion z-test (rates) and a Mann-Whitney test with a bootstrap interval (time to answer); the daily
+answer-rate step allows for weekday and the earlier trend. Caller numbers are masked. Settings:
+{escape(report.params_note)}.</p></footer>
+</main></body></html>
+"""

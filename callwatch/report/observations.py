@@ -1,0 +1,152 @@
+"""Three plain-language observations generated from the report's numbers.
+
+Each candidate is a sentence with a weight for how much a manager would want
+to hear it; the three heaviest are kept, in a stable order. Weights only rank
+candidates, they are not shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from callwatch.report.build import WeeklyReport
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
+
+
+def hour_span(hour: int) -> str:
+    """13 -> '1–2 pm', 11 -> '11 am–12 pm', 12 -> '12–1 pm'."""
+
+    def name(h: int) -> tuple[int, str]:
+        return (h % 12 or 12), ("am" if h % 24 < 12 else "pm")
+
+    (a, a_half), (b, b_half) = name(hour), name(hour + 1)
+    return f"{a}–{b} {b_half}" if a_half == b_half else f"{a} {a_half}–{b} {b_half}"
+
+
+def share_words(share: float) -> str:
+    for value, words in ((1.0, "all"), (2 / 3, "two thirds"), (0.5, "half"), (1 / 3, "a third"), (0.25, "a quarter")):
+        if abs(share - value) < 0.03:
+            return words
+    return f"{share * 100:.0f}%"
+
+
+def points(a: float, b: float) -> str:
+    return f"{abs(a - b) * 100:.0f} point{'s' if round(abs(a - b) * 100) != 1 else ''}"
+
+
+def _hotspot(report: WeeklyReport) -> tuple[float, str] | None:
+    if report.lost_hours.empty or report.lost_total < 3:
+        return None
+    top = report.lost_hours.iloc[0]
+    lost, share = int(top["lost"]), float(top["share"])
+    parts = [
+        f"{int(top[k])} {w}"
+        for k, w in (("voicemail", "to voicemail"), ("abandoned", "hung up"), ("missed", "missed"))
+        if int(top[k])
+    ]
+    text = (
+        f"{DAY_NAMES[int(top['weekday'])]} {hour_span(int(top['hour']))} lost {lost} call{'s' if lost != 1 else ''} "
+        f"({', '.join(parts)}), {share_words(share)} of the week's {report.lost_total} unanswered calls."
+    )
+    return 2.0 + 4 * share, text
+
+
+def _versus(report: WeeklyReport) -> tuple[float, str] | None:
+    line = report.metric("answer_rate")
+    if line.value is None:
+        return None
+    text = f"The answer rate was {pct(line.value)}"
+    if line.previous is not None:
+        moved = "up" if line.value > line.previous else "down"
+        text += (
+            f", {moved} {points(line.value, line.previous)} on the week before"
+            if round(line.value * 100) != round(line.previous * 100)
+            else ", the same as the week before"
+        )
+    if line.goal is not None:
+        met = "meeting" if line.meets_goal() else "short of"
+        text += f", {met} the {pct(line.goal)} goal"
+    weight = 1.5 + (abs(line.value - line.previous) * 20 if line.previous is not None else 0)
+    return weight, text + "."
+
+
+def _hardest_day(report: WeeklyReport) -> tuple[float, str] | None:
+    daily = report.daily[report.daily["offered"] > 0]
+    if len(daily) < 2:
+        return None
+    rate = daily["answered"] / daily["offered"]
+    worst = rate.idxmin()
+    rest = daily.drop(index=worst)
+    rest_rate = rest["answered"].sum() / rest["offered"].sum()
+    gap = rest_rate - rate[worst]
+    if gap < 0.03:
+        return None
+    day = daily.loc[worst, "date"]
+    return 1.0 + gap * 10, (
+        f"{DAY_NAMES[day.weekday()]} was the hardest day: {pct(rate[worst])} of {int(daily.loc[worst, 'offered'])} "
+        f"calls answered, against {pct(rest_rate)} the rest of the week."
+    )
+
+
+def _speed(report: WeeklyReport) -> tuple[float, str] | None:
+    line = report.metric("asa_median_s")
+    within = report.metric("within_target_rate")
+    if line.value is None or within.value is None:
+        return None
+    answered = report.summary["answered"]
+    within_of_answered = within.value * report.summary["offered"] / answered if answered else 0.0
+    return 0.8, (
+        f"Answered calls were picked up in a median {line.value:.0f} s; {pct(within_of_answered)} of them "
+        f"within the {line.goal:.0f} s ring target."
+    )
+
+
+def _follow_up(report: WeeklyReport) -> tuple[float, str] | None:
+    waiting, overdue = report.awaiting_total, int(report.awaiting["overdue"].sum()) if len(report.awaiting) else 0
+    if waiting == 0:
+        rate = report.follow_up.get("follow_up_rate")
+        if rate is None:
+            return None
+        return 0.5, f"Every caller who missed the practice has been followed up; {pct(rate)} within the window."
+    text = f"{waiting} caller{'s' if waiting != 1 else ''} from this week {'are' if waiting != 1 else 'is'} still"
+    text += " waiting for a call back"
+    text += f", {overdue} of them past the follow-up window." if overdue else "."
+    return 1.0 + min(waiting, 20) / 10, text
+
+
+def _training(report: WeeklyReport) -> tuple[float, str] | None:
+    for result in reversed(report.trainings):
+        rate = result.impact.rate("answer_rate")
+        if rate.test is None:
+            continue
+        when = f"{result.session.date:%b} {result.session.date.day}"
+        text = f"Since the {when} training ({result.session.title}), the {rate.verdict}."
+        return 1.5 + (2.0 if rate.improved is not None else 0.0), text
+    return None
+
+
+def observations(report: WeeklyReport, count: int = 3) -> list[str]:
+    if report.summary["offered"] == 0:
+        return ["No calls were offered in business hours this week, so there is nothing to measure."]
+    found = [
+        c
+        for c in (
+            _hotspot(report),
+            _versus(report),
+            _training(report),
+            _hardest_day(report),
+            _follow_up(report),
+            _speed(report),
+        )
+        if c is not None
+    ]
+    ranked = sorted(range(len(found)), key=lambda i: -found[i][0])[:count]
+    return [found[i][1] for i in sorted(ranked)]
