@@ -1,0 +1,4 @@
+"""Shared pytest fixtures. Keep this file small: fixtures live in their own modules and are listed here."""
+
+# pg_cluster, pg_url and the backend-parametrised `engine` (SQLite and PostgreSQL): see tests/pg.py.
+from pg import engine, pg_cluster, pg_url  # noqa: F401
