@@ -88,3 +88,4 @@ from callwatch.collector.cli_dashboard import register as _dashboard; _dashboard
 from callwatch.collector.cli_demo import demo_command; main.add_command(demo_command)  # noqa: E402, E702, I001
 from callwatch.collector.cli_import import import_command; main.add_command(import_command)  # noqa: E402, E702, I001
 from callwatch.collector.cli_collect import collect_command, replay_command; main.add_command(collect_command); main.add_command(replay_command)  # noqa: E402, E702, I001
+from callwatch.collector.cli_report import report_command; main.add_command(report_command)  # noqa: E402, E702, I001
