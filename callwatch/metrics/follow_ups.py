@@ -29,50 +29,68 @@ import numpy as np
 import pandas as pd
 
 from callwatch.metrics import hours
+from callwatch.metrics.frame import masked_callers, number_key
 from callwatch.metrics.params import MetricParams
-from callwatch.model import Direction, Outcome, mask_caller
+from callwatch.model import Direction, Outcome
 
 NEEDS_FOLLOW_UP: tuple[str, ...] = (Outcome.MISSED.value, Outcome.ABANDONED.value, Outcome.VOICEMAIL.value)
-MATCH_DIGITS = 10
 
 
-def number_key(numbers: pd.Series) -> pd.Series:
-    """Digits only, last 10: the key a caller is matched on across calls (empty: cannot match)."""
-    return numbers.fillna("").astype("str").str.replace(r"\D", "", regex=True).str[-MATCH_DIGITS:]
+def match_keys(prepared: pd.DataFrame) -> np.ndarray:
+    """One int64 per call naming (site, number_key(caller)); -1 where there is no number.
+
+    Matching and grouping on one integer instead of two strings keeps a year
+    of calls fast; the key packs the site's code, the key's length (so
+    "0123" and "123" stay apart) and its digits.
+    """
+    site_code, _ = pd.factorize(prepared["site"], use_na_sentinel=True)
+    codes, uniques = pd.factorize(prepared["caller"], use_na_sentinel=True)
+    keys = number_key(pd.Series(uniques, dtype="str"))
+    lengths = keys.str.len().to_numpy(dtype="int64", na_value=0)
+    digits = pd.to_numeric(keys.where(lengths > 0, "0")).to_numpy(dtype="int64")
+    per_number = np.append(np.where(lengths > 0, lengths * 10**10 + digits, -1), -1)
+    number = per_number[codes]
+    return np.where((number >= 0) & (site_code >= 0), site_code.astype("int64") * 10**11 + number, -1)
+
+
+def _with_keys(prepared: pd.DataFrame) -> pd.DataFrame:
+    return prepared.assign(match=match_keys(prepared))
 
 
 def needing_follow_up(prepared: pd.DataFrame) -> pd.DataFrame:
-    """The calls that need a follow-up (see module doc), with their match key `number`."""
-    inbound = (prepared["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
-    unanswered = prepared["outcome"].isin(NEEDS_FOLLOW_UP).to_numpy(dtype=bool, na_value=False)
-    mask = inbound & unanswered & ~prepared["short_abandon"].to_numpy(dtype=bool)
-    needing = prepared.loc[mask]
-    needing = needing.assign(number=number_key(needing["caller"]))
-    return needing[needing["number"] != ""]
+    """The calls that need a follow-up (see module doc), with `number` (number_key) and `match`."""
+    keyed = prepared if "match" in prepared.columns else _with_keys(prepared)
+    inbound = (keyed["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+    unanswered = keyed["outcome"].isin(NEEDS_FOLLOW_UP).to_numpy(dtype=bool, na_value=False)
+    mask = inbound & unanswered & ~keyed["short_abandon"].to_numpy(dtype=bool) & (keyed["match"].to_numpy() >= 0)
+    needing = keyed.loc[mask]
+    return needing.assign(number=number_key(needing["caller"]))
 
 
 def contacts(prepared: pd.DataFrame) -> pd.DataFrame:
-    """Every later contact that can settle a follow-up: site, number, contact_at, kind, call_id."""
-    direction = prepared["direction"]
-    outbound = prepared[(direction == Direction.OUTBOUND.value).to_numpy(dtype=bool, na_value=False)]
-    answered = prepared[
+    """Every contact that can settle a follow-up, by time: match, contact_at, kind, contact_call_id."""
+    keyed = prepared if "match" in prepared.columns else _with_keys(prepared)
+    keyed = keyed[(keyed["match"] >= 0).to_numpy()]
+    direction = keyed["direction"]
+    outbound = keyed[(direction == Direction.OUTBOUND.value).to_numpy(dtype=bool, na_value=False)]
+    answered = keyed[
         (direction == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
-        & (prepared["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
+        & (keyed["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
     ]
     parts = [
         pd.DataFrame({
-            "site": outbound["site"], "number": number_key(outbound["caller"]),
-            "contact_at": outbound["arrived_at"], "kind": "called_back", "contact_call_id": outbound["call_id"],
+            "match": outbound["match"], "contact_at": outbound["arrived_at"], "kind": "called_back",
+            "contact_call_id": outbound["call_id"],
         }),
         pd.DataFrame({
-            "site": answered["site"], "number": number_key(answered["caller"]),
-            "contact_at": answered["answered_at"].fillna(answered["arrived_at"]), "kind": "got_through",
-            "contact_call_id": answered["call_id"],
+            "match": answered["match"], "contact_at": answered["answered_at"].fillna(answered["arrived_at"]),
+            "kind": "got_through", "contact_call_id": answered["call_id"],
         }),
     ]
     found = pd.concat(parts, ignore_index=True)
-    found = found[found["number"] != ""]
+    found["match"] = found["match"].astype("int64")
     found["kind"] = found["kind"].astype("str")
+    found["contact_call_id"] = found["contact_call_id"].astype("str")
     found["contact_at"] = found["contact_at"].astype("datetime64[us, UTC]")
     return found.sort_values("contact_at", kind="stable", ignore_index=True)
 
@@ -90,15 +108,16 @@ def follow_ups(prepared: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     Columns: FOLLOW_UP_COLUMNS. window_ends_local is practice-local (naive);
     follow_up_* are empty when nothing happened within the window.
     """
-    needing = needing_follow_up(prepared)
-    left = needing[["site", "call_id", "caller", "number", "arrived_at", "local_arrived", "date", "outcome",
-                    "left_message", "after_hours"]]
+    keyed = _with_keys(prepared)
+    needing = needing_follow_up(keyed)
+    left = needing[["site", "call_id", "caller", "number", "match", "arrived_at", "local_arrived", "date",
+                    "outcome", "left_message", "after_hours"]]
     left = left.sort_values("arrived_at", kind="stable", ignore_index=True)
     left["window_ends_local"] = hours.follow_up_deadline(left["local_arrived"], params).to_numpy()
-    right = contacts(prepared)
+    right = contacts(keyed)
     # The first contact strictly after the call, per (site, number).
     matched = pd.merge_asof(
-        left, right, left_on="arrived_at", right_on="contact_at", by=["site", "number"],
+        left, right, left_on="arrived_at", right_on="contact_at", by="match",
         direction="forward", allow_exact_matches=False,
     )
     contact_local = hours.to_local(matched["contact_at"], params)
@@ -108,7 +127,7 @@ def follow_ups(prepared: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     matched["follow_up_seconds"] = (matched["follow_up_at"] - matched["arrived_at"]) / pd.Timedelta(seconds=1)
     matched["follow_up_kind"] = matched["kind"].where(in_window).astype("str")
     matched["follow_up_call_id"] = matched["contact_call_id"].where(in_window).astype("str")
-    matched["caller_masked"] = matched["caller"].map(mask_caller, na_action="ignore").astype("str")
+    matched["caller_masked"] = masked_callers(matched["caller"])
     return matched[list(FOLLOW_UP_COLUMNS)]
 
 
@@ -142,35 +161,41 @@ def awaiting_follow_up(
     matching; show caller_masked.
     """
     now_utc = pd.Timestamp(now).tz_convert("UTC")
-    upto = prepared[(prepared["arrived_at"] <= now_utc).to_numpy(dtype=bool)]
+    keyed = _with_keys(prepared)
+    upto = keyed[(keyed["arrived_at"] <= now_utc).to_numpy(dtype=bool)]
     needing = needing_follow_up(upto)
     seen = contacts(upto)
-    seen = seen[seen["contact_at"] <= now_utc][["site", "number", "contact_at"]]
+    seen = seen[seen["contact_at"] <= now_utc][["match", "contact_at"]]
     if handled is not None and len(handled):
-        marked = handled.merge(prepared[["site", "call_id", "caller"]], on=["site", "call_id"], how="inner")
+        marked = handled.merge(keyed[["site", "call_id", "match"]], on=["site", "call_id"], how="inner")
         marked = pd.DataFrame({
-            "site": marked["site"], "number": number_key(marked["caller"]),
+            "match": marked["match"].astype("int64"),
             "contact_at": pd.to_datetime(marked["handled_at"], utc=True).astype("datetime64[us, UTC]"),
         })
         seen = pd.concat([seen, marked], ignore_index=True)
-    last_contact = seen.groupby(["site", "number"], as_index=False)["contact_at"].max()
-    waiting = needing.merge(last_contact, on=["site", "number"], how="left")
+    last_contact = seen.groupby("match", as_index=False)["contact_at"].max()
+    waiting = needing.merge(last_contact, on="match", how="left")
     waiting = waiting[(waiting["contact_at"].isna() | (waiting["contact_at"] <= waiting["arrived_at"])).to_numpy()]
     waiting = waiting.sort_values("arrived_at", kind="stable")
-    waiting = waiting.assign(window_ends_local=hours.follow_up_deadline(waiting["local_arrived"], params).to_numpy())
-    grouped = waiting.groupby(["site", "number"], as_index=False, sort=False).agg(
+    waiting = waiting.assign(
+        window_ends_local=hours.follow_up_deadline(waiting["local_arrived"], params).to_numpy(),
+        left_message=waiting["left_message"].fillna(False).astype(bool),
+    )
+    grouped = waiting.groupby("match", as_index=False, sort=False).agg(
+        site=("site", "first"),
+        number=("number", "first"),
         first_arrived_at=("arrived_at", "first"),
         last_arrived_at=("arrived_at", "last"),
         calls=("call_id", "size"),
         last_outcome=("outcome", "last"),
-        left_message=("left_message", lambda s: bool(s.fillna(False).astype(bool).any())),
+        left_message=("left_message", "max"),
         call_id=("call_id", "last"),
         caller=("caller", "last"),
         window_ends_local=("window_ends_local", "first"),
     )
     grouped["overdue"] = (grouped["window_ends_local"] <= _local_now(now, params)).to_numpy(dtype=bool)
     grouped["waiting_seconds"] = (now_utc - grouped["first_arrived_at"]) / pd.Timedelta(seconds=1)
-    grouped["caller_masked"] = grouped["caller"].map(mask_caller, na_action="ignore").astype("str")
+    grouped["caller_masked"] = masked_callers(grouped["caller"])
     grouped = grouped.sort_values("first_arrived_at", kind="stable", ignore_index=True)
     return grouped[list(AWAITING_COLUMNS)]
 

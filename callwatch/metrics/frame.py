@@ -21,12 +21,16 @@ is on target and 18.001 s is not, with no floating-point doubt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from callwatch.metrics import hours
 from callwatch.metrics.params import MetricParams
-from callwatch.model import Direction, Outcome
+from callwatch.model import Direction, Outcome, mask_caller
+
+MASK = mask_caller("0")  # the character model.mask_caller hides a digit with
 
 _US = 1_000_000
 
@@ -73,6 +77,28 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     return df
 
 
-def ring_microseconds(prepared: pd.DataFrame) -> np.ndarray:
-    """ring_seconds as whole microseconds (float, NaN where unknown) for exact comparisons."""
-    return np.round(prepared["ring_seconds"].to_numpy(dtype="float64", na_value=np.nan) * _US)
+def _per_distinct(numbers: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    # A year of calls has far fewer distinct numbers than calls, and string
+    # work is slow per value: convert each distinct number once, then spread.
+    codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+    converted = np.append(convert(pd.Series(uniques, dtype="str")).to_numpy(dtype=object), "")
+    return pd.Series(converted[codes], index=numbers.index, dtype="str")
+
+
+def _mask_distinct(numbers: pd.Series) -> pd.Series:
+    digits = numbers.str.replace(r"\D", "", regex=True)
+    length = digits.str.len().to_numpy(dtype="int64", na_value=0)
+    hidden = np.where(length <= 4, length, length - 4)
+    bullets = np.array([MASK * k for k in range(int(hidden.max(initial=0)) + 1)], dtype=object)
+    shown = digits.str[-4:].where(length > 4, "").to_numpy(dtype=object)
+    return pd.Series(bullets[hidden] + shown, index=numbers.index, dtype="str")
+
+
+def masked_callers(numbers: pd.Series) -> pd.Series:
+    """model.mask_caller over a column: only the last 4 digits show (empty stays empty)."""
+    return _per_distinct(numbers, _mask_distinct)
+
+
+def number_key(numbers: pd.Series, digits: int = 10) -> pd.Series:
+    """Digits only, the last `digits` of them: "+1 617-555-0101" and "916175550101" match "6175550101"."""
+    return _per_distinct(numbers, lambda u: u.str.replace(r"\D", "", regex=True).str[-digits:])

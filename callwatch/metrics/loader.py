@@ -114,7 +114,7 @@ def _table(engine: Engine, name: str) -> sa.Table | None:
 
 def load_live(engine: Engine, site: str | None) -> LiveState:
     """Live calls (oldest ring first) and the heartbeat for `site` (None: all sites, latest heartbeat)."""
-    from callwatch.model import mask_caller
+    from callwatch.metrics.frame import masked_callers
 
     live = _table(engine, "live_calls")
     frame = pd.DataFrame({name: pd.Series(dtype="str") for name in LIVE_COLUMNS})
@@ -130,7 +130,7 @@ def load_live(engine: Engine, site: str | None) -> LiveState:
         frame[name] = frame[name].astype("str")
     for name in ("ring_started_at", "arrived_at", "updated_at"):
         frame[name] = pd.to_datetime(frame[name], utc=True).astype("datetime64[us, UTC]")
-    frame["caller_masked"] = frame["caller"].map(mask_caller, na_action="ignore").astype("str")
+    frame["caller_masked"] = masked_callers(frame["caller"])
 
     heartbeat: dict[str, Any] | None = None
     beat = _table(engine, "heartbeat")

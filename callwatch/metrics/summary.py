@@ -30,6 +30,7 @@ Scope = Literal["business_hours", "after_hours", "all"]
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "day": ("date",),
     "week": ("week",),
+    "month": ("month",),
     "hour": ("hour",),
     "weekday_hour": ("weekday", "hour"),
     "staff": ("answered_by",),
@@ -110,14 +111,23 @@ def rates_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
     return out[list(SUMMARY_KEYS)]
 
 
+def period_start(dates: pd.Series, period: str) -> pd.Series:
+    """Local midnight dates -> the Monday of their week ("week") or the 1st of their month ("month")."""
+    if period == "week":
+        # Weeks start Monday: the date minus its weekday (0 = Monday).
+        return dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+    if period == "month":
+        return dates - pd.to_timedelta(dates.dt.day - 1, unit="D")
+    raise ValueError(f"period must be week or month, not {period!r}")
+
+
 def _with_group_columns(scoped: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]:
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {sorted(GROUPINGS)}, not {by!r}")
     keys = list(GROUPINGS[by])
     frame = scoped
-    if by == "week":
-        # Weeks start Monday: the local date minus its weekday.
-        frame = frame.assign(week=frame["date"] - pd.to_timedelta(frame["weekday"].astype("int64"), unit="D"))
+    if by in ("week", "month"):
+        frame = frame.assign(**{by: period_start(frame["date"], by)})
     elif by in ("staff", "queue", "site"):
         frame = frame.assign(**{keys[0]: frame[keys[0]].fillna(NONE_LABEL)})
     return frame, keys
@@ -156,7 +166,8 @@ def summarize_by(
 ) -> pd.DataFrame:
     """One row per group, the group key column(s) first, then the summarize() columns.
 
-    by: day (column `date`, local midnight), week (`week`, the Monday), hour,
+    by: day (column `date`, local midnight), week (`week`, the Monday),
+    month (`month`, the 1st), hour,
     weekday_hour (`weekday` 0 = Monday, `hour`), staff (`answered_by`),
     queue, site. Calls without a staff member/queue fall in "(none)".
     Only groups that have calls appear.
