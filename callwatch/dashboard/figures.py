@@ -8,7 +8,7 @@ offsets, so an aware time would be drawn in the browser's zone).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,8 +79,12 @@ def _period_label(granularity: str) -> str:
 
 
 def rates_figure(by_period: pd.DataFrame, marks: Sequence[TrainingMark], params: MetricParams,
-                 granularity: str = "day") -> go.Figure:
-    """Answer, within-target, voicemail and abandonment rates per day or week, in %."""
+                 granularity: str = "day", goals: Mapping[str, float] | None = None) -> go.Figure:
+    """Answer, within-target, voicemail and abandonment rates per day or week, in %.
+
+    `goals` (settings.report.goals) draws the practice's own goal for the
+    answer and within-target rates as dotted lines in the same colours.
+    """
     if by_period.empty:
         return empty_figure("No calls in this range")
     x = by_period["period"]
@@ -98,6 +102,12 @@ def rates_figure(by_period: pd.DataFrame, marks: Sequence[TrainingMark], params:
                       title={"text": f"How calls were handled, by {granularity} (% of offered calls)", "x": 0},
                       yaxis={"title": "% of offered calls", "range": [0, 105]},
                       xaxis={"title": None, "type": "date"})
+    for column, label, _numerator, colour in RATE_LINES[:2]:
+        goal = (goals or {}).get(column)
+        if goal is not None:
+            fig.add_hline(y=100 * goal, line={"color": colour, "dash": "dot", "width": 1},
+                          annotation_text=f"goal {label.lower()} {100 * goal:g} %", annotation_position="bottom left",
+                          annotation_font={"color": colour, "size": 11})
     add_training_marks(fig, marks, _first(x), _last(x))
     return fig
 

@@ -102,7 +102,8 @@ def awaiting_table(ctx: data.DashboardContext, site: str | None, now: datetime) 
     return html.Div([
         html.P(f"{len(waiting)} caller(s) waiting; 'overdue' means the {ctx.params.follow_up_window_business_days} "
                "business-day window has passed.", className="explain"),
-        html.Table([html.Thead(head), html.Tbody(rows)], className="simple", id="fu-table"),
+        html.Div(html.Table([html.Thead(head), html.Tbody(rows)], className="simple", id="fu-table"),
+                 className="scroll"),
     ])
 
 

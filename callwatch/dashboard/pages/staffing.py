@@ -76,13 +76,14 @@ def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
         ], className="card"),
         html.Div([
             html.Div([
-                dcc.Graph(id="staffing-hours", figure=figures.volume_by_hour(summarize_by(calls, p, "hour"), p)),
+                dcc.Graph(id="staffing-hours", figure=figures.volume_by_hour(summarize_by(calls, p, "hour"), p),
+                          config={"displayModeBar": False}),
                 ui.explain("How is this calculated?", [
                     "bars = offered calls that arrived in each hour of the day over the whole range, by outcome",
                 ], p, href),
             ], className="card"),
             html.Div([
-                dcc.Graph(id="staffing-staff", figure=figures.staff_figure(staff, p)),
+                dcc.Graph(id="staffing-staff", figure=figures.staff_figure(staff, p), config={"displayModeBar": False}),
                 ui.explain("How is this calculated?", [
                     "answered calls = calls this extension or queue member picked up first",
                     "median ring time = half of their answered calls rang for less than this",

@@ -80,13 +80,15 @@ def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
     return html.Div([
         ui.identity(totals, {"calls while closed (not counted)": closed["calls"]}),
         html.Div([
-            dcc.Graph(id="trends-rates", figure=figures.rates_figure(periods, marks, ctx.params, granularity)),
+            dcc.Graph(id="trends-rates", figure=figures.rates_figure(
+                periods, marks, ctx.params, granularity, ctx.settings.report.goals)),
             ui.explain("How is this calculated?", [
                 "offered = inbound calls in business hours − short abandons",
                 "answer rate = answered / offered; voicemail rate = voicemail / offered; "
                 "abandonment rate = abandoned / offered (with missed, the four add up to 100 %)",
                 f"answered within target = answered within {ctx.params.target_rings} rings "
                 f"({ctx.params.target_seconds:g} s) / offered",
+                "dotted lines: the practice's goals (report.goals in callwatch.yaml)",
                 f"{'weeks start on Monday; ' if granularity == 'week' else ''}"
                 f"training dates: {', '.join(f'{m.day:%d %b %Y} ({m.title})' for m in marks) or 'none yet'}",
             ], ctx.params, href),
