@@ -91,6 +91,7 @@ class CollectorService:
         self._link = ("disconnected", "starting")
         self._link_changed = True
         self._last_checkpoint: tuple[int, int] | None = None
+        self._last_heard: float | None = None
         self.ready = threading.Event()  # set once recovered and connecting (tests wait on it)
 
     # -- the reader thread's side: journal first, then hand over ---------------------------------
@@ -152,6 +153,8 @@ class CollectorService:
     def _track(self, item: Item) -> None:
         self._pending.extend(feed_record(self.tracker, item.record, item.start, item.headers))
         self._processed_end = item.end
+        if item.record.message is not None:
+            self._last_heard = item.record.t
         if item.record.control in ("connected", "disconnected"):
             self._link = (item.record.control, item.record.detail)
             self._link_changed = True
@@ -187,7 +190,7 @@ class CollectorService:
         connected = kind == "connected" and not final
         if final:
             detail = "collector stopped"
-        last = self.tracker.last_event_at
+        last = self._last_heard  # our clock: when we last heard from the PBX
         live_state.write_heartbeat(
             self.engine,
             self.settings.site,

@@ -146,9 +146,13 @@ class AmiTracker:
         return [ended] if ended is not None else []
 
     def disconnected(self, t: float) -> None:
-        """The link to the PBX dropped at `t`: anything may happen to calls in flight until we resync."""
+        """The link to the PBX dropped: anything may happen to calls in flight until we resync.
+
+        The gap starts at the last event heard (on the PBX's clock, like every
+        other time here), not at `t`, our clock, which the PBX's may not match.
+        """
         if self._gap_started_at is None:
-            self._gap_started_at = t
+            self._gap_started_at = self.last_event_at if self.last_event_at is not None else t
 
     def resync_started(self, t: float) -> None:
         """We asked CoreShowChannels; calls first seen after this are not judged by its answer."""

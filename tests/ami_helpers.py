@@ -1,0 +1,155 @@
+"""Shared by the tests/test_ami_*.py files: the real capture, its ground truth, a collector to run."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from amiserver import AmiTestServer, Captured, load_capture
+
+from callwatch.collector import store
+from callwatch.collector.ami.service import CollectorService
+from callwatch.config import Settings
+
+SET_A = Path(__file__).parent / "data" / "asterisk-set-a"
+SECRET = "s3cret"
+EVENTS: list[Captured] = load_capture(SET_A)
+
+
+def ground_truth() -> list[dict[str, str]]:
+    with open(SET_A / "ground-truth.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def inbound_truth() -> list[dict[str, str]]:
+    return [row for row in ground_truth() if row["outcome"] != "outbound"]
+
+
+def _caller_timer_lag() -> dict[str, float]:
+    """Seconds between the simulated caller answering and starting its hang-up timer.
+
+    The scenarios hang the caller up with Set(TIMEOUT(absolute)=N) on the PSTN
+    side; in two of them that Set ran 0.5 s after the Answer (visible in the
+    capture), so the caller really rang 0.5 s longer than the nominal figure.
+    """
+    answered: dict[str, float] = {}
+    lag: dict[str, float] = {}
+    caller_of: dict[str, str] = {}
+    for ev in EVENTS:
+        h = ev.headers
+        if not h.get("Channel", "").startswith("Local/caller@pstn") or not h.get("Channel", "").endswith(";2"):
+            continue
+        lid = h.get("Linkedid", "")
+        if h.get("CallerIDNum", "").isdigit():
+            caller_of[lid] = h["CallerIDNum"]
+        if h.get("Event") == "Newexten" and h.get("Application") == "Answer":
+            answered[lid] = float(h["Timestamp"])
+        if h.get("Event") == "Newexten" and h.get("AppData", "").startswith("TIMEOUT(absolute)") and lid in answered:
+            lag[caller_of.get(lid, lid)] = float(h["Timestamp"]) - answered[lid]
+    return lag
+
+
+TIMER_LAG = _caller_timer_lag()
+
+
+def expected_ring(row: dict[str, str]) -> float | None:
+    """Ground-truth ring seconds; for callers who hung up themselves, corrected by the timer lag."""
+    if not row["ring"] or row["ring"] == "0":
+        return None
+    ring = float(row["ring"])
+    if row["outcome"] == "abandoned":
+        ring += TIMER_LAG.get(row["caller"], 0.0)
+    return ring
+
+
+def check_calls(rows: list[dict[str, Any]], truth: list[dict[str, str]] | None = None) -> list[str]:
+    """Every problem between stored calls and the ground truth, in words (empty list = all right)."""
+    truth = inbound_truth() if truth is None else truth
+    problems = []
+    for gt in truth:
+        mine = [r for r in rows if r["caller"] == gt["caller"] and r["direction"] == "inbound"]
+        if len(mine) != 1:
+            problems.append(f"{gt['name']}: {len(mine)} stored inbound calls, expected 1")
+            continue
+        call = mine[0]
+        if call["outcome"] != gt["outcome"]:
+            problems.append(f"{gt['name']}: outcome {call['outcome']}, expected {gt['outcome']}")
+        if gt["answered_by"] and call["answered_by"] not in gt["answered_by"].split("|"):
+            problems.append(f"{gt['name']}: answered_by {call['answered_by']}, expected {gt['answered_by']}")
+        if gt["outcome"] == "voicemail":
+            # The Call record has no "left ringing" time, so ring time is checked in the tracker tests.
+            left = float(gt["voicemail_seconds"]) >= 8
+            if call["left_message"] is not left:
+                problems.append(f"{gt['name']}: left_message {call['left_message']}, expected {left}")
+            continue
+        ring = expected_ring(gt)
+        stop = call["answered_at"] or call["ended_at"]
+        got = None if call["ring_started_at"] is None else (stop - call["ring_started_at"]).total_seconds()
+        if ring is None:
+            if got is not None:
+                problems.append(f"{gt['name']}: rang {got:.2f} s, expected never to ring")
+        elif got is None or abs(got - ring) > 0.5:
+            problems.append(f"{gt['name']}: ring {got} s, expected {ring:.2f}")
+        if call["ring_started_at"] is not None and gt["pre_ring"]:
+            pre = (call["ring_started_at"] - call["arrived_at"]).total_seconds()
+            if abs(pre - float(gt["pre_ring"])) > 0.5:
+                problems.append(f"{gt['name']}: pre-ring {pre:.2f} s, expected {gt['pre_ring']}")
+    return problems
+
+
+def settings_for(tmp_path: Path, port: int, **extra: Any) -> Settings:
+    """Short timeouts so faults are noticed within a second or two."""
+    ami = {"port": port, "idle_timeout_seconds": 1.0, "ping_interval_seconds": 0.25, "reconnect_max_seconds": 1.0}
+    ami.update(extra.pop("ami", {}))
+    data = {
+        "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",
+        "journal_path": str(tmp_path / "journal" / "ami-journal.log"),
+        "ami": ami,
+        **extra,
+    }
+    return Settings.model_validate(data)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_collector(settings: Settings) -> Iterator[CollectorService]:
+    """The real service in a thread; stopped (as SIGTERM would) when the block ends."""
+    service = CollectorService(settings, SECRET)
+    thread = threading.Thread(target=service.run, name="collector", daemon=True)
+    thread.start()
+    service.ready.wait(10)
+    try:
+        yield service
+    finally:
+        service.stop()
+        thread.join(20)
+        assert not thread.is_alive(), "collector did not stop within 20 s"
+
+
+def stored_calls(settings: Settings) -> list[dict[str, Any]]:
+    engine = store.create_engine(settings.database_url)
+    try:
+        return store.select_calls(engine, site=settings.site)
+    finally:
+        engine.dispose()
+
+
+def play_through(server: AmiTestServer, settings: Settings, grace: float = 1.0) -> None:
+    """Wait until the server has played everything and the collector had time to store it."""
+    server.wait_done(timeout=120)
+    time.sleep(grace)
