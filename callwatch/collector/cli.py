@@ -89,3 +89,4 @@ from callwatch.collector.cli_demo import demo_command; main.add_command(demo_com
 from callwatch.collector.cli_import import import_command; main.add_command(import_command)  # noqa: E402, E702, I001
 from callwatch.collector.cli_collect import collect_command, replay_command; main.add_command(collect_command); main.add_command(replay_command)  # noqa: E402, E702, I001
 from callwatch.collector.cli_report import report_command; main.add_command(report_command)  # noqa: E402, E702, I001
+from callwatch.collector.cli_calls import calls_command, metrics_command; main.add_command(calls_command); main.add_command(metrics_command)  # noqa: E402, E501, E702, I001
