@@ -243,7 +243,9 @@ class CollectorService:
     # -- scheduled tailing of CSV logs --------------------------------------------------------
 
     def _start_tailing(self) -> None:
-        if not self._tail or not self.settings.tail:
+        # The same scheduler sends the weekly report (when someone is to receive it).
+        weekly_report = self._tail and bool(self.settings.report.recipients)
+        if not weekly_report and (not self._tail or not self.settings.tail):
             return
         from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -260,6 +262,10 @@ class CollectorService:
                 coalesce=True,
                 misfire_grace_time=max(60, int(entry.interval_seconds)),
             )
+        if weekly_report:
+            from callwatch.report.schedule import install_weekly_report
+
+            install_weekly_report(self._scheduler, self.settings, self.engine)
         self._scheduler.start()
         log.info("tailing %d log file(s)", len(self.settings.tail))
 
