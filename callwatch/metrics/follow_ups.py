@@ -243,7 +243,7 @@ def follow_up_summary_by(
         raise ValueError(f"by must be day or week, not {by!r}")
     period = rows["date"]
     if by == "week":
-        period = period - pd.to_timedelta(period.dt.weekday, unit="D")
+        period = period - pd.to_timedelta(period.dt.day_of_week, unit="D")
     out = [
         {"period": key} | follow_up_summary(group, now=now, params=params)
         for key, group in rows.groupby(period.to_numpy(), sort=True)

@@ -56,7 +56,7 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     local = hours.to_local(df["arrived_at"], params)
     df["local_arrived"] = local
     df["date"] = local.dt.normalize()
-    df["weekday"] = local.dt.weekday.astype("int8")
+    df["weekday"] = local.dt.day_of_week.astype("int8")
     df["hour"] = local.dt.hour.astype("int8")
     df["holiday"] = hours.is_holiday(local, params).to_numpy()
     df["after_hours"] = (~hours.open_now(local, params)).to_numpy() | df["holiday"].to_numpy()

@@ -28,7 +28,7 @@ def open_now(local: pd.Series, params: MetricParams) -> pd.Series:
     Intervals are [open, close): a call at 17:00 sharp is after hours.
     Holidays are not considered here (see `closed`).
     """
-    weekday = local.dt.weekday.to_numpy()
+    weekday = local.dt.day_of_week.to_numpy()
     seconds = ((local - local.dt.normalize()) // pd.Timedelta(seconds=1)).to_numpy()
     inside = np.zeros(len(local), dtype=bool)
     for day, intervals in enumerate(params.business_hours):

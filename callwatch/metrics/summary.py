@@ -115,7 +115,7 @@ def period_start(dates: pd.Series, period: str) -> pd.Series:
     """Local midnight dates -> the Monday of their week ("week") or the 1st of their month ("month")."""
     if period == "week":
         # Weeks start Monday: the date minus its weekday (0 = Monday).
-        return dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+        return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
     if period == "month":
         return dates - pd.to_timedelta(dates.dt.day - 1, unit="D")
     raise ValueError(f"period must be week or month, not {period!r}")
