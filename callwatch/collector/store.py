@@ -204,8 +204,13 @@ def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     new_rank = SOURCE_RANK.get(new["source"], 0)
     winner, other = (new, old) if new_rank >= old_rank else (old, new)
     merged = dict(winner)
+    # When the richer source says nobody answered, the other's answer must not be grafted on:
+    # an "abandoned" call with an answered_at would be counted wrong everywhere.
+    unanswered = merged.get("outcome") not in (None, "answered")
     for name in CALL_FIELDS:
         if merged.get(name) is None and other.get(name) is not None:
+            if unanswered and name in ("answered_at", "answered_by"):
+                continue
             merged[name] = other[name]
     return merged
 
