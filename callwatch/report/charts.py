@@ -49,7 +49,7 @@ def daily_rate_bars(
 ) -> str:
     """One bar per day with its value on top and the goal as a dashed line."""
     width, height, left, top, bottom = 470, 230, 42, 30, 36
-    plot_w, plot_h = width - left - 12, height - top - bottom
+    plot_w, plot_h = width - left - 56, height - top - bottom  # the right margin holds the goal label
     body = [_text(left, 16, title, 13, "start", bold=True), *_rate_axis(left, top, plot_w, plot_h, 0.0)]
     slot = plot_w / max(len(labels), 1)
     for i, (label, rate) in enumerate(zip(labels, rates, strict=True)):
@@ -70,7 +70,7 @@ def daily_rate_bars(
         body.append(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='{INK}' stroke-dasharray='5 4'/>"
         )
-        body.append(_text(left + plot_w, y - 4, f"goal {goal * 100:.0f}%", 10, "end", INK))
+        body.append(_text(left + plot_w + 4, y + 4, f"goal {goal * 100:.0f}%", 10, "start", INK))
     return _svg(width, height, body, title)
 
 
@@ -82,8 +82,8 @@ def weekly_trend(
     title: str = "Weekly trend",
 ) -> str:
     """Lines per series over weeks (x = each week's Monday), training dates as labelled markers."""
-    width, height, left, top, bottom = 470, 230, 42, 44, 36
-    plot_w, plot_h = width - left - 16, height - top - bottom
+    width, height, left, top, bottom = 470, 250, 42, 44, 54
+    plot_w, plot_h = width - left - 56, height - top - bottom
     values = [v for vals in series.values() for v in vals if v is not None]
     lowest = min([*values, goal if goal is not None else 1.0, 1.0])
     # Axis floors that give round ticks: 60-70-80-90-100, 20-40-60-80-100 or 0-25-50-75-100.
@@ -106,7 +106,7 @@ def weekly_trend(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y_of(goal):.1f}' y2='{y_of(goal):.1f}' stroke='{INK}' "
             "stroke-dasharray='5 4'/>"
         )
-        body.append(_text(left + plot_w, y_of(goal) - 4, f"goal {goal * 100:.0f}%", 10, "end", INK))
+        body.append(_text(left + plot_w + 4, y_of(goal) + 4, f"goal {goal * 100:.0f}%", 10, "start", INK))
     for day, label in trainings:
         if weeks[0] <= day <= weeks[-1] or (day - weeks[-1]).days < 7:
             x = x_of(day)
@@ -125,8 +125,8 @@ def weekly_trend(
             body.append(f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2.5'{dash}/>")
         body.extend(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3.5' fill='{colour}'/>" for x, y in points)
         legend_x = left + 8 + n * 150
-        body.append(f"<rect x='{legend_x}' y='{top + plot_h - 14 - 0}' width='10' height='10' fill='{colour}'/>")
-        body.append(_text(legend_x + 14, top + plot_h - 5, name, 10, "start", INK))
+        body.append(f"<rect x='{legend_x}' y='{height - 18}' width='10' height='10' fill='{colour}'/>")
+        body.append(_text(legend_x + 14, height - 9, name, 10, "start", INK))
     return _svg(width, height, body, title)
 
 

@@ -72,6 +72,7 @@ def _delta(line: MetricLine) -> str:
         return "no earlier week to compare"
     diff = line.value - line.previous
     amount = f"{abs(diff) * 100:.0f} pts" if line.unit == "rate" else f"{abs(diff):.0f} s"
+    amount = "1 pt" if amount == "1 pts" else amount
     if amount in ("0 pts", "0 s"):
         return "same as the week before"
     arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
