@@ -46,7 +46,8 @@ def call(call_id: str, clock: str, outcome: str | None, ring: float | None = 5.0
     arrived = local(day, clock)
     ring_start = arrived + timedelta(seconds=2) if ring is not None else None
     answered = ring_start + timedelta(seconds=ring) if outcome == "answered" and ring_start is not None else None
-    ended = (ring_start or arrived) + timedelta(seconds=(ring or 0) + 60)
+    # An unanswered call's ring time runs to its end (DESIGN.md), so it ends when the ringing does.
+    ended = answered + timedelta(seconds=60) if answered else (ring_start or arrived) + timedelta(seconds=ring or 0)
     return Call(call_id=call_id, site=fields.pop("site", "main-office"), direction=direction, caller=caller,
                 arrived_at=arrived, ring_started_at=ring_start, answered_at=answered, ended_at=ended,
                 outcome=outcome, source="csv", **fields)
