@@ -171,3 +171,20 @@ def test_dst_ambiguous_and_nonexistent_local_times_do_not_crash(tmp_path: Path) 
     stored = {c["caller"]: c for c in store.select_calls(engine)}
     assert stored["6175550199"]["arrived_at"] == second_0130
     assert stored["6175550199"]["outcome"] == "voicemail"
+
+
+def test_sample_generator_logs_import_to_the_outcomes_it_simulated(tmp_path: Path) -> None:
+    from datetime import date
+
+    from callwatch.sample.generate import simulate
+
+    with (tmp_path / "Master.csv").open("w") as master, (tmp_path / "queue_log").open("w") as qlog:
+        counts = simulate(date(2026, 10, 12), 3, 55, 7, master, qlog)
+    settings = make_settings(tmp_path)
+    engine = open_engine(settings)
+    for name in ("Master.csv", "queue_log"):
+        assert import_file(engine, settings, tmp_path / name).rejected == 0
+    stored = store.select_calls(engine)
+    for outcome in ("answered", "voicemail", "abandoned"):
+        assert sum(c["outcome"] == outcome and c["direction"] == "inbound" for c in stored) == counts[outcome]
+    assert sum(c["direction"] == "outbound" for c in stored) == counts["outbound"]

@@ -104,3 +104,16 @@ def test_answered_call_still_talking_at_end_of_log_is_kept(tmp_path: Path) -> No
     import_file(engine, settings, log)
     (call,) = store.select_calls(engine)
     assert call["ended_at"] is not None
+
+
+def test_an_unanswered_cdr_record_is_not_given_the_queue_logs_answer() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+    queue_log = {"call_id": "1.1", "source": "queue-log", "outcome": "answered", "answered_at": at,
+                 "answered_by": "Alice", "queue": "frontdesk", "ended_at": None}
+    cdr = {"call_id": "1.1", "source": "cdr-csv", "outcome": "abandoned", "answered_at": None,
+           "answered_by": None, "queue": None, "ended_at": at}
+    merged = store.merge_call(queue_log, cdr)
+    assert (merged["outcome"], merged["answered_at"], merged["answered_by"]) == ("abandoned", None, None)
+    assert merged["queue"] == "frontdesk"

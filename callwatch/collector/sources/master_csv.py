@@ -113,6 +113,7 @@ class MasterCsvParser:
     def __init__(self, *, gmt: bool, zone: tzinfo) -> None:
         self.gmt = gmt
         self.zone = zone
+        self._cache: dict[str, datetime] = {}
 
     def rows(self, fh: BinaryIO, cursor: LineCursor) -> Iterator[CdrRow | Reject]:
         for line, offset, text, fields, error in split_csv_lines(fh, cursor):
@@ -145,9 +146,14 @@ class MasterCsvParser:
             raise ValueError("empty channel")
         duration = _int(f[12], "duration")
         billsec = _int(f[13], "billsec")
-        start = self.time(f[9], "start", _hint_epoch(uniqueid))
-        end = self.time(f[11], "end", start + timedelta(seconds=duration))
-        answer = self.time(f[10], "answer", end - timedelta(seconds=billsec)) if f[10] else None
+        if self.gmt:
+            start, end = self.utc(f[9], "start"), self.utc(f[11], "end")
+            answer = self.utc(f[10], "answer") if f[10] else None
+        else:
+            # Local times at a DST change are resolved with what else the row knows.
+            start = self.time(f[9], "start", _hint_epoch(uniqueid))
+            end = self.time(f[11], "end", start + timedelta(seconds=duration))
+            answer = self.time(f[10], "answer", end - timedelta(seconds=billsec)) if f[10] else None
         if end < start:
             raise ValueError(f"end {f[11]} is before start {f[9]}")
         if answer is not None and not start <= answer <= end:
@@ -172,6 +178,16 @@ class MasterCsvParser:
             uniqueid=uniqueid,
             linkedid=linkedid,
         )
+
+    def utc(self, text: str, name: str) -> datetime:
+        """A GMT log time; the rows of a busy minute share their times, so parse each once."""
+        value = self._cache.get(text)
+        if value is None:
+            value = self.time(text, name, None)
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[text] = value
+        return value
 
     def time(self, text: str, name: str, hint: datetime | None) -> datetime:
         try:
