@@ -171,6 +171,10 @@ def _hours_text(params: MetricParams) -> str:
     return "; ".join(days) or "no opening hours configured"
 
 
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def summary_lines(summary: dict[str, Any], after: dict[str, int], params: MetricParams) -> list[str]:
     """The business-hours summary and the after-hours line, as aligned text."""
     offered = summary["offered"]
@@ -192,7 +196,7 @@ def summary_lines(summary: dict[str, Any], after: dict[str, int], params: Metric
         lines.append(f"    {name:<17}{text}")
     lines.append("")
     lines.append(
-        f"After hours and holidays (not counted above): {after['calls']} inbound calls — "
+        f"After hours and holidays (not counted above): {after['calls']} inbound call{_s(after['calls'])} — "
         f"{after['answered']} answered, {after['voicemail']} voicemail ({after['left_message']} left a message), "
         f"{after['abandoned']} abandoned, {after['missed']} missed; {after['holiday_calls']} on holidays"
     )
