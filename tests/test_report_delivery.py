@@ -106,7 +106,8 @@ def test_report_email_arrives_with_html_body_and_csv(
     assert message["Subject"].startswith("Phone report main-office, week 47, Nov 16 – 22, 2026:")
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "How the phones were answered" in html and "<svg" in html
-    [attachment] = list(message.iter_attachments())
+    attachment, full_copy = list(message.iter_attachments())
+    assert full_copy.get_filename() == "callwatch-main-office-2026-W47.html"
     assert attachment.get_filename() == "callwatch-main-office-2026-W47.csv"
     assert attachment.get_content_type() == "text/csv"
     body = attachment.get_content()

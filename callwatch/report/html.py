@@ -37,7 +37,7 @@ p, li { line-height: 1.45; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; }
 th { background: #f4f6f8; font-weight: 600; } th:first-child, td:first-child { text-align: left; }
-td.left, th.left { text-align: left; }
+td.left, th.left { text-align: left; } td:first-child { white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; align-items: start; }
 .training { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; margin: 10px 0; }
@@ -51,7 +51,10 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; 
   body { background: #fff; font-size: 11px; }
   main { max-width: none; padding: 0; }
   .card, .training, table, svg, .obs, tr { break-inside: avoid; }
-  h2 { break-after: avoid; }
+  h1 { font-size: 20px; } h2 { break-after: avoid; font-size: 15px; margin-top: 18px; }
+  table { font-size: 10.5px; } th, td { padding: 3px 6px; }
+  .obs li { font-size: 12px; } .card .value { font-size: 24px; } .card .cmp { font-size: 10.5px; }
+  .cards { gap: 6px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
@@ -67,20 +70,20 @@ def _fmt(line: MetricLine, value: float | None) -> str:
     return _pct(value) if line.unit == "rate" else f"{value:.0f} s"
 
 
-def _delta(line: MetricLine) -> str:
+def _delta(line: MetricLine, noun: str) -> str:
     if line.value is None or line.previous is None:
-        return "no earlier week to compare"
+        return f"no earlier {noun} to compare"
     diff = line.value - line.previous
     amount = f"{abs(diff) * 100:.0f} pts" if line.unit == "rate" else f"{abs(diff):.0f} s"
     amount = "1 pt" if amount == "1 pts" else amount
     if amount in ("0 pts", "0 s"):
-        return "same as the week before"
+        return f"same as the {noun} before"
     arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
     css = f"{word}-{'good' if line.change_is_good() else 'bad'}"
-    return f"<span class='{css}'>{arrow} {amount}</span> on the week before"
+    return f"<span class='{css}'>{arrow} {amount}</span> on the {noun} before"
 
 
-def _card(line: MetricLine) -> str:
+def _card(line: MetricLine, noun: str) -> str:
     status = {True: " good", False: " bad", None: ""}[line.meets_goal()]
     goal_word = "target" if line.unit == "seconds" else "goal"
     goal = (
@@ -88,8 +91,8 @@ def _card(line: MetricLine) -> str:
     )
     return (
         f"<div class='card{status}'><div class='name'>{escape(line.label)}</div>"
-        f"<div class='value'>{_fmt(line, line.value)}</div><div class='cmp'>{_delta(line)}<br>"
-        f"4-week average {_fmt(line, line.average)}<br>{goal}</div></div>"
+        f"<div class='value'>{_fmt(line, line.value)}</div><div class='cmp'>{_delta(line, noun)}<br>"
+        f"4-{noun} average {_fmt(line, line.average)}<br>{goal}</div></div>"
     )
 
 
@@ -151,7 +154,7 @@ def _daily_section(report: WeeklyReport) -> str:
 def _lost_section(report: WeeklyReport) -> str:
     top = report.lost_hours
     if top.empty:
-        return "<p>No calls went unanswered this week.</p>"
+        return f"<p>No calls went unanswered this {report.period.noun}.</p>"
     rows = [
         [
             f"{DAY_NAMES[int(r.weekday)]} {hour_span(int(r.hour))}",
@@ -164,7 +167,9 @@ def _lost_section(report: WeeklyReport) -> str:
         ]
         for r in top.itertuples()
     ]
-    table = _table(["Hour", "Unanswered", "Calls", "Voicemail", "Hung up", "Missed", "Share of week"], rows)
+    table = _table(
+        ["Hour", "Unanswered", "Calls", "Voicemail", "Hung up", "Missed", f"Share of {report.period.noun}"], rows
+    )
     grid = report.lost_by_hour
     cells = {(int(r.weekday), int(r.hour)): int(r.lost) for r in grid.itertuples()}
     hours = list(range(min(grid["hour"]), max(grid["hour"]) + 1)) if len(grid) else []
@@ -194,12 +199,12 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
     median = f["median_follow_up_seconds"]
     when = "–" if median is None else (f"{median / 60:.0f} min" if median < 5400 else f"{median / 3600:.1f} h")
     text = (
-        f"<p>{f['needing']} calls this week needed a follow-up (voicemail, hung up or missed). "
+        f"<p>{f['needing']} calls this {report.period.noun} needed a follow-up (voicemail, hung up or missed). "
         f"<b>{_pct(f['follow_up_rate'])}</b> were followed up within the window "
         f"({f['followed_up']} of {f['decided']}; {f['pending']} still inside their window); median time {when}.</p>"
     )
     if report.awaiting.empty:
-        return text + "<p>No caller from this week is still waiting.</p>"
+        return text + f"<p>No caller from this {report.period.noun} is still waiting.</p>"
     rows = [
         [
             escape(r.caller_masked),
@@ -287,7 +292,7 @@ def render_html(report: WeeklyReport) -> str:
     )
     generated = report.generated_at.astimezone(tz)
     trainings = "".join(_training_block(t) for t in report.trainings) or (
-        "<p>No training sessions in or in the six weeks before this week.</p>"
+        f"<p>No training sessions in or in the six weeks before this {period.noun}.</p>"
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -296,7 +301,7 @@ def render_html(report: WeeklyReport) -> str:
 <h1>How the phones were answered — {escape(period.title)}</h1>
 <p class="sub">{escape(report.site)} · {report.summary["offered"]} calls in business hours ·
 times in {escape(report.timezone)} · generated {generated:%a %b %d, %Y %I:%M %p}</p>
-<section class="cards">{"".join(_card(m) for m in report.metrics)}</section>
+<section class="cards">{"".join(_card(m, period.noun) for m in report.metrics)}</section>
 <ul class="obs">{"".join(f"<li>{escape(o)}</li>" for o in report.observations)}</ul>
 <h2>Day by day</h2>
 <div class="charts">{charts.daily_rate_bars(day_labels, rates, answer.goal)}{trend_svg}</div>
@@ -312,9 +317,9 @@ times in {escape(report.timezone)} · generated {generated:%a %b %d, %Y %I:%M %p
 <footer><p><b>How these numbers are made.</b> Calls are inbound calls in business hours; a caller who hung up within
 the short-abandon limit (a likely wrong number) is left out. Answer, voicemail, abandonment (hung up while ringing or
 waiting) and missed rates are shares of those calls and add up to 100%. "Within target" is answered within the ring
-target. The 4-week average pools the four weeks before this one. Training effects compare the days before and after
-with a two-proportion z-test (rates) and a Mann-Whitney test with a bootstrap interval (time to answer); the daily
-answer-rate step allows for weekday and the earlier trend. Caller numbers are masked. Settings:
+target. The 4-{period.noun} average pools the four {period.noun}s before this one. Training effects compare the days
+before and after with a two-proportion z-test (rates) and a Mann-Whitney test with a bootstrap interval (time to
+answer); the daily answer-rate step allows for weekday and the earlier trend. Caller numbers are masked. Settings:
 {escape(report.params_note)}.</p></footer>
 </main></body></html>
 """

@@ -30,11 +30,15 @@ def build_message(
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or None)
     message.set_content(
-        "This is the weekly callwatch phone report. Open it in a mail program that shows HTML, "
-        f"or open the attached {csv_name} in a spreadsheet."
+        "This is the weekly callwatch phone report. Open it in a mail program that shows HTML, open the "
+        f"attached HTML file in a browser, or open the attached {csv_name} in a spreadsheet."
     )
     message.add_alternative(html, subtype="html")
     message.add_attachment(csv_text.encode("utf-8"), maintype="text", subtype="csv", filename=csv_name)
+    # Some mail programs (Gmail, Outlook) drop inline SVG charts; the attached
+    # copy opens in a browser with everything in it.
+    html_name = csv_name.rsplit(".", 1)[0] + ".html"
+    message.add_attachment(html.encode("utf-8"), maintype="text", subtype="html", filename=html_name)
     return message
 
 

@@ -52,9 +52,10 @@ def _hotspot(report: WeeklyReport) -> tuple[float, str] | None:
         for k, w in (("voicemail", "to voicemail"), ("abandoned", "hung up"), ("missed", "missed"))
         if int(top[k])
     ]
+    noun = report.period.noun
     text = (
         f"{DAY_NAMES[int(top['weekday'])]} {hour_span(int(top['hour']))} lost {lost} call{'s' if lost != 1 else ''} "
-        f"({', '.join(parts)}), {share_words(share)} of the week's {report.lost_total} unanswered calls."
+        f"({', '.join(parts)}), {share_words(share)} of the {noun}'s {report.lost_total} unanswered calls."
     )
     return 2.0 + 4 * share, text
 
@@ -67,9 +68,9 @@ def _versus(report: WeeklyReport) -> tuple[float, str] | None:
     if line.previous is not None:
         moved = "up" if line.value > line.previous else "down"
         text += (
-            f", {moved} {points(line.value, line.previous)} on the week before"
+            f", {moved} {points(line.value, line.previous)} on the {report.period.noun} before"
             if round(line.value * 100) != round(line.previous * 100)
-            else ", the same as the week before"
+            else f", the same as the {report.period.noun} before"
         )
     if line.goal is not None:
         met = "meeting" if line.meets_goal() else "short of"
@@ -92,7 +93,7 @@ def _hardest_day(report: WeeklyReport) -> tuple[float, str] | None:
     day = daily.loc[worst, "date"]
     return 1.0 + gap * 10, (
         f"{DAY_NAMES[day.weekday()]} was the hardest day: {pct(rate[worst])} of {int(daily.loc[worst, 'offered'])} "
-        f"calls answered, against {pct(rest_rate)} the rest of the week."
+        f"calls answered, against {pct(rest_rate)} the rest of the {report.period.noun}."
     )
 
 
@@ -116,8 +117,8 @@ def _follow_up(report: WeeklyReport) -> tuple[float, str] | None:
         if rate is None:
             return None
         return 0.5, f"Every caller who missed the practice has been followed up; {pct(rate)} within the window."
-    text = f"{waiting} caller{'s' if waiting != 1 else ''} from this week {'are' if waiting != 1 else 'is'} still"
-    text += " waiting for a call back"
+    callers = f"{waiting} caller{'s' if waiting != 1 else ''}"
+    text = f"{callers} from this {report.period.noun} {'are' if waiting != 1 else 'is'} still waiting for a call back"
     text += f", {overdue} of them past the follow-up window." if overdue else "."
     return 1.0 + min(waiting, 20) / 10, text
 
@@ -128,14 +129,18 @@ def _training(report: WeeklyReport) -> tuple[float, str] | None:
         if rate.test is None:
             continue
         when = f"{result.session.date:%b} {result.session.date.day}"
-        text = f"Since the {when} training ({result.session.title}), the {rate.verdict}."
+        text = f"Since the {when} training ({result.session.title}), the {rate.verdict}"
+        days_since = (report.period.last - result.session.date).days
+        if days_since < result.impact.days:
+            text += f" (only {days_since} days since it so far)"
+        text += "."
         return 1.5 + (2.0 if rate.improved is not None else 0.0), text
     return None
 
 
 def observations(report: WeeklyReport, count: int = 3) -> list[str]:
     if report.summary["offered"] == 0:
-        return ["No calls were offered in business hours this week, so there is nothing to measure."]
+        return [f"No calls were offered in business hours this {report.period.noun}, so there is nothing to measure."]
     found = [
         c
         for c in (

@@ -26,6 +26,11 @@ class Period:
         return self.first.weekday() == 0 and self.days == 7
 
     @property
+    def noun(self) -> str:
+        """What to call it in a sentence: 'week' or 'period'."""
+        return "week" if self.days == 7 else "period"
+
+    @property
     def label(self) -> str:
         """'2026-W47' for an ISO week, '2026-11-01_2026-11-14' otherwise (safe in file names)."""
         if self.is_iso_week:
