@@ -110,9 +110,9 @@ class AmiClient:
     def _down(self, reason: str, level: int = logging.WARNING) -> None:
         self.stats.last_error = reason
         log.log(level, "AMI link to %s:%s down: %s", self.host, self.port, reason)
-        if self.connected:
-            self.connected = False
-            self.on_status("disconnected", time.time(), reason)
+        # Reported after every failed attempt too, so the heartbeat says why we are not connected.
+        self.connected = False
+        self.on_status("disconnected", time.time(), reason)
         self._close()
 
     def _close(self) -> None:
