@@ -57,12 +57,15 @@ class ResumePoint:
 
     def __init__(self) -> None:
         self.spans: list[Span] = []
+        self._prune_at = 4096
 
     def done(self, span: Span, live_first: int | None) -> None:
         self.spans.append(span)
-        if len(self.spans) > 4096 and live_first is not None:
+        if len(self.spans) > self._prune_at and live_first is not None:
             # Calls that ended before every buffered call began cannot interleave with an open one.
             self.spans = [s for s in self.spans if s.last >= live_first]
+            # Doubling keeps pruning linear overall while one long call holds many spans back.
+            self._prune_at = max(4096, 2 * len(self.spans))
 
     def offset(self, open_spans: Iterable[Span], eof: int) -> int:
         start = min((s.first for s in open_spans), default=eof)
@@ -130,11 +133,12 @@ class CdrGrouper:
     def add(self, row: CdrRow) -> Iterator[list[CdrRow]]:
         """Buffer a row; yield the groups that are now complete."""
         keys = self.keys(row)
-        found = sorted({self.owner[k] for k in keys if k in self.owner})
+        owner = self.owner
+        found = [owner[k] for k in keys if k in owner]
         if found:
-            gid = found[0]
+            gid = min(found)
             group = self.groups[gid]
-            for other_id in found[1:]:
+            for other_id in {g for g in found if g != gid}:
                 other = self.groups.pop(other_id)
                 group.rows.extend(other.rows)
                 group.keys |= other.keys
