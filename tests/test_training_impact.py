@@ -174,3 +174,9 @@ def test_training_impact_names_an_overlapping_training(eight_weeks: pd.DataFrame
     ]
     assert not math.isnan(impact.rate("voicemail_rate").test.p_value)  # type: ignore[union-attr]
     assert impact.before_window[0] == date(2026, 10, 28) - timedelta(days=28)
+
+
+def test_training_impact_on_no_calls_at_all() -> None:
+    impact = training_impact(prepare(calls_from_records([]), PARAMS), PARAMS, date(2026, 10, 28))
+    assert not impact.enough_data and impact.its is None
+    assert impact.headline.startswith("Answer rate: too little data to tell (– of 0 calls before")
