@@ -159,18 +159,25 @@ def _cdr_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) 
             continue
         run.row(item.offset)
         for rows in grouper.add(item):
-            call = call_from_rows(rows, ctx)
+            call = _fresh_call(rows, ctx, run.old_size)
             if call is not None:
                 yield call
     rest, run.resume_at = grouper.finish(cursor.offset)
     for rows in rest:
-        call = call_from_rows(rows, ctx)
+        call = _fresh_call(rows, ctx, run.old_size)
         if call is not None:
             yield call
 
 
+def _fresh_call(rows: list[CdrRow], ctx: CallContext, old_size: int) -> Call | None:
+    # A call whose rows all lie in a re-read tail was written, whole, by the import that first read them.
+    if max(r.offset for r in rows) < old_size:
+        return None
+    return call_from_rows(rows, ctx)
+
+
 def _queue_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
-    tracker = QueueLogCalls(settings.site)
+    tracker = QueueLogCalls(settings.site, emit_from=run.old_size)
     for item in events(fh, cursor):
         if isinstance(item, Reject):
             run.reject(item)

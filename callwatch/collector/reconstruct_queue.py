@@ -54,6 +54,8 @@ class QueueLogCalls:
     calls: dict[str, _QueueCall] = field(default_factory=dict)
     resume: ResumePoint = field(default_factory=ResumePoint)
     latest: datetime | None = None
+    # Calls seen only in a re-read tail were written by the import that first read them.
+    emit_from: int = 0
 
     def add(self, ev: QueueEvent) -> Iterator[Call]:
         if ev.callid in SYSTEM_CALLIDS:
@@ -69,7 +71,7 @@ class QueueLogCalls:
         if ev.queue and ev.queue != "NONE" and state.queue is None:
             state.queue = ev.queue
         emit = self._apply(state, ev)
-        if emit:
+        if emit and state.span.last >= self.emit_from:
             yield self.call(state)
         yield from self._expire()
 
@@ -113,14 +115,15 @@ class QueueLogCalls:
             del self.calls[callid]
             live_first = next(iter(self.calls.values())).span.first if self.calls else None
             self.resume.done(state.span, live_first)
-            if not state.finished() and state.answered is not None:
+            if not state.finished() and state.answered is not None and state.span.last >= self.emit_from:
                 yield self.call(state)
 
     def finish(self, eof: int) -> tuple[list[Call], int]:
         """Calls answered but not yet hung up (best knowledge), and where the next read must start."""
         horizon = self.latest - self.settle if self.latest else None
         open_spans = [s.span for s in self.calls.values() if horizon is None or s.last_event >= horizon]
-        pending = [self.call(s) for s in self.calls.values() if not s.finished() and s.answered is not None]
+        pending = [self.call(s) for s in self.calls.values()
+                   if not s.finished() and s.answered is not None and s.span.last >= self.emit_from]
         return pending, self.resume.offset(open_spans, eof)
 
     def call(self, s: _QueueCall) -> Call:
