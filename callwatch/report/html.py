@@ -60,6 +60,10 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; 
 """
 
 
+# The words the rest of the report uses ("hung up", not "abandoned").
+OUTCOME_WORDS = {"voicemail": "voicemail", "abandoned": "hung up", "missed": "missed"}
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
 
@@ -209,7 +213,8 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
         [
             escape(r.caller_masked),
             f"{r.first_arrived_local:%a %b %d %I:%M %p}",
-            escape(str(r.last_outcome)) + (" (left message)" if r.left_message else ""),
+            escape(OUTCOME_WORDS.get(str(r.last_outcome), str(r.last_outcome)))
+            + (" (left message)" if r.left_message else ""),
             "yes" if r.overdue else "no",
             str(int(r.calls)),
         ]
