@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -130,8 +130,8 @@ class CdrGrouper:
             keys.append("u:" + row.uniqueid)
         return keys
 
-    def add(self, row: CdrRow) -> Iterator[list[CdrRow]]:
-        """Buffer a row; yield the groups that are now complete."""
+    def add(self, row: CdrRow) -> list[list[CdrRow]]:
+        """Buffer a row; return the groups that are now complete (usually none)."""
         keys = self.keys(row)
         owner = self.owner
         found = [owner[k] for k in keys if k in owner]
@@ -162,16 +162,18 @@ class CdrGrouper:
         self.buffered += 1
         if self.latest_end is None or row.end > self.latest_end:
             self.latest_end = row.end
-        yield from self._expire()
+        return self._expire()
 
-    def _expire(self) -> Iterator[list[CdrRow]]:
+    def _expire(self) -> list[list[CdrRow]]:
         assert self.latest_end is not None
         horizon = self.latest_end - self.settle
+        done = []
         while self.groups:
             gid, group = next(iter(self.groups.items()))
             if group.last_end >= horizon and self.buffered <= self.max_rows:
-                return
-            yield self._pop(gid)
+                break
+            done.append(self._pop(gid))
+        return done
 
     def _pop(self, gid: int) -> list[CdrRow]:
         group = self.groups.pop(gid)
