@@ -5,24 +5,23 @@ set-A structure: Local channel pairs, ring groups, a queue, voicemail), then
 times each stage against references measured in the same run on the same
 file: Python's csv module merely reading it, and DuckDB's read_csv counting
 it. Prints rows/second and the ratios, plus peak memory (the grouping buffer
-is bounded, so memory does not grow with the file).
+is bounded, so memory does not grow with the file: compare a smaller ROWS).
 Run: .venv/bin/python bench/import_master_csv.py [ROWS]
 """
 
 from __future__ import annotations
 
 import csv
-import resource
+import json
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callwatch.collector import store
-from callwatch.collector.importer import import_file
 from callwatch.collector.reconstruct import CallContext, CdrGrouper, call_from_rows
 from callwatch.collector.sources import LineCursor
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
@@ -87,6 +86,35 @@ def reconstruct_only(path: Path, settings: Settings) -> int:
     return calls + sum(call_from_rows(g, ctx) is not None for g in rest)
 
 
+CHILD = """
+import json, resource, sys
+from callwatch.collector import store
+from callwatch.collector.importer import import_file
+from callwatch.config import Settings
+settings = Settings(database_url=sys.argv[2], rejects_dir=sys.argv[3])
+engine = store.create_engine(settings.database_url)
+store.init_db(engine)
+s = import_file(engine, settings, sys.argv[1])
+print(json.dumps([s.calls_written, s.rejected, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+"""
+
+
+@dataclass
+class ChildSummary:
+    calls_written: int
+    rejected: int
+
+
+def import_in_child(path: Path, folder: Path) -> tuple[ChildSummary, float]:
+    """The real import in its own process, so its peak memory is its own (not the references')."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), f"sqlite:///{folder / 'bench.db'}", str(folder / "rejects")],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    calls, rejected, peak = json.loads(out.strip().splitlines()[-1])
+    return ChildSummary(calls, rejected), peak
+
+
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,24 +122,22 @@ def main() -> None:
         print(f"generating a {rows:,}-row Master.csv ...", flush=True)
         path = make_file(folder, rows)
         print(f"file: {path.stat().st_size / 1e6:.0f} MB, {rows:,} rows")
-        settings = Settings(database_url=f"sqlite:///{folder / 'bench.db'}", rejects_dir=folder / "rejects")
-        engine = store.create_engine(settings.database_url)
-        store.init_db(engine)
+        settings = Settings()
         t_csv, _ = timed("reference: csv.reader reads the file", lambda: csv_read(path))
         t_duck, counted = timed("reference: DuckDB read_csv count(*)", lambda: duckdb_count(path))
         t_parse, _ = timed("parse rows (MasterCsvParser)", lambda: parse_only(path))
         t_rec, calls = timed("parse + group + reconstruct calls", lambda: reconstruct_only(path, settings))
-        t_imp, summary = timed("import_file into SQLite (everything)", lambda: import_file(engine, settings, path))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t_imp, child = timed("import_file into SQLite (everything)", lambda: import_in_child(path, folder))
+        summary, peak = child  # type: ignore[misc]
     print()
-    print(f"calls reconstructed: {calls:,}; written: {summary.calls_written:,}; rejected rows: {summary.rejected}")  # type: ignore[attr-defined]
-    print(f"import: {rows / t_imp:,.0f} rows/s ({summary.calls_written / t_imp:,.0f} calls/s)")  # type: ignore[attr-defined]
+    print(f"calls reconstructed: {calls:,}; written: {summary.calls_written:,}; rejected rows: {summary.rejected}")
+    print(f"import: {rows / t_imp:,.0f} rows/s ({summary.calls_written / t_imp:,.0f} calls/s)")
     print(f"ratio import / csv.reader read: {t_imp / t_csv:.1f}x")
     if counted is not None:
         print(f"ratio import / DuckDB read_csv: {t_imp / t_duck:.1f}x")
     print(f"stages vs csv.reader: parse {t_parse / t_csv:.1f}x, +reconstruct {t_rec / t_csv:.1f}x, "
           f"+store {t_imp / t_csv:.1f}x")
-    print(f"peak RSS of this process: {peak:.0f} MB")
+    print(f"peak RSS of the import process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
