@@ -64,6 +64,37 @@ def timed(label: str, func: Callable[[], Any], reference: float) -> Any:
     return result
 
 
+def bench_loader(calls: pd.DataFrame) -> None:
+    """load_calls from a real SQLite file against a bare sqlite3 fetchall of the same rows."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from callwatch.collector import store
+    from callwatch.metrics.loader import load_calls
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        engine = store.create_engine(f"sqlite:///{path}")
+        store.init_db(engine)
+        rows = calls.astype(object).where(calls.notna(), None).to_dict("records")
+        for row in rows:
+            for name in ("arrived_at", "ended_at", "ring_started_at", "answered_at"):
+                if row[name] is not None:
+                    row[name] = row[name].to_pydatetime()
+        with engine.begin() as conn:
+            conn.execute(sa.insert(store.calls), rows)
+        began = time.perf_counter()
+        with sqlite3.connect(path) as raw:
+            raw.execute("SELECT * FROM calls ORDER BY arrived_at").fetchall()
+        reference = time.perf_counter() - began
+        print(f"{len(calls):,} calls in SQLite; reference = sqlite3 fetchall of the table")
+        timed("load_calls", lambda: load_calls(engine), reference)
+        engine.dispose()
+
+
 def main(n: int) -> None:
     params = MetricParams()
     calls = synthetic_calls(n)
@@ -81,6 +112,7 @@ def main(n: int) -> None:
     now = prepared["arrived_at"].max().to_pydatetime()
     timed("awaiting_follow_up", lambda: awaiting_follow_up(prepared, params, now), reference)
     print(f"rollup rows: {len(rollup):,}")
+    bench_loader(calls.iloc[: min(n, 200_000)])
 
 
 if __name__ == "__main__":

@@ -84,11 +84,18 @@ def load_calls(
     elif site is not None:
         query = query.where(table.c.site.in_(list(site)))
     # Bind parameters go through UtcDateTime, so aware bounds compare correctly.
+    # Rows come straight off the DBAPI cursor: every column is either a plain
+    # value or parsed by pandas below, and building a SQLAlchemy Row per call
+    # costs more than the query itself on a year of calls. No stream_results:
+    # its buffered strategy pre-reads rows that the raw cursor would then skip.
     rows: list[Any] = []
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_FETCH_ROWS).execute(query)
-        for chunk in result.partitions():
-            rows.extend(tuple(r) for r in chunk)
+        result = conn.execute(query)
+        try:
+            while chunk := result.cursor.fetchmany(_FETCH_ROWS):
+                rows.extend(chunk)
+        finally:
+            result.close()
     return calls_frame(rows)
 
 
