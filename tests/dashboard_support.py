@@ -58,14 +58,14 @@ def practice_day(day: date = DAY) -> list[Call]:
     1 short abandon (not counted), 1 after-hours voicemail, 1 call-back to the voicemail caller."""
     p = day.isoformat()
     return [
-        call(f"{p}-a1", "10:00", "answered", 5, caller="+16175550101", answered_by="201", queue="reception"),
-        call(f"{p}-a2", "10:05", "answered", 25, caller="+16175550102", answered_by=FORMULA_STAFF),
-        call(f"{p}-v1", "11:00", "voicemail", 30, caller="+16175550103", left_message=True),
-        call(f"{p}-b1", "11:30", "abandoned", 12, caller="+16175550104", queue=FORMULA_QUEUE),
-        call(f"{p}-m1", "13:00", "missed", 40, caller="+16175550105"),
-        call(f"{p}-s1", "12:00", "abandoned", 2, caller="+16175550106"),
-        call(f"{p}-n1", "20:00", "voicemail", 20, caller="+16175550107"),
-        call(f"{p}-o1", "14:00", None, None, caller="+16175550103", direction="outbound"),
+        call(f"{p}-a1", "10:00", "answered", 5, day=day, caller="+16175550101", answered_by="201", queue="reception"),
+        call(f"{p}-a2", "10:05", "answered", 25, day=day, caller="+16175550102", answered_by=FORMULA_STAFF),
+        call(f"{p}-v1", "11:00", "voicemail", 30, day=day, caller="+16175550103", left_message=True),
+        call(f"{p}-b1", "11:30", "abandoned", 12, day=day, caller="+16175550104", queue=FORMULA_QUEUE),
+        call(f"{p}-m1", "13:00", "missed", 40, day=day, caller="+16175550105"),
+        call(f"{p}-s1", "12:00", "abandoned", 2, day=day, caller="+16175550106"),
+        call(f"{p}-n1", "20:00", "voicemail", 20, day=day, caller="+16175550107"),
+        call(f"{p}-o1", "14:00", None, None, day=day, caller="+16175550103", direction="outbound"),
     ]
 
 

@@ -1,0 +1,261 @@
+"""The dashboard in a real headless Chromium against the real server (werkzeug, in a thread).
+
+Screenshots land in tests/output/ so a person can check each page reads well.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dashboard_support import PASSWORD, USER, practice_day, seeded_engine, settings_for
+from werkzeug.serving import make_server
+
+from callwatch.collector import store
+from callwatch.dashboard.app import create_app
+
+pytestmark = pytest.mark.browser
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoSuchElementException, WebDriverException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-system-deps.sh)",
+                allow_module_level=True)
+
+OUTPUT = Path(__file__).parent / "output"
+OPTIONS = ("--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
+           "--disable-component-update --no-first-run --window-size=1400,1000").split()
+TODAY = datetime.now(UTC).date()
+TRAINING_DAY = TODAY - timedelta(days=14)
+
+
+def _history() -> list:
+    """Six weeks of practice days (weekdays), so trends have points on both sides of the training."""
+    calls = []
+    for back in range(42, -1, -1):
+        day = TODAY - timedelta(days=back)
+        if day.weekday() < 5:
+            calls.extend(practice_day(day))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    settings = settings_for(tmp, trainings=[{"date": TRAINING_DAY.isoformat(), "title": "Phone manner"}])
+    engine = seeded_engine(settings, _history())
+    app = create_app(settings, engine=engine)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "engine": engine, "settings": settings, "tmp": tmp}
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(site: dict[str, Any]) -> Iterator[Any]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for option in OPTIONS:
+        options.add_argument(option)
+    driver = webdriver.Chrome(options=options)
+    driver.set_page_load_timeout(30)
+    downloads = site["tmp"] / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    OUTPUT.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except (NoSuchElementException, WebDriverException):
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def shot(driver: Any, name: str) -> None:
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1400, min(max(height, 1000), 3000))
+    driver.save_screenshot(str(OUTPUT / f"dashboard-{name}.png"))
+    driver.set_window_size(1400, 1000)
+
+
+def log_in(driver: Any, url: str) -> None:
+    driver.get(url + "/live")
+    if "/login" not in driver.current_url:
+        return
+    driver.find_element(By.ID, "username").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-button").click()
+    wait_for(lambda: driver.current_url.endswith("/live"), what="the live page after login")
+
+
+def fetch_status(driver: Any, url: str, method: str = "GET") -> int:
+    script = """
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0], {method: arguments[1], headers: {"Content-Type": "application/json"},
+                             body: arguments[1] === "POST" ? "{}" : undefined, redirect: "manual"})
+            .then(r => done(r.status)).catch(e => done(String(e)));
+    """
+    return driver.execute_async_script(script, url, method)
+
+
+def test_refused_without_a_login(browser: Any, site: dict[str, Any]) -> None:
+    url = site["url"]
+    browser.get(url + "/trends")
+    browser.delete_all_cookies()
+    for path in ("/live", "/trends", "/staffing", "/follow-ups", "/calls", "/training"):
+        browser.get(url + path)
+        assert "/login" in browser.current_url, path
+        assert browser.find_elements(By.ID, "login-button")
+    assert "6175550" not in browser.page_source
+    shot(browser, "login")
+    assert fetch_status(browser, url + "/_dash-update-component", "POST") == 401
+    assert fetch_status(browser, url + "/_dash-layout") == 401
+    assert fetch_status(browser, url + "/download/calls.csv") == 401
+
+
+def _write_live(engine: Any, ring_started: datetime, heartbeat_age: float = 0.0) -> None:
+    now = datetime.now(UTC)
+    store.upsert_rows(engine, store.heartbeat, [{
+        "site": "main-office", "last_event_at": now, "connected": True,
+        "updated_at": now - timedelta(seconds=heartbeat_age), "detail": ""}], keys=("site",))
+    store.upsert_rows(engine, store.live_calls, [{
+        "site": "main-office", "call_id": "live-1", "caller": "+16175550199", "state": "ringing",
+        "ring_started_at": ring_started, "arrived_at": ring_started - timedelta(seconds=3), "location": "Reception",
+        "queue": None, "updated_at": now}], keys=("site", "call_id"))
+
+
+def test_ringing_call_ticks_turns_amber_then_red_and_clears_when_answered(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    engine = site["engine"]
+    _write_live(engine, datetime.now(UTC) - timedelta(seconds=9))  # ring 2 of 6 s; target 3 rings = 18 s
+    card = wait_for(lambda: browser.find_element(By.ID, "ringing-main-office-live-1"), what="the ringing card")
+    assert "•••••••0199" in card.text and "6175550199" not in browser.page_source
+    assert "Reception" in card.text
+    def tone() -> str:  # the card is redrawn every second, so look it up afresh
+        return browser.find_element(By.ID, "ringing-main-office-live-1").get_attribute("class")
+
+    wait_for(lambda: "amber" in tone(), timeout=10, what="amber on the last ring in target")
+    shot(browser, "live-ringing-amber")
+    wait_for(lambda: "red" in tone(), timeout=12, what="red past the target")
+    text = browser.find_element(By.ID, "ringing-main-office-live-1").text
+    assert "ring 4" in text or "ring 5" in text
+    shot(browser, "live-ringing-red")
+    with engine.begin() as conn:  # answered: the collector deletes the row
+        conn.execute(store.live_calls.delete())
+    wait_for(lambda: not browser.find_elements(By.ID, "ringing-main-office-live-1"), timeout=8, what="card gone")
+    assert "No calls ringing." in browser.find_element(By.ID, "live-ringing").text
+    assert "offered" in browser.find_element(By.ID, "identity-line").text
+
+
+def test_stale_collector_shows_a_banner(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    engine = site["engine"]
+    _write_live(engine, datetime.now(UTC), heartbeat_age=600)
+    banner = wait_for(lambda: browser.find_element(By.ID, "heartbeat-banner"), what="the stale banner")
+    assert "no word from the collector" in banner.text
+    with engine.begin() as conn:
+        conn.execute(store.live_calls.delete())
+        conn.execute(store.heartbeat.delete())
+
+
+def test_wall_board_hides_navigation_and_uses_big_type(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    browser.get(site["url"] + "/live?wall=1")
+    wait_for(lambda: browser.find_element(By.ID, "live-kpis"), what="today's numbers")
+    assert not browser.find_element(By.CLASS_NAME, "topbar").is_displayed()
+    size = browser.execute_script(
+        "return parseFloat(getComputedStyle(document.querySelector('#live-kpis .value')).fontSize)")
+    assert size >= 48
+    shot(browser, "live-wall")
+
+
+def test_trends_mark_the_training_date(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    browser.get(site["url"] + "/trends")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#trends-rates .main-svg"), what="the rates chart")
+    labels = wait_for(lambda: [e for e in browser.find_elements(By.CSS_SELECTOR, "#trends-rates .annotation-text")
+                               if "Training: Phone manner" in e.text], what="the training label")
+    assert labels
+    assert browser.find_elements(By.CSS_SELECTOR, "#trends-rates .shapelayer path")
+    assert "target: 3 rings = 18 s" in browser.find_element(By.ID, "trends-speed").text
+    assert "= " in browser.find_element(By.ID, "identity-line").text
+    shot(browser, "trends")
+
+
+def test_calls_csv_download_is_masked_and_injection_safe(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    day = _last_weekday()
+    browser.get(f"{site['url']}/calls?start={day}&end={day}")
+    link = wait_for(lambda: [a for a in browser.find_elements(By.ID, "calls-download")
+                             if "/download/calls.csv" in (a.get_attribute("href") or "")], what="download link")[0]
+    wait_for(lambda: "7 calls" in browser.find_element(By.ID, "calls-summary").text, what="the table summary")
+    shot(browser, "calls")
+    link.click()
+    folder = site["tmp"] / "downloads"
+    done = wait_for(lambda: [p for p in folder.glob("*.csv")], what="the CSV file")[0]
+    rows = list(csv.reader(io.StringIO(done.read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["arrived", "site", "caller"] and len(rows) == 8
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    assert all(row[2].startswith("•") for row in rows[1:])
+    assert "6175550" not in done.read_text(encoding="utf-8")
+
+
+def test_staffing_follow_ups_and_training_read_for_a_newcomer(browser: Any, site: dict[str, Any]) -> None:
+    log_in(browser, site["url"])
+    browser.get_log("browser")  # drain: the refused requests of the no-login test are logged as errors
+    url = site["url"]
+    browser.get(url + "/staffing")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#staffing-heatmap .main-svg"), what="the heatmap")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#staffing-staff .main-svg"), what="the staff chart")
+    shot(browser, "staffing")
+    browser.get(url + "/follow-ups")
+    table = wait_for(lambda: browser.find_element(By.ID, "fu-table"), what="the awaiting list")
+    before = len(table.find_elements(By.CSS_SELECTOR, "tbody tr"))
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#fu-figure .main-svg"), what="the follow-up chart")
+    shot(browser, "follow-ups")
+    table.find_element(By.CSS_SELECTOR, "button.handle").click()
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#fu-table tbody tr")) == before - 1,
+             what="the handled caller to leave the list")
+    with site["engine"].connect() as conn:
+        handled = conn.execute(store.follow_up_handled.select()).mappings().all()
+    assert [h["handled_by"] for h in handled] == [USER]
+    browser.get(url + "/training")
+    card = wait_for(lambda: browser.find_element(By.CLASS_NAME, "training-headline"), what="the training verdict")
+    assert card.text
+    shot(browser, "training")
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert severe == []
+
+
+def _last_weekday() -> date:
+    day = TODAY - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
