@@ -33,8 +33,9 @@ if not (CHROMIUM and CHROMEDRIVER):
                 allow_module_level=True)
 
 OUTPUT = Path(__file__).parent / "output"
-OPTIONS = ("--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
-           "--disable-component-update --no-first-run --window-size=1400,1000").split()
+OPTIONS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--no-first-run",
+           "--window-size=1400,1000"]
 TODAY = datetime.now(UTC).date()
 TRAINING_DAY = TODAY - timedelta(days=14)
 
