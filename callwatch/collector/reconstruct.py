@@ -116,6 +116,7 @@ class CdrGrouper:
     owner: dict[str, int] = field(default_factory=dict)
     resume: ResumePoint = field(default_factory=ResumePoint)
     latest_end: datetime | None = None
+    _horizon: datetime | None = None
     buffered: int = 0
     _next_id: int = 0
 
@@ -148,8 +149,9 @@ class CdrGrouper:
                 for k in other.keys:
                     self.owner[k] = gid
             group.rows.append(row)
-            group.span.last = max(group.span.last, row.offset)
-            group.last_end = max(group.last_end, row.end)
+            group.span.last = row.offset  # rows arrive in file order
+            if row.end > group.last_end:
+                group.last_end = row.end
         else:
             gid = self._next_id
             self._next_id += 1
@@ -162,11 +164,11 @@ class CdrGrouper:
         self.buffered += 1
         if self.latest_end is None or row.end > self.latest_end:
             self.latest_end = row.end
+            self._horizon = row.end - self.settle
         return self._expire()
 
     def _expire(self) -> list[list[CdrRow]]:
-        assert self.latest_end is not None
-        horizon = self.latest_end - self.settle
+        horizon = self._horizon
         done = []
         while self.groups:
             gid, group = next(iter(self.groups.items()))
