@@ -160,3 +160,17 @@ def test_rollup_gives_exact_counts_rates_and_mean_but_no_median() -> None:
     assert weekly["offered"].tolist() == [whole["offered"]]
     by_site = summarize_rollup(rollup, "site").set_index("site")
     assert by_site.loc["annex", "answered"] == 1
+
+
+def test_ring_distribution_counts_each_ring_and_caps_the_last() -> None:
+    from callwatch.metrics.speed import ring_distribution
+
+    calls = [call("answered", ring) for ring in (0.5, 5.999, 6.0, 17.9, 18.0, 40, 90)] + [call("missed", 30)]
+    table = ring_distribution(prepared(calls), PARAMS, max_rings=4)
+    # rings = floor(s / 6) + 1 -> 1, 1, 2, 3, 4, 7, 16; 4 and later share the last row
+    assert table["label"].tolist() == ["1", "2", "3", "4+"]
+    assert table["answered"].tolist() == [2, 1, 1, 3]
+    assert table["cumulative_share"].tolist()[-1] == pytest.approx(1.0)
+    assert table["on_target"].tolist() == [True, True, True, False]
+    empty = ring_distribution(prepared([]), PARAMS)
+    assert empty["answered"].sum() == 0 and len(empty) == 6

@@ -9,7 +9,7 @@ Where each DESIGN.md number lives:
 | business hours, holidays, time zone, DST    | hours       | after_hours, local_day_bounds              |
 | ring_seconds, rings, after_hours, ... flags | frame       | prepare                                    |
 | offered, the four rates, within-target      | summary     | summarize                                  |
-| speed of answer (mean, median, p90)         | summary     | summarize (asa_* keys)                     |
+| speed of answer (mean, median, p90), rings  | speed       | speed_of_answer, ring_distribution         |
 | by hour x weekday, day, week, staff, queue, site | summary | summarize_by                               |
 | year-long views (per-day sums)              | rollup      | daily_rollup, summarize_rollup             |
 | follow-ups, awaiting list, follow-up rate   | follow_ups  | follow_ups, awaiting_follow_up, follow_up_summary |

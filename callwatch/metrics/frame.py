@@ -22,6 +22,7 @@ is on target and 18.001 s is not, with no floating-point doubt.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from callwatch.model import Direction, Outcome, mask_caller
 MASK = mask_caller("0")  # the character model.mask_caller hides a digit with
 
 _US = 1_000_000
+Scope = Literal["business_hours", "after_hours", "all"]
 
 
 def _micros(delta: pd.Series) -> np.ndarray:
@@ -75,6 +77,20 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     has_outcome = outcome.notna().to_numpy()
     df["counted"] = inbound & ~df["after_hours"].to_numpy() & has_outcome & ~df["short_abandon"].to_numpy()
     return df
+
+
+def in_scope(prepared: pd.DataFrame, scope: Scope = "business_hours") -> np.ndarray:
+    """Inbound calls with an outcome, in business hours / after hours / either (a boolean mask)."""
+    mask = (prepared["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
+    mask = mask & prepared["outcome"].notna().to_numpy()
+    closed = prepared["after_hours"].to_numpy(dtype=bool)
+    if scope == "business_hours":
+        mask = mask & ~closed
+    elif scope == "after_hours":
+        mask = mask & closed
+    elif scope != "all":
+        raise ValueError(f"scope must be business_hours, after_hours or all, not {scope!r}")
+    return mask
 
 
 def _per_distinct(numbers: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:

@@ -11,22 +11,20 @@ Rates are fractions 0..1 and None (NaN in frames) when nothing was offered.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from callwatch.metrics.frame import Scope, in_scope
 from callwatch.metrics.params import MetricParams
-from callwatch.model import Direction, Outcome
+from callwatch.metrics.speed import SPEED_KEYS, answered_with_ring_time, speed_of_answer
+from callwatch.model import Outcome
 
 COUNT_KEYS: tuple[str, ...] = ("offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed")
 RATE_KEYS: tuple[str, ...] = ("answer_rate", "voicemail_rate", "abandonment_rate", "missed_rate", "within_target_rate")
-SPEED_KEYS: tuple[str, ...] = (
-    "asa_mean_s", "asa_median_s", "asa_p90_s", "asa_mean_rings", "asa_median_rings", "asa_p90_rings",
-)
 SUMMARY_KEYS: tuple[str, ...] = COUNT_KEYS + RATE_KEYS + SPEED_KEYS
 
-Scope = Literal["business_hours", "after_hours", "all"]
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "day": ("date",),
     "week": ("week",),
@@ -39,20 +37,6 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
 }
 # Group label for calls without a value (unanswered calls have no staff member).
 NONE_LABEL = "(none)"
-
-
-def in_scope(prepared: pd.DataFrame, scope: Scope = "business_hours") -> np.ndarray:
-    """Inbound calls with an outcome, in business hours / after hours / either."""
-    mask = (prepared["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
-    mask = mask & prepared["outcome"].notna().to_numpy()
-    closed = prepared["after_hours"].to_numpy(dtype=bool)
-    if scope == "business_hours":
-        mask = mask & ~closed
-    elif scope == "after_hours":
-        mask = mask & closed
-    elif scope != "all":
-        raise ValueError(f"scope must be business_hours, after_hours or all, not {scope!r}")
-    return mask
 
 
 def outcome_flags(scoped: pd.DataFrame) -> pd.DataFrame:
@@ -135,11 +119,7 @@ def _with_group_columns(scoped: pd.DataFrame, by: str) -> tuple[pd.DataFrame, li
 
 def _speed_by(scoped: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Median and p90 of ring_seconds and rings over answered calls with a ring time, per group."""
-    answered = scoped[
-        (scoped["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
-        & ~scoped["short_abandon"].to_numpy(dtype=bool)
-        & scoped["ring_seconds"].notna().to_numpy()
-    ]
+    answered = answered_with_ring_time(scoped)
     values = pd.DataFrame(
         {
             "s": answered["ring_seconds"].to_numpy(dtype="float64"),
@@ -195,19 +175,10 @@ def summarize(prepared: pd.DataFrame, params: MetricParams, *, scope: Scope = "b
     """The headline numbers over all calls in scope (see module doc); None where undefined."""
     del params
     scoped = prepared[in_scope(prepared, scope)]
-    totals = outcome_flags(scoped).sum().to_frame().T
-    row = rates_from_counts(totals).iloc[0].to_dict()
-    answered = scoped[
-        (scoped["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
-        & scoped["ring_seconds"].notna().to_numpy()
-    ]
-    if len(answered):
-        seconds = answered["ring_seconds"].to_numpy(dtype="float64")
-        rings = answered["rings"].to_numpy(dtype="float64")
-        row["asa_median_s"], row["asa_p90_s"] = np.quantile(seconds, [0.5, 0.9])
-        row["asa_median_rings"], row["asa_p90_rings"] = np.quantile(rings, [0.5, 0.9])
+    row = rates_from_counts(outcome_flags(scoped).sum().to_frame().T).iloc[0]
     counts = {key: int(row[key]) for key in COUNT_KEYS}
-    return counts | {key: _none_if_nan(float(row[key])) for key in RATE_KEYS + SPEED_KEYS}
+    rates = {key: _none_if_nan(float(row[key])) for key in RATE_KEYS}
+    return counts | rates | speed_of_answer(scoped)
 
 
 def after_hours_counts(prepared: pd.DataFrame) -> dict[str, int]:
