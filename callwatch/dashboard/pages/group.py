@@ -1,0 +1,129 @@
+"""Group: every office sharing this database, side by side, one week at a time.
+
+For the manager of several practices: which office answered best this week,
+which worst, and how each moved since last week. The numbers come from
+metrics.group.compare_sites; this page only lays them out. No callbacks: the
+week is in the URL (/group?week=2026-03-02), so a link to a week can be shared.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from callwatch.dashboard import components as ui
+from callwatch.dashboard import data
+from callwatch.metrics.group import compare_sites, group_summary, week_bounds
+
+dash.register_page(__name__, path="/group", name="Group", title="callwatch: group of offices", order=6)
+
+# Read a little past the week so a call missed on Friday can still find Monday's call-back.
+_FOLLOW_UP_DAYS_AFTER = 14
+
+
+def layout(week: str | None = None, **_: Any) -> html.Div:
+    ctx = data.context()
+    if not data.has_calls(ctx):
+        return html.Div([html.H1("Group"), ui.new_install()])
+    day = _parse_week(week) or data.today(ctx.params)
+    start, end = week_bounds(day)
+    # The previous week for the change column, the following days for follow-ups.
+    rng = data.Range(start - timedelta(days=7), end + timedelta(days=_FOLLOW_UP_DAYS_AFTER - 1))
+    prepared = data.prepared_calls(ctx, rng)
+    table = compare_sites(prepared, ctx.params, start, end) if not prepared.empty else None
+    return html.Div([
+        html.H1(f"Group: week of {start:%a %d %b %Y}"),
+        html.P("Every office that shares this database, for one week (Monday to Sunday, practice-local). "
+               "Best and worst are ranked by answer rate among offices with at least 20 offered calls.",
+               className="lead"),
+        _week_links(start),
+        _body(table, start, end, ctx) if table is not None and len(table) else ui.no_calls_in_range(
+            data.Range(start, end - timedelta(days=1))),
+    ], id="group-page")
+
+
+def _parse_week(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _week_links(start: date) -> html.Div:
+    prev_week, next_week = start - timedelta(days=7), start + timedelta(days=7)
+    return html.Div([
+        dcc.Link(f"← week of {prev_week:%d %b}", href=f"/group?week={prev_week.isoformat()}", id="group-prev"),
+        html.Span(" · "),
+        dcc.Link(f"week of {next_week:%d %b} →", href=f"/group?week={next_week.isoformat()}", id="group-next"),
+    ], className="filters")
+
+
+def _change(value: Any) -> str:
+    if value is None or value != value:  # NaN: no calls the week before
+        return ""
+    return f" ({100 * value:+.1f} pts)"
+
+
+def _pct(value: Any) -> str:
+    return ui.fmt_pct(None if value is None or value != value else float(value))
+
+
+def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> html.Div:
+    summary = group_summary(table)
+    last = end - timedelta(days=1)
+    kpis = html.Div([
+        ui.kpi("answer rate, all offices", ui.fmt_pct(summary["answer_rate"])),  # type: ignore[arg-type]
+        ui.kpi("within target, all offices", ui.fmt_pct(summary["within_target_rate"])),  # type: ignore[arg-type]
+        ui.kpi("offered calls", f"{summary['offered']:,}"),
+        ui.kpi("best office", str(summary["best"] or "–"), "good"),
+        ui.kpi("worst office", str(summary["worst"] or "–"), "bad" if summary["worst"] else ""),
+    ], className="kpis", id="group-kpis")
+    header = ["Office", "Offered", "Answer rate (vs last week)", "Within target (vs last week)", "Voicemail",
+              "Abandoned", "Median ring", "Followed up", ""]
+    rows = []
+    for row in table.itertuples():
+        badge = "best" if row.best else "worst" if row.worst else "" if row.rank == row.rank else "too few calls"
+        trends = f"/trends?site={row.site}&start={(start - timedelta(days=83)).isoformat()}&end={last.isoformat()}"
+        rows.append(html.Tr([
+            html.Td(dcc.Link(row.site, href=trends)),
+            html.Td(f"{row.offered:,}"),
+            html.Td(_pct(row.answer_rate) + _change(row.answer_rate_change)),
+            html.Td(_pct(row.within_target_rate) + _change(row.within_target_rate_change)),
+            html.Td(_pct(row.voicemail_rate)),
+            html.Td(_pct(row.abandonment_rate)),
+            html.Td(ui.fmt_seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))),
+            html.Td(_pct(row.follow_up_rate)),
+            html.Td(badge, className={"best": "outcome-answered", "worst": "outcome-missed"}.get(badge, "quiet")),
+        ], id=f"group-row-{row.site}"))
+    calls_href = "/calls" + data.Range(start, last).query(counted=1)
+    return html.Div([
+        kpis,
+        html.Div([
+            html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
+                       className="simple", id="group-table"),
+            ui.explain("How is this calculated?", [
+                "answer rate = answered / offered, per office, for the week; within target likewise",
+                "vs last week = this week's rate minus the previous week's, in percentage points",
+                "followed up = share of this week's missed, abandoned and voicemail callers that the office "
+                f"called back or who reached a person within {ctx.params.follow_up_window_business_days} "
+                "business day(s)",
+                "all offices = the calls of every office pooled (a busy office weighs more than a quiet one)",
+            ], ctx.params, calls_href),
+        ], className="card"),
+        html.Div(dcc.Graph(id="group-figure", figure=_figure(table), config={"displayModeBar": False}),
+                 className="card"),
+    ])
+
+
+def _figure(table: Any) -> go.Figure:
+    fig = go.Figure()
+    for column, name in (("answer_rate", "answer rate"), ("within_target_rate", "within target")):
+        values = [None if v != v else 100 * float(v) for v in table[column]]
+        fig.add_bar(x=list(table["site"]), y=values, name=name)
+    fig.update_layout(barmode="group", yaxis={"title": "% of offered calls", "range": [0, 100]},
+                      margin={"l": 50, "r": 10, "t": 30, "b": 40}, height=320, legend={"orientation": "h"})
+    return fig
