@@ -100,3 +100,15 @@ def test_demo_command_writes_calls_and_trainings_once(tmp_path: pytest.TempPathF
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.calls)).scalar_one() == n_calls
         assert conn.execute(sa.select(sa.func.count()).select_from(store.trainings)).scalar_one() == n_trainings
+
+
+def test_demo_command_history_ends_now_not_later_today(tmp_path: pytest.TempPathFactory) -> None:
+    from datetime import UTC, datetime
+
+    db = tmp_path / "now.db"  # type: ignore[operator]
+    cfg = tmp_path / "callwatch.yaml"  # type: ignore[operator]
+    cfg.write_text(f"database_url: sqlite:///{db}\n")
+    result = CliRunner().invoke(main, ["demo", "--config", str(cfg), "--offices", "1", "--months", "1"])
+    assert result.exit_code == 0, result.output
+    latest = max(c["arrived_at"] for c in store.select_calls(store.create_engine(f"sqlite:///{db}")))
+    assert latest <= datetime.now(UTC)

@@ -42,6 +42,8 @@ def demo_command(
     The first office uses the configured site name; training dates go to the
     store's trainings table, so the dashboard marks them.
     """
+    import pandas as pd
+
     from callwatch import demo
     from callwatch.collector import store
 
@@ -50,6 +52,9 @@ def demo_command(
     engine = open_store(settings)
     office_list = demo.make_offices(offices, start, end, seed, calls_per_day=calls_per_day, first_site=settings.site)
     frame = demo.generate_frame(office_list, start, end, seed, **demo.settings_kwargs(settings))
+    if end_date is None:
+        # History up to now: no calls later today (the live page's "last calls" would show the future).
+        frame = frame[frame["arrived_at"] <= pd.Timestamp.now(tz="UTC")].reset_index(drop=True)
     label = f"writing {len(frame):,} calls"
     with click.progressbar(length=len(frame), label=label, file=sys.stderr) as bar:
         written = store.save_calls(engine, _counted(demo.iter_calls(frame), bar), batch_size=20_000)
