@@ -203,3 +203,22 @@ def _periods(days: list[date]) -> pd.DataFrame:
 
 
 
+
+
+def test_long_ranges_from_daily_rollups_match_every_call(app) -> None:
+    ctx = _context(app)
+    store.save_calls(ctx.engine, practice_day(DAY - timedelta(days=60)))
+    short = data.Range(DAY - timedelta(days=60), DAY)
+    long = data.Range(DAY - timedelta(days=200), DAY)
+    with app.server.test_request_context():
+        exact = data.trend(ctx, short, "week")
+        summed = data.trend(ctx, long, "week")
+        again = data.trend(ctx, long, "week")  # served from the per-app cache
+    assert exact.exact_speed and not summed.exact_speed
+    keys = ["offered", "answered", "voicemail", "abandoned", "missed", "short_abandoned", "answer_rate",
+            "within_target_rate", "asa_mean_s"]
+    assert {k: summed.totals[k] for k in keys} == pytest.approx({k: exact.totals[k] for k in keys})
+    assert summed.closed_calls == exact.closed_calls == 2
+    columns = ["period", "offered", "answered", "within_target", "voicemail_rate"]
+    pd.testing.assert_frame_equal(summed.periods[columns], exact.periods[columns], check_dtype=False)
+    pd.testing.assert_frame_equal(again.periods, summed.periods)

@@ -8,6 +8,7 @@ empty.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +26,8 @@ from callwatch.metrics import hours, loader
 from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
-from callwatch.metrics.summary import summarize_by
+from callwatch.metrics.rollup import daily_rollup, summarize_rollup
+from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
 from callwatch.metrics.training import TrainingImpact, training_impact
 from callwatch.model import mask_caller
 
@@ -41,6 +43,7 @@ class DashboardContext:
     # Site/queue names for the filter menus; cached per app because the
     # distinct scan touches every row and the names rarely change.
     _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
+    _rollups: RollupCache = field(default_factory=lambda: RollupCache(), repr=False)
 
 
 def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:
@@ -317,3 +320,90 @@ def training_impacts(ctx: DashboardContext, site: str | None, days: int) -> list
     calls = prepared_calls(ctx, Range(first, max(first, last), site))
     others = tuple(s.date for s in sessions)
     return [(s.title, training_impact(calls, ctx.params, s.date, days, other_trainings=others)) for s in sessions]
+
+
+# Up to this many days the trends read every call (medians exact); longer
+# ranges sum per-day rollups, which keep a year of a busy group fast.
+RAW_RANGE_DAYS = 92
+# How long a day's rollup is trusted: recent days still receive late imports.
+RECENT_DAYS, RECENT_TTL_SECONDS, OLD_TTL_SECONDS = 7, 60.0, 3600.0
+
+
+@dataclass
+class RollupCache:
+    """Per-app cache of metrics' daily_rollup rows (every site and queue) for days before today."""
+
+    rows: pd.DataFrame | None = None
+    computed: dict[date, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class Trend:
+    totals: dict[str, Any]
+    periods: pd.DataFrame
+    closed_calls: int
+    exact_speed: bool  # False: from rollups, only the mean speed of answer is known
+
+
+def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
+    """The Trends page's numbers: None when no call arrived in the range."""
+    if (rng.last - rng.first).days + 1 <= RAW_RANGE_DAYS:
+        calls = prepared_calls(ctx, rng)
+        if calls.empty:
+            return None
+        closed = after_hours_counts(calls)["calls"]
+        return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
+    roll = daily_rollups(ctx, rng)
+    if rng.site:
+        roll = roll[roll["site"] == rng.site]
+    if rng.queue:
+        roll = roll[roll["queue"] == rng.queue]
+    if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):
+        return None
+    by = "week" if granularity == "week" else "day"
+    periods = summarize_rollup(roll, by).rename(columns={"week": "period", "date": "period"})
+    periods["within_target"] = (periods["within_target_rate"].fillna(0) * periods["offered"]).round().astype("int64")
+    totals = summarize_rollup(roll)
+    assert isinstance(totals, dict)
+    return Trend(totals, periods, int(roll["after_hours_calls"].sum()), False)
+
+
+def daily_rollups(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
+    """daily_rollup rows for every site and queue in the range: past days cached per app, today fresh."""
+    last_day = today(ctx.params)
+    parts = []
+    cache = ctx._rollups
+    if rng.first < last_day:
+        with cache.lock:
+            _refresh(ctx, cache, rng.first, min(rng.last, last_day - timedelta(days=1)), last_day)
+            rows = cache.rows
+            assert rows is not None
+            days = rows["date"].dt.date
+            parts.append(rows[(days >= rng.first) & (days <= rng.last)])
+    if rng.last >= last_day:
+        parts.append(daily_rollup(prepared_calls(ctx, Range(last_day, last_day)), ctx.params))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _refresh(ctx: DashboardContext, cache: RollupCache, first: date, last: date, last_day: date) -> None:
+    now = time.monotonic()
+
+    def stale(day: date) -> bool:
+        ttl = RECENT_TTL_SECONDS if (last_day - day).days <= RECENT_DAYS else OLD_TTL_SECONDS
+        return now - cache.computed.get(day, -float("inf")) > ttl
+
+    wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    todo = [day for day in wanted if stale(day)]
+    if not todo:
+        return
+    # One read from the first to the last stale day: usually a contiguous span.
+    span = Range(todo[0], todo[-1])
+    fresh = daily_rollup(prepared_calls(ctx, span), ctx.params)
+    kept = cache.rows
+    if kept is not None:
+        days = kept["date"].dt.date
+        kept = kept[(days < span.first) | (days > span.last)]
+    cache.rows = fresh if kept is None else pd.concat([kept, fresh], ignore_index=True)
+    for i in range((span.last - span.first).days + 1):
+        cache.computed[span.first + timedelta(days=i)] = now

@@ -124,6 +124,8 @@ def speed_figure(by_period: pd.DataFrame, marks: Sequence[TrainingMark], params:
         ("asa_mean_s", "Mean", "#34a853", "dot"),
         ("asa_p90_s", "90th percentile", "#d93025", "dash"),
     ):
+        if by_period[column].isna().all():
+            continue  # medians are not known from daily totals (long ranges)
         rings_col = column.replace("_s", "_rings")
         custom = pd.DataFrame({"rings": by_period[rings_col], "n": by_period["answered"]}).to_numpy()
         fig.add_trace(go.Scatter(

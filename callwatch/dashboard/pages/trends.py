@@ -11,7 +11,6 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
-from callwatch.metrics.summary import after_hours_counts, summarize
 
 dash.register_page(__name__, path="/trends", name="Trends", title="callwatch: trends", order=1)
 
@@ -69,16 +68,17 @@ def register_callbacks(app: Dash) -> None:
 
 
 def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
-    calls = data.prepared_calls(ctx, rng)
-    if calls.empty:
+    found = data.trend(ctx, rng, granularity)
+    if found is None:
         return ui.no_calls_in_range(rng)
-    totals = summarize(calls, ctx.params)
-    periods = data.by_period(ctx, calls, granularity)
+    periods = found.periods
     marks = data.training_marks(ctx, rng.site)
-    closed = after_hours_counts(calls)
     href = "/calls" + rng.query()
+    speed_note = [] if found.exact_speed else [
+        f"over more than {data.RAW_RANGE_DAYS} days the chart is built from daily totals, which give the mean "
+        "exactly but not the median or 90th percentile; pick a shorter range to see those"]
     return html.Div([
-        ui.identity(totals, {"calls while closed (not counted)": closed["calls"]}),
+        ui.identity(found.totals, {"calls while closed (not counted)": found.closed_calls}),
         html.Div([
             dcc.Graph(id="trends-rates", figure=figures.rates_figure(
                 periods, marks, ctx.params, granularity, ctx.settings.report.goals)),
@@ -101,6 +101,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
                 f"rings = floor(seconds / {ctx.params.ring_cycle_seconds:g}) + 1; median = half the calls were "
                 "answered faster; 90th percentile = 9 in 10 were answered faster",
                 f"the orange line is the target: {ctx.params.target_rings} rings = {ctx.params.target_seconds:g} s",
+                *speed_note,
             ], ctx.params, href + "&outcome=answered"),
         ], className="card"),
     ])
