@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -226,3 +228,30 @@ def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
 
     beat = live_state.read_heartbeat(store.create_engine(settings.database_url), settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
+
+
+def test_events_right_behind_the_login_answer_are_kept(tmp_path):
+    """Asterisk may send events in the same TCP segment as the login answer."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    first_call = [ev.raw + b"\r\n\r\n" for ev in EVENTS if ev.headers.get("Linkedid") == "1795553420.422"]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.sendall(b"Asterisk Call Manager/13.0.0\r\n")
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096)
+        action_id = request.split(b"ActionID: ")[1].split(b"\r\n")[0]
+        answer = b"Response: Success\r\nActionID: " + action_id + b"\r\nMessage: Authentication accepted\r\n\r\n"
+        conn.sendall(answer + b"".join(first_call))  # one write: answer and events together
+        time.sleep(3)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    settings = settings_for(tmp_path, port)
+    with running_collector(settings):
+        wait_for(lambda: stored_calls(settings), timeout=10, what="the first call stored")
+    listener.close()
+    (row,) = stored_calls(settings)
+    assert row["caller"] == "6175550101" and row["outcome"] == "answered"

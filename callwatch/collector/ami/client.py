@@ -140,13 +140,21 @@ class AmiClient:
                 return
             if time.monotonic() > deadline:
                 raise LinkDown("no answer to Login")
-            for _t, _text, msg in self._read(framer):
-                if msg.get("ActionID") == login_id:
+            early: Batch = []
+            for item in self._read(framer):
+                msg = item[2]
+                if self.connected:
+                    if "Event" in msg:
+                        early.append(item)  # events in the same read as the login answer are ours too
+                elif msg.get("ActionID") == login_id:
                     if msg.get("Response") != "Success":
                         raise LoginRefused(msg.get("Message", "no reason given"))
                     self.connected = True
                     log.info("AMI connected to %s:%s (%s)", self.host, self.port, framer.banner or "no banner")
                     self.on_status("connected", time.time(), framer.banner or "")
+            if early:
+                self.stats.messages += len(early)
+                self.on_messages(early)
         self._resync()
         self._pump(framer, stop)
 
