@@ -174,3 +174,12 @@ def test_ring_distribution_counts_each_ring_and_caps_the_last() -> None:
     assert table["on_target"].tolist() == [True, True, True, False]
     empty = ring_distribution(prepared([]), PARAMS)
     assert empty["answered"].sum() == 0 and len(empty) == 6
+
+
+def test_answered_without_ring_time_counts_but_has_no_speed() -> None:
+    # A generic CSV may say "answered" without saying when it started ringing.
+    p = prepared([call("answered", None), call("missed", 30)])
+    s = summarize(p, PARAMS)
+    assert (s["offered"], s["answer_rate"], s["within_target_rate"], s["asa_mean_s"]) == (2, 0.5, 0.0, None)
+    table = summarize_by(p, PARAMS, "day")
+    assert table["answered"].tolist() == [1] and table["asa_median_s"].isna().all()

@@ -117,9 +117,11 @@ def _with_group_columns(scoped: pd.DataFrame, by: str) -> tuple[pd.DataFrame, li
     return frame, keys
 
 
-def _speed_by(scoped: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _speed_by(scoped: pd.DataFrame, keys: list[str]) -> pd.DataFrame | None:
     """Median and p90 of ring_seconds and rings over answered calls with a ring time, per group."""
     answered = answered_with_ring_time(scoped)
+    if not len(answered):
+        return None  # nothing to take a quantile of: the columns stay NaN
     values = pd.DataFrame(
         {
             "s": answered["ring_seconds"].to_numpy(dtype="float64"),
@@ -160,8 +162,9 @@ def summarize_by(
         flags[key] = scoped[key].to_numpy()
     counts = flags.groupby(keys, sort=True, dropna=False).sum()
     result = rates_from_counts(counts)
-    if len(result):
-        speed = _speed_by(scoped, keys).reindex(result.index)
+    speed = _speed_by(scoped, keys) if len(result) else None
+    if speed is not None:
+        speed = speed.reindex(result.index)
         for column in speed.columns:
             result[column] = speed[column].to_numpy()
     return result.reset_index()
