@@ -183,3 +183,21 @@ def test_answered_without_ring_time_counts_but_has_no_speed() -> None:
     assert (s["offered"], s["answer_rate"], s["within_target_rate"], s["asa_mean_s"]) == (2, 0.5, 0.0, None)
     table = summarize_by(p, PARAMS, "day")
     assert table["answered"].tolist() == [1] and table["asa_median_s"].isna().all()
+
+
+def test_every_number_explains_itself() -> None:
+    from callwatch.metrics.explain import calls_behind, formula
+
+    p = prepared(_ten_offered_two_short())
+    s = summarize(p, PARAMS)
+    assert "3 rings x 6 s = 18 s" in formula("within_target_rate", PARAMS)
+    assert "less than 5 s" in formula("short_abandoned", PARAMS)
+    for key in SUMMARY_KEYS:
+        assert formula(key, PARAMS)
+        behind = calls_behind(p, key)
+        if key in ("offered", "answered", "voicemail", "abandoned", "missed", "short_abandoned"):
+            assert len(behind) == s[key], key
+        elif key.endswith("_rate"):
+            assert len(behind) == s["offered"]
+    assert len(calls_behind(p, "asa_median_s")) == 6
+    assert calls_behind(p, "within_target_rate")["within_target"].sum() == s["within_target_rate"] * s["offered"]

@@ -13,6 +13,7 @@ Where each DESIGN.md number lives:
 | by hour x weekday, day, week, staff, queue, site | summary | summarize_by                               |
 | year-long views (per-day sums)              | rollup      | daily_rollup, summarize_rollup             |
 | follow-ups, awaiting list, follow-up rate   | follow_ups  | follow_ups, awaiting_follow_up, follow_up_summary |
+| "every number explains itself"              | explain     | formula, calls_behind                      |
 | training impact                             | training    | training_impact                            |
 | many offices side by side                   | group       | compare_sites                              |
 
