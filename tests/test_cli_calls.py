@@ -13,7 +13,8 @@ from metrics_calls import call
 
 from callwatch.collector import store
 from callwatch.collector.cli import main
-from callwatch.collector.cli_calls import CALL_COLUMNS, safe_cell
+from callwatch.collector.cli_calls import CALL_COLUMNS, hours_text, safe_cell
+from callwatch.metrics.params import MetricParams
 
 ALICE = "6175550101"
 
@@ -55,6 +56,7 @@ def test_metrics_table(config: Path) -> None:
     out = run("metrics", "--config", str(config)).output
     lines = out.splitlines()
     assert lines[0] == "Calls answered — all sites (10 calls stored, times in America/New_York)"
+    assert lines[1] == "Business hours: mon–fri 08:00–17:00; 1 holiday(s). Rates are over offered."
     assert "\n".join(lines[3:16]) == "\n".join([
         "  offered                6   inbound calls minus short abandons",
         "  answered               3     50.0 %",
@@ -62,7 +64,7 @@ def test_metrics_table(config: Path) -> None:
         "  abandoned              1     16.7 %",
         "  missed                 1     16.7 %",
         "  within target          2     33.3 %   answered within 3 rings (18 s)",
-        "  short abandoned        1   not offered: hung up within 5 s (likely wrong numbers)",
+        "  short abandoned        1   not offered: hung up before 5 s of ringing (likely wrong numbers)",
         "  speed of answer",
         "    mean             12.7 s (3.0 rings)",  # (18 + 18.001 + 2) / 3; rings 4, 4, 1
         "    median           18.0 s (4.0 rings)",
@@ -158,3 +160,12 @@ def test_calls_without_calls(tmp_path: Path) -> None:
 ])
 def test_safe_cell(value: str, expected: str) -> None:
     assert safe_cell(value) == expected
+
+
+def test_hours_text_joins_runs_of_equal_days() -> None:
+    from datetime import time
+
+    split = [(time(8), time(12)), (time(13), time(18))]
+    params = MetricParams(business_hours={"mon": split, "tue": split, "wed": [(time(8), time(12))], "fri": split})
+    assert hours_text(params) == "mon–tue 08:00–12:00, 13:00–18:00; wed 08:00–12:00; fri 08:00–12:00, 13:00–18:00"
+    assert hours_text(MetricParams(business_hours={})) == "no opening hours configured"

@@ -160,15 +160,20 @@ def seconds_and_rings(seconds: float | None, rings: float | None) -> str:
     return f"{seconds:.1f} s ({rings:.1f} rings)"
 
 
-def _hours_text(params: MetricParams) -> str:
+def hours_text(params: MetricParams) -> str:
+    """Opening hours in one line, runs of equal days joined: "mon–fri 08:00–17:00"."""
+    from itertools import groupby
+
     from callwatch.metrics.params import WEEKDAYS
 
-    days = [
-        f"{name} " + ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in hours)
-        for name, hours in zip(WEEKDAYS, params.business_hours, strict=True)
-        if hours
-    ]
-    return "; ".join(days) or "no opening hours configured"
+    parts = []
+    days = list(zip(WEEKDAYS, params.business_hours, strict=True))
+    for hours, run in groupby(days, key=lambda day: day[1]):
+        names = [name for name, _ in run]
+        if hours:
+            span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
+            parts.append(span + " " + ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in hours))
+    return "; ".join(parts) or "no opening hours configured"
 
 
 def _s(count: int) -> str:
@@ -187,8 +192,8 @@ def summary_lines(summary: dict[str, Any], after: dict[str, int], params: Metric
         f"   answered within {params.target_rings} rings ({params.target_seconds:g} s)"
     )
     lines.append(
-        f"  {'short abandoned':<17}{summary['short_abandoned']:>7}   not offered: hung up within "
-        f"{params.short_abandon_seconds:g} s (likely wrong numbers)"
+        f"  {'short abandoned':<17}{summary['short_abandoned']:>7}   not offered: hung up before "
+        f"{params.short_abandon_seconds:g} s of ringing (likely wrong numbers)"
     )
     lines.append("  speed of answer")
     for name, key in (("mean", "mean"), ("median", "median"), ("90th percentile", "p90")):
@@ -304,7 +309,7 @@ def metrics_command(
         click.echo(NO_CALLS_HINT)
         return
     click.echo(f"Calls answered — {where} ({len(prepared)} calls stored, times in {params.timezone})")
-    click.echo(f"Business hours: {_hours_text(params)}; {len(params.holidays)} holiday(s). Rates are over offered.")
+    click.echo(f"Business hours: {hours_text(params)}; {len(params.holidays)} holiday(s). Rates are over offered.")
     click.echo("")
     for line in summary_lines(summary, after, params):
         click.echo(line)
