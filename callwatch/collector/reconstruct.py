@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -112,7 +113,8 @@ class CdrGrouper:
 
     settle: timedelta = SETTLE
     max_rows: int = MAX_BUFFERED_ROWS
-    groups: dict[int, _Group] = field(default_factory=dict)
+    # An OrderedDict, not a dict: a dict used as a queue makes "the oldest" cost more the more was removed.
+    groups: OrderedDict[int, _Group] = field(default_factory=OrderedDict)
     owner: dict[str, int] = field(default_factory=dict)
     resume: ResumePoint = field(default_factory=ResumePoint)
     latest_end: datetime | None = None

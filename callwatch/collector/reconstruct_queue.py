@@ -8,6 +8,7 @@ into "voicemail" when both are imported.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,7 @@ class QueueLogCalls:
 
     site: str
     settle: timedelta = SETTLE
-    calls: dict[str, _QueueCall] = field(default_factory=dict)
+    calls: OrderedDict[str, _QueueCall] = field(default_factory=OrderedDict)  # a queue: see CdrGrouper.groups
     resume: ResumePoint = field(default_factory=ResumePoint)
     latest: datetime | None = None
     # Calls seen only in a re-read tail were written by the import that first read them.
