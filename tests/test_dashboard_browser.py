@@ -260,3 +260,42 @@ def _last_weekday() -> date:
     while day.weekday() >= 5:
         day -= timedelta(days=1)
     return day
+
+
+def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, tmp_path: Path) -> None:
+    """The live page fed by the real `callwatch collect` service and the test AMI server's replay."""
+    from ami_helpers import EVENTS, running_collector
+    from ami_helpers import settings_for as ami_settings
+    from amiserver import AmiTestServer
+
+    ami = AmiTestServer(EVENTS, speed=6).start()
+    collector_settings = ami_settings(tmp_path, ami.port)
+    settings = settings_for(tmp_path, database_url=collector_settings.database_url)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        browser.delete_all_cookies()
+        log_in(browser, url)
+        with running_collector(collector_settings):
+            card = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#live-ringing .ring-card"), timeout=60,
+                            what="a call ringing during the replay")
+            assert "caller •" in card[0].text
+            shot(browser, "live-collector-ringing")
+            ami.wait_done(timeout=120)
+            wait_for(lambda: "No calls ringing." in browser.find_element(By.ID, "live-ringing").text, timeout=15,
+                     what="the ringing cards to clear once answered or ended")
+            assert not browser.find_elements(By.ID, "heartbeat-banner")  # the collector is connected
+            shot(browser, "live-collector-after")
+        # The capture is from another day: its calls are on the Calls page for that day.
+        day = datetime.fromtimestamp(EVENTS[0].t, UTC).astimezone(settings.tz).date()
+        browser.get(f"{url}/calls?start={day}&end={day}")
+        wait_for(lambda: "answered" in browser.find_element(By.ID, "calls-table").text, timeout=20,
+                 what="the replayed calls in the Calls table")
+        assert "6175550" not in browser.page_source
+    finally:
+        ami.close()
+        server.shutdown()
+        thread.join(10)

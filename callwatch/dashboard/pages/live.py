@@ -31,7 +31,8 @@ function(_tick, state) {
     }
     const now = Date.now() + window.__cwSkew;
     const el = (type, props) => ({type: type, namespace: "dash_html_components", props: props});
-    const fmt = s => s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
+    const fmt = s => s >= 3600 ? Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min"
+        : s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
     const ringing = [], queued = [];
     for (const c of state.calls) {
         const secs = Math.max(0, Math.floor((now - c.since_ms) / 1000));
@@ -43,12 +44,15 @@ function(_tick, state) {
             continue;
         }
         const rings = Math.floor(secs / state.cycle_s) + 1;
+        // Hours of ringing means a stuck record or a wrong PBX clock: say so instead of "ring 13400".
+        const big = secs >= 600 ? "ringing " + fmt(secs) : "ring " + rings;
         let tone = "";
         if (secs > state.target_s) { tone = " red"; }
         else if (secs >= state.target_s - state.cycle_s) { tone = " amber"; }
         ringing.push(el("Div", {className: "ring-card" + tone, id: "ringing-" + c.id, children: [
-            el("Div", {className: "rings", children: "ring " + rings}),
-            el("Div", {className: "secs", children: secs + " s · target " + state.target_rings + " rings"}),
+            el("Div", {className: "rings", children: big}),
+            el("Div", {className: "secs", children: (secs >= 600 ? "check the PBX clock" : secs + " s") +
+                                                   " · target " + state.target_rings + " rings"}),
             el("Div", {className: "where", children: "caller " + c.caller + (c.where ? " · " + c.where : "")})]}));
     }
     const none = text => el("P", {className: "quiet", children: text});
