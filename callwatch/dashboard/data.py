@@ -326,7 +326,7 @@ def training_impacts(ctx: DashboardContext, site: str | None, days: int) -> list
 # ranges sum per-day rollups, which keep a year of a busy group fast.
 RAW_RANGE_DAYS = 92
 # How long a day's rollup is trusted: recent days still receive late imports.
-RECENT_DAYS, RECENT_TTL_SECONDS, OLD_TTL_SECONDS = 7, 60.0, 3600.0
+RECENT_DAYS, RECENT_TTL_SECONDS, OLD_TTL_SECONDS = 7, 60.0, 6 * 3600.0
 
 
 @dataclass
