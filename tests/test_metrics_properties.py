@@ -48,7 +48,12 @@ def test_summaries_agree_however_they_are_computed(calls: list) -> None:
         for key in COUNT_KEYS:
             assert table[key].sum() == whole[key], (by, key)
 
-    from_rollup = summarize_rollup(daily_rollup(p, PARAMS))
+    rollup = daily_rollup(p, PARAMS, hourly=True)
+    for by, keys in (("day", ["date"]), ("week", ["week"]), ("weekday_hour", ["weekday", "hour"])):
+        raw = summarize_by(p, PARAMS, by)
+        rolled = summarize_rollup(rollup, by)
+        assert rolled[[*keys, *COUNT_KEYS]].values.tolist() == raw[[*keys, *COUNT_KEYS]].values.tolist(), by
+    from_rollup = summarize_rollup(rollup)
     for key in (*COUNT_KEYS, *RATE_KEYS, "asa_mean_s", "asa_mean_rings"):
         if whole[key] is None:
             assert from_rollup[key] is None

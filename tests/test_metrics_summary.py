@@ -201,3 +201,21 @@ def test_every_number_explains_itself() -> None:
             assert len(behind) == s["offered"]
     assert len(calls_behind(p, "asa_median_s")) == 6
     assert calls_behind(p, "within_target_rate")["within_target"].sum() == s["within_target_rate"] * s["offered"]
+
+
+def test_hourly_rollup_gives_the_weekday_hour_grid() -> None:
+    calls = [
+        call("answered", 2, at="2026-03-09 08:15"), call("missed", 9, at="2026-03-09 08:45"),
+        call("answered", 20, at="2026-03-16 08:05"), call("voicemail", 30, at="2026-03-10 14:10"),
+        call("missed", 9, at="2026-03-10 19:00"),
+    ]
+    p = prepared(calls)
+    rollup = daily_rollup(p, PARAMS, hourly=True)
+    assert list(rollup.columns[:4]) == ["site", "date", "hour", "queue"]
+    grid = summarize_rollup(rollup, "weekday_hour")
+    raw = summarize_by(p, PARAMS, "weekday_hour")
+    assert grid[["weekday", "hour", "offered", "answered"]].values.tolist() == [[0, 8, 3, 2], [1, 14, 1, 0]]
+    assert grid["answer_rate"].tolist() == raw["answer_rate"].tolist()
+    assert summarize_rollup(rollup, "hour")["offered"].tolist() == [3, 1]
+    with pytest.raises(ValueError, match="hourly=True"):
+        summarize_rollup(daily_rollup(p, PARAMS), "hour")

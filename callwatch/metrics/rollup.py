@@ -44,8 +44,8 @@ AFTER_HOURS_COLUMNS: tuple[str, ...] = (
 ROLLUP_COLUMNS: tuple[str, ...] = ROLLUP_KEYS + SUM_COLUMNS + AFTER_HOURS_COLUMNS
 
 
-def _keys(scoped: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
+def _keys(scoped: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    keys = pd.DataFrame(
         {
             "site": scoped["site"].to_numpy(),
             "date": scoped["date"].to_numpy(),
@@ -53,33 +53,39 @@ def _keys(scoped: pd.DataFrame) -> pd.DataFrame:
         },
         index=scoped.index,
     )
+    if "hour" in names:
+        keys["hour"] = scoped["hour"].to_numpy()
+    return keys[names]
 
 
-def daily_rollup(prepared: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
+def daily_rollup(prepared: pd.DataFrame, params: MetricParams, *, hourly: bool = False) -> pd.DataFrame:
     """One row per site x local date x queue (no queue: "(none)") with ROLLUP_COLUMNS.
 
     The business-hours columns are the sums summarize() is built from;
     after_hours_* count inbound calls while the practice was closed
     (holiday_calls is the holiday part of after_hours_calls).
+    hourly=True adds an `hour` key (local hour of arrival) after `date`, so
+    year-long hour and weekday x hour views can come from rollups too.
     """
     del params  # prepare() already applied them; kept for a uniform signature
+    names = ["site", "date", "hour", "queue"] if hourly else list(ROLLUP_KEYS)
     open_mask = in_scope(prepared, "business_hours")
     closed_mask = in_scope(prepared, "after_hours")
 
     business = prepared[open_mask]
     flags = outcome_flags(business)
-    flags[list(ROLLUP_KEYS)] = _keys(business)
-    open_sums = flags.groupby(list(ROLLUP_KEYS), sort=False).sum()
+    flags[names] = _keys(business, names)
+    open_sums = flags.groupby(names, sort=False).sum()
 
     closed = prepared[closed_mask]
     outcome = closed["outcome"]
-    after = _keys(closed)
+    after = _keys(closed, names)
     after["after_hours_calls"] = 1
     after["holiday_calls"] = closed["holiday"].to_numpy(dtype=bool).astype("int64")
     for name in (Outcome.ANSWERED, Outcome.VOICEMAIL, Outcome.ABANDONED, Outcome.MISSED):
         is_outcome = (outcome == name.value).to_numpy(dtype=bool, na_value=False)
         after[f"after_hours_{name.value}"] = is_outcome.astype("int64")
-    closed_sums = after.groupby(list(ROLLUP_KEYS), sort=False).sum()
+    closed_sums = after.groupby(names, sort=False).sum()
 
     rollup = open_sums.join(closed_sums, how="outer").fillna(0)
     for column in SUM_COLUMNS + AFTER_HOURS_COLUMNS:
@@ -87,17 +93,21 @@ def daily_rollup(prepared: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
             rollup[column] = rollup[column].astype("int64")
     rollup = rollup.sort_index().reset_index()
     rollup["date"] = rollup["date"].astype("datetime64[us]")
-    return rollup[list(ROLLUP_COLUMNS)]
+    if hourly:
+        rollup["hour"] = rollup["hour"].astype("int64")
+    return rollup[names + list(SUM_COLUMNS + AFTER_HOURS_COLUMNS)]
 
 
-ROLLUP_GROUPINGS = ("day", "week", "month", "queue", "site")
+ROLLUP_GROUPINGS = ("day", "week", "month", "queue", "site", "hour", "weekday_hour")
 
 
 def summarize_rollup(rollup: pd.DataFrame, by: str | None = None) -> dict[str, Any] | pd.DataFrame:
     """summarize() numbers from daily_rollup rows: a dict (by None) or one row per group.
 
     by: day (`date`), week (`week`, the Monday), month (`month`, the 1st),
-    queue, site. Median and p90 speed come back None/NaN (see module doc).
+    queue, site; hour and weekday_hour (`weekday` 0 = Monday, `hour`) need a
+    daily_rollup(..., hourly=True). Median and p90 speed come back None/NaN
+    (see module doc).
     """
     if by is None:
         totals = rollup[list(SUM_COLUMNS)].sum().to_frame().T
@@ -108,11 +118,20 @@ def summarize_rollup(rollup: pd.DataFrame, by: str | None = None) -> dict[str, A
         }
     if by not in ROLLUP_GROUPINGS:
         raise ValueError(f"by must be one of {ROLLUP_GROUPINGS}, not {by!r}")
-    key = {"day": "date"}.get(by, by)
+    if by in ("hour", "weekday_hour") and "hour" not in rollup.columns:
+        raise ValueError(f"by={by!r} needs daily_rollup(..., hourly=True)")
     frame = rollup[list(SUM_COLUMNS)].copy()
     if by in ("week", "month"):
-        frame[key] = period_start(rollup["date"], by).to_numpy()
+        keys = [by]
+        frame[by] = period_start(rollup["date"], by).to_numpy()
+    elif by == "weekday_hour":
+        keys = ["weekday", "hour"]
+        frame["weekday"] = rollup["date"].dt.day_of_week.to_numpy()
+        frame["hour"] = rollup["hour"].to_numpy()
     else:
-        frame[key] = rollup[key].to_numpy()
-    counts = frame.groupby(key, sort=True).sum()
+        keys = [{"day": "date"}.get(by, by)]
+        frame[keys[0]] = rollup[keys[0]].to_numpy()
+    counts = frame.groupby(keys, sort=True).sum()
+    # Like summarize_by: only groups with business-hours calls (after-hours-only rows drop out).
+    counts = counts[(counts["offered"] + counts["short_abandoned"]) > 0]
     return rates_from_counts(counts).reset_index()
