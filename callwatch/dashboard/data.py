@@ -249,8 +249,12 @@ TABLE_COLUMNS = ("arrived", "site", "caller", "outcome", "rings", "ring_seconds"
 
 def call_table(ctx: DashboardContext, rng: Range, flt: CallFilter) -> pd.DataFrame:
     """One row per inbound call for people to read: local time, masked caller, why it is (not) counted."""
-    calls = prepared_calls(ctx, rng)
-    calls = calls[calls["direction"] == "inbound"]
+    return call_rows(prepared_calls(ctx, rng), flt)
+
+
+def call_rows(prepared: pd.DataFrame, flt: CallFilter) -> pd.DataFrame:
+    """call_table's rows from calls already read and prepared."""
+    calls = prepared[prepared["direction"] == "inbound"]
     if flt.outcome == "unanswered":
         calls = calls[calls["outcome"].isin(["voicemail", "abandoned", "missed"])]
     elif flt.outcome:
@@ -310,16 +314,20 @@ def add_training(ctx: DashboardContext, site: str | None, day: date, title: str,
     store.add_training(ctx.engine, site or ctx.settings.site, day, title, notes)
 
 
-def training_impacts(ctx: DashboardContext, site: str | None, days: int) -> list[tuple[str, TrainingImpact]]:
-    """(title, training_impact) per training, oldest first, from one read covering every window."""
+def training_impacts(
+    ctx: DashboardContext, site: str | None, days: int
+) -> tuple[list[tuple[str, TrainingImpact]], dict[str, Any] | None]:
+    """(title, training_impact) per training, oldest first, from one read covering every window,
+    and summarize() over that read (None without trainings)."""
     sessions = loader.load_trainings(ctx.engine, ctx.settings, site)
     if not sessions:
-        return []
+        return [], None
     first = min(s.date for s in sessions) - timedelta(days=days)
     last = min(max(s.date for s in sessions) + timedelta(days=days), today(ctx.params))
     calls = prepared_calls(ctx, Range(first, max(first, last), site))
     others = tuple(s.date for s in sessions)
-    return [(s.title, training_impact(calls, ctx.params, s.date, days, other_trainings=others)) for s in sessions]
+    impacts = [(s.title, training_impact(calls, ctx.params, s.date, days, other_trainings=others)) for s in sessions]
+    return impacts, summarize(calls, ctx.params)
 
 
 # Up to this many days the trends read every call (medians exact); longer

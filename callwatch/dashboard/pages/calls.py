@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data
 from callwatch.dashboard.figures import WEEKDAY_NAMES
+from callwatch.metrics.summary import summarize
 
 dash.register_page(__name__, path="/calls", name="Calls", title="callwatch: calls", order=5)
 
@@ -50,7 +51,7 @@ def layout(**query: Any) -> html.Div:
                className="lead"),
         ui.filter_bar("calls", rng, sites, queues, extra),
         dcc.Store(id="calls-slot", data={"weekday": flt.weekday, "hour": flt.hour}),
-        html.Div(id="calls-summary", className="identity"),
+        html.Div(id="calls-summary", className="explain"),
         html.A("Download these calls as CSV", id="calls-download", href="#", className="explain"),
         dcc.Loading(dash_table.DataTable(
             id="calls-table", columns=[{"name": c.replace("_", " "), "id": c} for c in data.TABLE_COLUMNS],
@@ -80,9 +81,12 @@ def register_callbacks(app: Dash) -> None:
         rng = data.parse_range(ctx, start, end, 30, site, queue)
         extra = {"outcome": outcome, "staff": staff, "counted": "1" if counted else None, **(slot or {})}
         flt = data.CallFilter.from_query({k: v for k, v in extra.items() if v is not None})
-        table = data.call_table(ctx, rng, flt)
-        return table.astype(object).where(table.notna(), None).to_dict("records"), describe(rng, flt, len(table)), (
-            "/download/calls.csv" + rng.query(**{k: v for k, v in extra.items() if v is not None}))
+        calls = data.prepared_calls(ctx, rng)
+        table = data.call_rows(calls, flt)
+        summary = [describe(rng, flt, len(table)), html.Div(["All calls in these dates: ",
+                                                             ui.identity(summarize(calls, ctx.params))])]
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        return records, summary, "/download/calls.csv" + rng.query(**{k: v for k, v in extra.items() if v is not None})
 
 
 def describe(rng: data.Range, flt: data.CallFilter, count: int) -> str:

@@ -16,6 +16,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
+from callwatch.metrics.summary import summarize
 
 dash.register_page(__name__, path="/follow-ups", name="Follow-ups", title="callwatch: follow-ups", order=3)
 REFRESH_MS = 30_000
@@ -120,6 +121,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, now: datetime) -> Any:
             f"{ui.fmt_pct(total['follow_up_rate'])} · median time "
             f"{'–' if median is None else _waited(median)}")
     return html.Div([
+        ui.identity(summarize(calls, ctx.params)),
         html.Div(line, className="identity", id="fu-summary"),
         html.Div([
             dcc.Graph(id="fu-figure", figure=figures.follow_up_figure(weekly)),

@@ -68,11 +68,15 @@ def register_callbacks(app: Dash) -> None:
 def body(ctx: data.DashboardContext, site: str | None) -> Any:
     if not data.has_calls(ctx):
         return ui.new_install()
-    impacts = data.training_impacts(ctx, site, WINDOW_DAYS)
-    if not impacts:
+    impacts, totals = data.training_impacts(ctx, site, WINDOW_DAYS)
+    if not impacts or totals is None:
         return html.Div("No trainings recorded yet. Add one above (or under `trainings:` in callwatch.yaml) and its "
                         "before/after comparison appears here.", className="empty")
-    return html.Div([impact_card(title, impact, site) for title, impact in reversed(impacts)])
+    return html.Div([
+        html.P("All calls in the windows around the trainings:", className="explain"),
+        ui.identity(totals),
+        *[impact_card(title, impact, site) for title, impact in reversed(impacts)],
+    ])
 
 
 def impact_card(title: str, impact: TrainingImpact, site: str | None) -> html.Div:
