@@ -95,7 +95,12 @@ settings = Settings(database_url=sys.argv[2], rejects_dir=sys.argv[3])
 engine = store.create_engine(settings.database_url)
 store.init_db(engine)
 s = import_file(engine, settings, sys.argv[1])
-print(json.dumps([s.calls_written, s.rejected, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+# ru_maxrss survives exec on Linux (it would report the parent's peak); VmHWM is this process's own.
+try:
+    peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps([s.calls_written, s.rejected, peak]))
 """
 
 
