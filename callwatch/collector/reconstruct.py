@@ -260,7 +260,7 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
         stayed = max((r.end - r.start).total_seconds() for r in voicemail)
         left_message = stayed >= ctx.voicemail_message_seconds
     else:
-        outcome = _unanswered(origin, own, legs, ring_started)
+        outcome = _unanswered(origin, legs, ring_started)
     if direction is Direction.INBOUND:
         caller = caller_number(origin.src, origin.clid)
         answered_by = extension_of(first.target) if first else None
@@ -312,7 +312,7 @@ def _legs(rows: list[CdrRow], own: list[CdrRow], origin_channel: str) -> list[_L
     return legs
 
 
-def _unanswered(origin: CdrRow, own: list[CdrRow], legs: list[_Leg], ring_started: datetime | None) -> Outcome:
+def _unanswered(origin: CdrRow, legs: list[_Leg], ring_started: datetime | None) -> Outcome:
     """Abandoned (the caller gave up) or missed (the PBX gave up: busy, no line, ring timeout)."""
     if ring_started is None:
         # Hung up during the greeting or IVR: abandoned, unless the line itself failed.
