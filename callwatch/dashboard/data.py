@@ -44,6 +44,7 @@ class DashboardContext:
     # distinct scan touches every row and the names rarely change.
     _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
     _rollups: RollupCache = field(default_factory=lambda: RollupCache(), repr=False)
+    _awaiting: dict[str | None, tuple[float, int]] = field(default_factory=dict, repr=False)
 
 
 def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:
@@ -138,6 +139,7 @@ def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
 
 
 def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
+    ctx._awaiting.clear()
     store.upsert_rows(
         ctx.engine,
         store.follow_up_handled,
@@ -296,8 +298,17 @@ def awaiting_follow_ups(ctx: DashboardContext, site: str | None, now: datetime,
     return awaiting_follow_up(calls, ctx.params, now, handled)
 
 
+AWAITING_COUNT_TTL_SECONDS = 30.0
+
+
 def awaiting_follow_up_count(ctx: DashboardContext, site: str | None, now: datetime) -> int:
-    return len(awaiting_follow_ups(ctx, site, now))
+    """How many callers wait for a call back; cached briefly per app, as every live screen asks every 2 s."""
+    cached = ctx._awaiting.get(site)
+    if cached is not None and time.monotonic() - cached[0] < AWAITING_COUNT_TTL_SECONDS:
+        return cached[1]
+    count = len(awaiting_follow_ups(ctx, site, now))
+    ctx._awaiting[site] = (time.monotonic(), count)
+    return count
 
 
 def follow_up_weeks(

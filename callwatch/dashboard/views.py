@@ -38,8 +38,8 @@ def heartbeat_banner(ctx: data.DashboardContext, heartbeat: dict[str, Any] | Non
         className="banner down", id="heartbeat-banner", role="alert")
 
 
-def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime) -> html.Div:
-    calls = data.day_calls(ctx, site, now)
+def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, calls: pd.DataFrame) -> html.Div:
+    """Today's numbers from today's prepared calls (data.day_calls)."""
     s = summarize(calls, ctx.params)
     closed = after_hours_counts(calls)
     target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
@@ -77,8 +77,8 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime) -> 
     ])
 
 
-def last_calls(ctx: data.DashboardContext, site: str | None, now: datetime) -> Any:
-    calls = data.day_calls(ctx, site, now)
+def last_calls(calls: pd.DataFrame) -> Any:
+    """The latest inbound calls of today's prepared calls, newest first, callers masked."""
     calls = calls[calls["direction"] == "inbound"].sort_values("arrived_at", ascending=False).head(LAST_CALLS)
     if calls.empty:
         return html.P("No calls yet today.", className="quiet")

@@ -106,10 +106,10 @@ def register_callbacks(app: Dash) -> None:
         ctx = data.context()
         now = datetime.now(UTC)
         live = data.live_state(ctx, site, now)
-        today = views.today_panel(ctx, site, now)
+        calls = data.day_calls(ctx, site, now)
         clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
         banner = views.heartbeat_banner(ctx, live.heartbeat, now)
-        return live.state, banner, today, views.last_calls(ctx, site, now), clock
+        return live.state, banner, views.today_panel(ctx, site, now, calls), views.last_calls(calls), clock
 
     app.clientside_callback(
         _TICK_JS,
