@@ -161,14 +161,15 @@ class AmiTestServer:
             while True:
                 if self._stop.is_set():
                     return
-                time.sleep(0.002)
                 now = time.monotonic()
                 running = not self.paused and not self.silent and (self._client is not None or not self.hold)
                 if running:
-                    self.vclock += (now - last) * self.speed
+                    # The clock never runs ahead of the next event: a slow sender delays, never reorders.
+                    self.vclock = min(self.vclock + (now - last) * self.speed, ev.t)
                 last = now
                 if running and self.vclock >= ev.t:
                     break
+                time.sleep(0.002)
             with self._lock:
                 if self._client is not None:
                     self._send_split(self._client, ev.raw + CRLF2)

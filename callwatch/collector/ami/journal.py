@@ -67,19 +67,20 @@ class Journal:
 
     def append(self, record: Record) -> tuple[int, int]:
         """Write one record (buffered); returns its (start, end) offsets in the current file."""
-        obj: dict[str, Any] = {"t": record.t}
-        if record.message is not None:
-            obj["m"] = record.message
-        else:
-            obj["c"] = record.control
-            if record.detail:
-                obj["d"] = record.detail
-        line = (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        return self.append_many([record])[0]
+
+    def append_many(self, records: list[Record]) -> list[tuple[int, int]]:
+        """Write records in one go; returns each one's (start, end) offsets in the current file."""
+        lines = [_encode(r) for r in records]
+        spans = []
         with self._lock:
-            start = self.offset
-            self._file.write(line)
-            self.offset += len(line)
-            return start, self.offset
+            offset = self.offset
+            for line in lines:
+                spans.append((offset, offset + len(line)))
+                offset += len(line)
+            self._file.write(b"".join(lines))
+            self.offset = offset
+        return spans
 
     def flush(self) -> None:
         """Hand buffered records to the OS (survives a killed process); fsync now and then."""
@@ -117,6 +118,20 @@ class Journal:
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
+
+
+def _encode(record: Record) -> bytes:
+    obj: dict[str, Any] = {"t": record.t}
+    if record.message is not None:
+        obj["m"] = record.message
+    else:
+        obj["c"] = record.control
+        if record.detail:
+            obj["d"] = record.detail
+    return (_dumps(obj) + "\n").encode("utf-8")
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _ends_with_newline(path: Path) -> bool:

@@ -46,6 +46,7 @@ class Framer:
         self._expect_banner = expect_banner
         self._max = max_bytes
         self._discarding = False  # inside an oversized message: drop until its end
+        self._sep: bytes | None = None  # b"\r\n\r\n" (always, from Asterisk) or b"\n\n"
         self.banner: str | None = None
 
     def feed(self, data: bytes) -> Iterator[bytes | Skipped]:
@@ -64,10 +65,18 @@ class Framer:
         start = 0
         buf = self._buf
         while True:
-            match = _TERMINATOR.search(buf, start)
-            if match is None:
-                break
-            end, next_start = match.span()
+            if self._sep is None:
+                # Asterisk ends lines with CRLF; learn the stream's style once, then use a plain find.
+                match = _TERMINATOR.search(buf, start)
+                if match is None:
+                    break
+                self._sep = match.group()
+                end, next_start = match.span()
+            else:
+                end = buf.find(self._sep, start)
+                if end < 0:
+                    break
+                next_start = end + len(self._sep)
             if self._discarding:
                 self._discarding = False
                 yield Skipped("oversized message (tail)", end - start)
@@ -102,7 +111,7 @@ def parse(text: str) -> Message:
     only occur for channel variables, which callwatch does not need.
     """
     message: Message = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         key, sep, value = line.partition(":")
         if not sep:
             continue

@@ -97,14 +97,11 @@ class CollectorService:
     # -- the reader thread's side: journal first, then hand over ---------------------------------
 
     def _on_messages(self, batch: Batch) -> None:
-        items = []
-        for received, text, headers in batch:
-            record = jr.Record(t=received, message=text)
-            start, end = self.journal.append(record)
-            items.append(Item(start, end, record, headers))
+        records = [jr.Record(t=received, message=text) for received, text, _headers in batch]
+        spans = self.journal.append_many(records)
         self.journal.flush()
-        for item in items:
-            self.queue.put(item)
+        for (start, end), record, (_t, _text, headers) in zip(spans, records, batch, strict=True):
+            self.queue.put(Item(start, end, record, headers))
 
     def _on_status(self, kind: str, t: float, detail: str) -> None:
         record = jr.Record(t=t, control=kind, detail=detail)

@@ -274,6 +274,8 @@ class AmiTracker:
             return  # first answer counts; a transfer or a second leg is not a new answer
         state.answered_at = t
         state.answered_by = who
+        if state.ring_started_at is not None and state.ring_started_at > t:
+            state.ring_started_at = t  # a resync snapshot stamped later than the answer itself
         state.ring_ended_at = t
         state.open_dials.clear()
         state.queued = False
