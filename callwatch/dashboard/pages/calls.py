@@ -26,6 +26,7 @@ OUTCOME_OPTIONS = [
     {"label": "not answered (voicemail, abandoned or missed)", "value": "unanswered"},
 ]
 PAGE_SIZE = 50
+MAX_ROWS = 2000
 
 
 def layout(**query: Any) -> html.Div:
@@ -85,6 +86,10 @@ def register_callbacks(app: Dash) -> None:
         table = data.call_rows(calls, flt)
         summary = [describe(rng, flt, len(table)), html.Div(["All calls in these dates: ",
                                                              ui.identity(summarize(calls, ctx.params))])]
+        if len(table) > MAX_ROWS:  # a month of a busy group would be megabytes in the browser
+            summary.insert(1, html.Div(f"Showing the newest {MAX_ROWS:,}; narrow the filters, or download the CSV "
+                                       "for all of them.", className="quiet"))
+            table = table.head(MAX_ROWS)
         records = table.astype(object).where(table.notna(), None).to_dict("records")
         return records, summary, "/download/calls.csv" + rng.query(**{k: v for k, v in extra.items() if v is not None})
 
