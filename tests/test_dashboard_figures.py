@@ -222,3 +222,23 @@ def test_long_ranges_from_daily_rollups_match_every_call(app) -> None:
     columns = ["period", "offered", "answered", "within_target", "voicemail_rate"]
     pd.testing.assert_frame_equal(summed.periods[columns], exact.periods[columns], check_dtype=False)
     pd.testing.assert_frame_equal(again.periods, summed.periods)
+
+
+def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
+    from dashboard_support import callback_payload
+
+    client = app.server.test_client()
+    login(client)
+    payload = callback_payload(
+        [("training-body", "children"), ("training-added", "children")],
+        [("training-add", "n_clicks", 1)],
+        [("training-date", "date", "2026-03-02"), ("training-title", "value", "Hold music review"),
+         ("training-notes", "value", ""), ("training-site", "data", None)],
+    )
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    assert "Added Hold music review on 2026-03-02" in response.text
+    assert "Hold music review: Mon 02 Mar 2026" in response.text
+    with _context(app).engine.connect() as conn:
+        rows = conn.execute(store.trainings.select()).mappings().all()
+    assert [(r["site"], r["title"]) for r in rows] == [("main-office", "Hold music review")]
