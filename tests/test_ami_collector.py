@@ -142,3 +142,21 @@ def test_service_stops_promptly_when_asked(server, tmp_path):
         t0 = time.monotonic()
         service.stop()
     assert time.monotonic() - t0 < 5
+
+
+def test_the_service_schedules_tailing_and_the_weekly_report(tmp_path):
+    settings = settings_for(
+        tmp_path,
+        1,
+        tail=[{"path": str(tmp_path / "Master.csv"), "interval_seconds": 60}],
+        report={"recipients": ["manager@example.org"], "out_dir": str(tmp_path / "reports")},
+    )
+    from callwatch.collector.ami.service import CollectorService
+
+    service = CollectorService(settings, "unused")
+    service._start_scheduler()
+    try:
+        ids = sorted(job.id for job in service._scheduler.get_jobs())
+    finally:
+        service._stop_scheduler()
+    assert ids == ["tail-0", "weekly-report-catch-up:main-office", "weekly-report:main-office"]
