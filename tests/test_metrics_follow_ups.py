@@ -142,3 +142,11 @@ def test_follow_up_rate_and_median_time() -> None:
     weekly = follow_up_summary_by(rows, "week")
     assert weekly["period"].tolist() == [pd.Timestamp("2026-03-09")] and weekly["needing"].tolist() == [4]
     assert follow_up_summary(rows.iloc[:0])["follow_up_rate"] is None
+
+
+def test_no_calls_no_follow_ups() -> None:
+    p = prepared([])
+    rows = follow_ups(p, PARAMS)
+    assert len(rows) == 0 and set(rows.columns) == set(FOLLOW_UP_COLUMNS)
+    assert len(awaiting_follow_up(p, PARAMS, local("2026-03-12 10:00"))) == 0
+    assert follow_up_summary(rows)["needing"] == 0 and len(follow_up_summary_by(rows)) == 0
