@@ -188,3 +188,11 @@ def test_sample_generator_logs_import_to_the_outcomes_it_simulated(tmp_path: Pat
     for outcome in ("answered", "voicemail", "abandoned"):
         assert sum(c["outcome"] == outcome and c["direction"] == "inbound" for c in stored) == counts[outcome]
     assert sum(c["direction"] == "outbound" for c in stored) == counts["outbound"]
+
+
+def test_call_ids_are_the_ami_linkedids_of_the_same_calls(tmp_path: Path) -> None:
+    # So a call seen live over AMI and imported later from Master.csv is one record, not two.
+    text = (MASTER_CSV.parent / "ami-events.txt").read_text()
+    linkedids = {line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Linkedid:")}
+    calls = _import(tmp_path)
+    assert {c["call_id"] for c in calls.values()} <= linkedids
