@@ -180,3 +180,11 @@ def test_grouping_buffer_stays_bounded_on_a_long_log(tmp_path: Path) -> None:
     engine = open_engine(settings)
     assert import_file(engine, settings, log).calls_written == 40 * 29
     assert os.path.getsize(log) > 0
+
+
+def test_an_empty_log_imports_nothing_without_error(tmp_path: Path) -> None:
+    log = tmp_path / "Master.csv"
+    log.write_bytes(b"")
+    settings = make_settings(tmp_path)
+    summary = import_file(open_engine(settings), settings, log)
+    assert (summary.rows_read, summary.calls_written, summary.rejected) == (0, 0, 0)

@@ -56,6 +56,9 @@ def import_file(
     path = Path(path).resolve()
     kind = parse_source(source, settings)
     if kind == "auto":
+        if path.stat().st_size == 0:
+            # A log just rotated and not yet written to: nothing to import, and nothing wrong.
+            return ImportSummary(file=str(path), source=kind)
         kind = detect_source(path, settings)
     summary = ImportSummary(file=str(path), source=kind)
     with path.open("rb") as fh:
