@@ -11,7 +11,7 @@ from callwatch.config import Settings
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--source",
     default="auto",
