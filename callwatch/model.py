@@ -59,9 +59,13 @@ class Call:
     queue: str | None = None
     left_message: bool | None = None
     source: Source = Source.AMI
+    # When ringing stopped without an answer: voicemail picked up, the queue
+    # gave up, or the caller hung up. Without it a voicemail call's ring time
+    # would run on through the message to the hang-up.
+    ring_ended_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        for name in ("arrived_at", "ring_started_at", "answered_at", "ended_at"):
+        for name in ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"Call.{name} must be timezone-aware (UTC), got {value!r}")
@@ -91,10 +95,12 @@ def ring_seconds(call: Call) -> float | None:
     """answered_at (or the moment the call left ringing) - ring_started_at.
 
     A call that never rang (hung up during the greeting) has no ring time.
+    Sources that cannot tell when ringing stopped leave ring_ended_at empty,
+    and the hang-up stands in for it.
     """
     if call.ring_started_at is None:
         return None
-    stop = call.answered_at or call.ended_at
+    stop = call.answered_at or call.ring_ended_at or call.ended_at
     if stop is None:
         return None
     return max(0.0, (stop - call.ring_started_at).total_seconds())

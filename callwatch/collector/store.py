@@ -61,6 +61,7 @@ calls = sa.Table(
     sa.Column("queue", sa.String(64)),
     sa.Column("left_message", sa.Boolean()),
     sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("ring_ended_at", UtcDateTime()),
     sa.Index("ix_calls_site_arrived", "site", "arrived_at"),
     sa.Index("ix_calls_arrived", "arrived_at"),
 )

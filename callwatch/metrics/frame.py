@@ -1,7 +1,7 @@
 """prepare(): the Call frame plus every derived column the metrics read.
 
 Derived columns (DESIGN.md "Derived, not stored"):
-- ring_seconds: (answered_at, else ended_at) - ring_started_at, never negative;
+- ring_seconds: (answered_at, else ring_ended_at, else ended_at) - ring_started_at, never negative;
   NaN when the call never rang (hung up during the greeting) or has no end.
 - pre_ring_seconds: ring_started_at - arrived_at (greeting/IVR time).
 - rings: floor(ring_seconds / ring_cycle_seconds) + 1 (nullable Int64).
@@ -45,7 +45,7 @@ def _micros(delta: pd.Series) -> np.ndarray:
 def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     """Return a copy of `calls` (load_calls' columns) with the derived columns added."""
     df = calls.copy()
-    stop = df["answered_at"].fillna(df["ended_at"])
+    stop = df["answered_at"].fillna(df["ring_ended_at"]).fillna(df["ended_at"])
     ring_us = np.maximum(_micros(stop - df["ring_started_at"]), 0.0)  # NaN stays NaN
     pre_us = _micros(df["ring_started_at"] - df["arrived_at"])
     df["ring_seconds"] = ring_us / _US

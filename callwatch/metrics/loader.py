@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from callwatch.collector import store
 from callwatch.model import CALL_FIELDS, Call
 
-DATETIME_FIELDS: tuple[str, ...] = ("arrived_at", "ring_started_at", "answered_at", "ended_at")
+DATETIME_FIELDS: tuple[str, ...] = ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at")
 STRING_FIELDS: tuple[str, ...] = (
     "call_id", "site", "direction", "caller", "outcome", "answered_by", "queue", "source",
 )
