@@ -238,6 +238,8 @@ def _office_frame(
         "queue": pd.Series(queue).where(open_) if queue is not None else None,
         "left_message": pd.Series(left).where(is_vm),
         "source": "ami",
+        # Ringing stopped without an answer: voicemail picked up, the caller hung up, the ring timed out.
+        "ring_ended_at": answered_at.where(rang & ~is_ans),
     })
     unanswered = ~is_ans & (open_ | left)
     extra = _follow_ups(rng, office, frame, unanswered, ramp, week, timezone, n)
@@ -285,6 +287,7 @@ def _follow_ups(
             "queue": None,
             "left_message": None,
             "source": "ami",
+            "ring_ended_at": (ring_started + pd.Timedelta(seconds=30)).where(~picked_up),
         }))
     return out
 
@@ -329,6 +332,7 @@ def generate_frame(
     order = np.argsort(frame["arrived_at"].astype("int64").to_numpy(), kind="stable")
     frame = frame.take(order).reset_index(drop=True)
     typed = calls_frame([])
+    frame = frame.reindex(columns=list(dict.fromkeys([*CALL_FIELDS, *frame.columns])))
     for name in CALL_FIELDS:
         frame[name] = frame[name].astype(typed[name].dtype) if name != "left_message" else frame[name].astype("boolean")
     return frame[list(CALL_FIELDS)]
