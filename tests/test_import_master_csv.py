@@ -56,15 +56,11 @@ def assert_matches_ground_truth(calls: dict[str, dict]) -> None:
             assert abs(seconds(call["arrived_at"], call["ended_at"]) - float(truth["pre_ring"])) <= 1, name
             continue
         assert abs(seconds(call["arrived_at"], call["ring_started_at"]) - float(truth["pre_ring"])) <= 1, name
-        if truth["outcome"] == "answered":
-            ring = seconds(call["ring_started_at"], call["answered_at"])
-        elif truth["outcome"] == "voicemail":
-            # The Call has no "left ringing" time: for voicemail ring_seconds runs to the hang-up,
-            # i.e. the ring plus the time in voicemail.
-            ring = seconds(call["ring_started_at"], call["ended_at"]) - float(truth["voicemail_seconds"])
+        if truth["outcome"] == "voicemail":
             assert call["left_message"] is (float(truth["voicemail_seconds"]) >= 8), name
-        else:
-            ring = seconds(call["ring_started_at"], call["ended_at"])
+            assert call["ring_ended_at"] is not None, f"{name}: voicemail must say when ringing stopped"
+        # DESIGN.md: answered_at, or the moment the call left ringing, minus ring_started_at.
+        ring = seconds(call["ring_started_at"], call["answered_at"] or call["ring_ended_at"] or call["ended_at"])
         assert abs(ring - float(truth["ring"])) <= 1, f"{name}: ring {ring} != {truth['ring']}"
 
 

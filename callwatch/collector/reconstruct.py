@@ -253,12 +253,14 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
     queue = next((r.lastdata.split(",")[0] for r in own if r.lastapp.lower() == "queue"), None)
     voicemail = [r for r in own if r.lastapp.lower() == "voicemail" or r.dst in ctx.voicemail_extensions]
     left_message: bool | None = None
+    ring_ended: datetime | None = None
     if first is not None:
         outcome = Outcome.ANSWERED
     elif voicemail and direction is Direction.INBOUND:
         outcome = Outcome.VOICEMAIL
         stayed = max((r.end - r.start).total_seconds() for r in voicemail)
         left_message = stayed >= ctx.voicemail_message_seconds
+        ring_ended = min(r.start for r in voicemail)
     else:
         outcome = _unanswered(origin, legs, ring_started)
     if direction is Direction.INBOUND:
@@ -282,6 +284,7 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
         queue=queue,
         left_message=left_message,
         source=Source.CDR_CSV,
+        ring_ended_at=ring_ended,
     )
 
 

@@ -145,6 +145,8 @@ class QueueLogCalls:
             answered_by=s.member,
             queue=s.queue,
             source=Source.QUEUE_LOG,
+            # The queue's exit is when ringing stopped; what follows (voicemail) is not in this log.
+            ring_ended_at=s.ended if s.answered is None else None,
         )
 
 
