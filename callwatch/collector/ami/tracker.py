@@ -14,11 +14,9 @@ the journal reproduces exactly what the live service computed.
 from __future__ import annotations
 
 import logging
-import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from callwatch.collector.ami.callstate import CallState, LiveCall, person, utc
 from callwatch.collector.ami.protocol import Message
 from callwatch.config import Settings
 from callwatch.model import Call, Direction, Outcome, Source
@@ -30,65 +28,7 @@ log = logging.getLogger(__name__)
 _PSEUDO_APPS = {"AppDial", "AppDial2", "AppQueue", ""}
 _UNKNOWN_IDS = {"", "<unknown>", "unknown", "anonymous"}
 _RING_FAILED = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
-# Local/101@staff-000000d4;1 -> 101; PJSIP/101-0000002a -> 101; SIP/alice-1 -> alice
-_PERSON = re.compile(r"^(?:Local/)?(?:[A-Za-z0-9_]+/)?([^@/;-]+)")
 _RECENTLY_FINISHED = 2048
-
-
-def person(channel: str) -> str:
-    """The extension (or endpoint name) a channel rings."""
-    if channel.startswith("Local/"):
-        channel = channel[6:]
-        return channel.split("@", 1)[0]
-    match = _PERSON.match(channel)
-    return match.group(1) if match else channel
-
-
-@dataclass(slots=True)
-class CallState:
-    """What we know so far about one call in flight (times are epoch seconds)."""
-
-    call_id: str
-    arrived_at: float
-    root_channel: str
-    caller: str = ""
-    direction: Direction | None = None
-    dialled: str = ""
-    ring_started_at: float | None = None
-    ring_ended_at: float | None = None
-    ring_end_status: str = ""
-    answered_at: float | None = None
-    answered_by: str | None = None
-    answered_in_queue: bool = False
-    voicemail_at: float | None = None
-    vm_status: str = ""
-    queue: str | None = None
-    queued: bool = False
-    open_dials: dict[str, str] = field(default_factory=dict)  # dest uniqueid -> person
-    pbx_hung_up: bool = False
-    last_event_at: float = 0.0
-    seq: int = 0  # tracker sequence number when the call was first seen
-    journal_pos: object = None  # where the journal holds its first event (for crash recovery)
-    resynced: bool = False
-
-    @property
-    def ringing(self) -> bool:
-        return self.answered_at is None and self.voicemail_at is None and (bool(self.open_dials) or self.queued)
-
-
-@dataclass(slots=True, frozen=True)
-class LiveCall:
-    call_id: str
-    caller: str
-    state: str  # 'ringing' | 'queued'
-    arrived_at: datetime
-    ring_started_at: datetime | None
-    location: str
-    queue: str | None
-
-
-def _utc(t: float | None) -> datetime | None:
-    return None if t is None else datetime.fromtimestamp(t, UTC)
 
 
 class AmiTracker:
@@ -170,7 +110,7 @@ class AmiTracker:
             else:
                 state, location = "ringing", ", ".join(sorted({p for p in s.open_dials.values() if p}))
             out.append(
-                LiveCall(s.call_id, s.caller, state, _utc(s.arrived_at), _utc(s.ring_started_at), location, s.queue)  # type: ignore[arg-type]
+                LiveCall(s.call_id, s.caller, state, utc(s.arrived_at), utc(s.ring_started_at), location, s.queue)  # type: ignore[arg-type]
             )
         return out
 
@@ -244,15 +184,16 @@ class AmiTracker:
             site=self.site,
             direction=state.direction,
             caller=caller,
-            arrived_at=_utc(state.arrived_at),  # type: ignore[arg-type]
-            ring_started_at=_utc(state.ring_started_at),
-            answered_at=_utc(state.answered_at),
-            ended_at=_utc(t),
+            arrived_at=utc(state.arrived_at),  # type: ignore[arg-type]
+            ring_started_at=utc(state.ring_started_at),
+            answered_at=utc(state.answered_at),
+            ended_at=utc(t),
             outcome=outcome,
             answered_by=answered_by,
             queue=state.queue,
             left_message=left_message,
             source=Source.AMI,
+            ring_ended_at=utc(state.ring_ended_at) if state.answered_at is None else None,
         )
 
     # -- ringing ------------------------------------------------------------------------------
