@@ -82,7 +82,8 @@ def duckdb_sql(params: MetricParams, table: str) -> str:
     return f"""
     WITH local AS (
         SELECT site, outcome, timezone('{params.timezone}', arrived_at) AS ts,
-               greatest(epoch_us(coalesce(answered_at, ended_at)) - epoch_us(ring_started_at), 0) AS ring_us
+               greatest(epoch_us(coalesce(answered_at, ring_ended_at, ended_at)) - epoch_us(ring_started_at), 0)
+                   AS ring_us
         FROM {table}
         WHERE direction = 'inbound' AND outcome IS NOT NULL
     ), parts AS (
@@ -149,7 +150,7 @@ def main() -> None:
     frame = year_of_calls(args.scale)
     print(f"data: {len(frame):,} calls, 10 offices, 2025 (callwatch.demo, seed 1), "
           f"generated in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPU cores")
-    engine = store.create_engine(sqlite_store(frame, f"year-{len(frame)}"))
+    engine = store.create_engine(sqlite_store(frame, f"year-{len(frame)}-{len(frame.columns)}cols"))
 
     t_load, loaded = best_of(args.repeat, lambda: load_calls(engine))
     assert len(loaded) == len(frame)

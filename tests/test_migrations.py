@@ -78,6 +78,15 @@ def test_store_created_before_migrations_is_adopted_with_its_calls(empty: sa.Eng
     assert [c["call_id"] for c in store.select_calls(empty)] == ["c1"]
 
 
+def test_adopted_table_gets_the_optional_columns_it_lacks(empty: sa.Engine) -> None:
+    with empty.begin() as conn:  # calls as an early create_all made it, before ring_ended_at
+        columns = [sa.Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key)
+                   for c in store.calls.columns if c.name != "ring_ended_at"]
+        sa.Table("calls", sa.MetaData(), *columns).create(conn)
+    store.init_db(empty)
+    assert _differences(empty) == []
+
+
 def test_downgrade_to_nothing_and_up_again(empty: sa.Engine) -> None:
     migrations.upgrade(empty)
     migrations.downgrade(empty, "base")

@@ -41,6 +41,7 @@ def _tables() -> list[tuple[str, list[sa.SchemaItem], list[tuple[str, list[str]]
             sa.Column("queue", sa.String(64), nullable=True),
             sa.Column("left_message", sa.Boolean(), nullable=True),
             sa.Column("source", sa.String(16), nullable=False),
+            sa.Column("ring_ended_at", sa.DateTime(), nullable=True),
             sa.PrimaryKeyConstraint("site", "call_id"),
         ], [("ix_calls_site_arrived", ["site", "arrived_at"]), ("ix_calls_arrived", ["arrived_at"])]),
         ("import_state", [
@@ -108,10 +109,21 @@ def upgrade() -> None:
             op.create_table(name, *items)
             have: set[str] = set()
         else:
+            _add_missing_columns(inspector, name, items)
             have = {ix["name"] for ix in inspector.get_indexes(name)}
         for index, columns in indexes:
             if index not in have:
                 op.create_index(index, name, columns)
+
+
+def _add_missing_columns(inspector: sa.Inspector, name: str, items: list[sa.SchemaItem]) -> None:
+    """An adopted table made by an older create_all may lack columns added since; add the optional ones."""
+    present = {c["name"] for c in inspector.get_columns(name)}
+    for item in items:
+        if isinstance(item, sa.Column) and item.name not in present:
+            if not item.nullable:
+                raise RuntimeError(f"table {name} lacks the required column {item.name}; it cannot be adopted")
+            op.add_column(name, sa.Column(item.name, item.type, nullable=True))
 
 
 def downgrade() -> None:
