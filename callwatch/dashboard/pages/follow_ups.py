@@ -12,7 +12,7 @@ from typing import Any
 
 import dash
 import flask_login
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
@@ -55,7 +55,7 @@ def register_callbacks(app: Dash) -> None:
         Output("fu-list", "children"),
         Input("fu-poll", "n_intervals"),
         Input({"type": "fu-handle", "site": ALL, "call_id": ALL}, "n_clicks"),
-        State("fu-site", "value"),
+        Input("fu-site", "value"),
     )
     def awaiting(_n: int | None, _clicks: list[int | None], site: str | None) -> Any:
         ctx = data.context()
