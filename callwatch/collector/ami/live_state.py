@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch.collector import store
-from callwatch.collector.ami.tracker import LiveCall
+from callwatch.collector.ami.callstate import LiveCall
 
 
 def write_live_calls(engine: Engine, site: str, live: Sequence[LiveCall], now: datetime | None = None) -> None:
