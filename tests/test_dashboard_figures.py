@@ -21,7 +21,7 @@ from dashboard_support import (
 )
 
 from callwatch.collector import store
-from callwatch.dashboard import data, downloads, figures
+from callwatch.dashboard import data, downloads, figures, live_data
 from callwatch.dashboard.app import create_app
 from callwatch.metrics.params import MetricParams
 
@@ -132,7 +132,7 @@ def test_live_state_masks_callers_and_counts_from_the_ring(app) -> None:
         "site": "main-office", "call_id": "live.1", "caller": "+16175550199", "state": "ringing",
         "ring_started_at": now - timedelta(seconds=20), "arrived_at": now - timedelta(seconds=25),
         "location": "Reception", "queue": None, "updated_at": now}], keys=("site", "call_id"))
-    live = data.live_state(ctx, None, now)
+    live = live_data.live_state(ctx, None, now)
     [ringing] = live.state["calls"]
     assert ringing["caller"] == "•••••••0199"
     assert live.state["server_now_ms"] - ringing["since_ms"] == 20_000
@@ -143,10 +143,10 @@ def test_heartbeat_goes_stale_after_the_configured_seconds(app) -> None:
     ctx = _context(app)
     now = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
     beat = {"site": "main-office", "last_event_at": now, "connected": True, "updated_at": now, "detail": ""}
-    assert data.heartbeat_status(ctx, None, now)[0] == "never"
-    assert data.heartbeat_status(ctx, beat, now + timedelta(seconds=30))[0] == "ok"
-    assert data.heartbeat_status(ctx, beat, now + timedelta(seconds=91))[0] == "stale"
-    assert data.heartbeat_status(ctx, {**beat, "connected": False}, now)[0] == "down"
+    assert live_data.heartbeat_status(ctx, None, now)[0] == "never"
+    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=30))[0] == "ok"
+    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=91))[0] == "stale"
+    assert live_data.heartbeat_status(ctx, {**beat, "connected": False}, now)[0] == "down"
 
 
 def test_csv_cells_never_start_with_a_formula_character() -> None:

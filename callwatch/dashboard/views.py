@@ -9,7 +9,7 @@ import pandas as pd
 from dash import dcc, html
 
 from callwatch.dashboard import components as ui
-from callwatch.dashboard import data
+from callwatch.dashboard import data, live_data
 from callwatch.metrics.summary import after_hours_counts, summarize
 from callwatch.model import mask_caller
 
@@ -17,7 +17,7 @@ LAST_CALLS = 8
 
 
 def heartbeat_banner(ctx: data.DashboardContext, heartbeat: dict[str, Any] | None, now: datetime) -> Any:
-    status, detail = data.heartbeat_status(ctx, heartbeat, now)
+    status, detail = live_data.heartbeat_status(ctx, heartbeat, now)
     if status == "ok":
         return None
     if status == "never":

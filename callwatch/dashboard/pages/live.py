@@ -13,7 +13,7 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
-from callwatch.dashboard import data, views
+from callwatch.dashboard import data, live_data, views
 
 dash.register_page(__name__, path="/live", name="Live", title="callwatch: live", order=0)
 
@@ -105,7 +105,7 @@ def register_callbacks(app: Dash) -> None:
     def refresh(_n: int | None, site: str | None) -> tuple[Any, ...]:
         ctx = data.context()
         now = datetime.now(UTC)
-        live = data.live_state(ctx, site, now)
+        live = live_data.live_state(ctx, site, now)
         calls = data.day_calls(ctx, site, now)
         clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
         banner = views.heartbeat_banner(ctx, live.heartbeat, now)
