@@ -103,8 +103,8 @@ def check_calls(rows: list[dict[str, Any]], truth: list[dict[str, str]] | None =
 
 
 def settings_for(tmp_path: Path, port: int, **extra: Any) -> Settings:
-    """Short timeouts so faults are noticed within a second or two."""
-    ami = {"port": port, "idle_timeout_seconds": 1.0, "ping_interval_seconds": 0.25, "reconnect_max_seconds": 1.0}
+    """Short timeouts so faults are noticed within a few seconds (with room for a busy CI machine)."""
+    ami = {"port": port, "idle_timeout_seconds": 2.0, "ping_interval_seconds": 0.25, "reconnect_max_seconds": 1.0}
     ami.update(extra.pop("ami", {}))
     data = {
         "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",

@@ -181,6 +181,7 @@ class CollectorService:
             log.info("store writes work again")
         self._store_ok = True
         self._checkpoint()
+        self.journal.flush()  # the once-a-second fsync also happens when the PBX falls quiet
 
     def _heartbeat(self, final: bool) -> None:
         kind, detail = self._link
