@@ -82,13 +82,11 @@ def check_calls(rows: list[dict[str, Any]], truth: list[dict[str, str]] | None =
         if gt["answered_by"] and call["answered_by"] not in gt["answered_by"].split("|"):
             problems.append(f"{gt['name']}: answered_by {call['answered_by']}, expected {gt['answered_by']}")
         if gt["outcome"] == "voicemail":
-            # The Call record has no "left ringing" time, so ring time is checked in the tracker tests.
             left = float(gt["voicemail_seconds"]) >= 8
             if call["left_message"] is not left:
                 problems.append(f"{gt['name']}: left_message {call['left_message']}, expected {left}")
-            continue
         ring = expected_ring(gt)
-        stop = call["answered_at"] or call["ended_at"]
+        stop = call["answered_at"] or call.get("ring_ended_at") or call["ended_at"]
         got = None if call["ring_started_at"] is None else (stop - call["ring_started_at"]).total_seconds()
         if ring is None:
             if got is not None:

@@ -32,10 +32,12 @@ def test_every_inbound_call_matches_ground_truth():
 
 
 def test_voicemail_ring_time_is_until_voicemail_answers():
-    _tracker, _calls, ring_left = _run()
+    _tracker, calls, ring_left = _run()
+    by_caller = {c.caller: c for c in calls}
     for gt in inbound_truth():
         if gt["outcome"] == "voicemail":
             assert abs(ring_left[gt["caller"]] - float(gt["ring"])) <= 0.5, gt["name"]
+            assert abs(by_caller[gt["caller"]].ring_seconds - float(gt["ring"])) <= 0.5, gt["name"]
 
 
 def test_ring_group_counts_once():
