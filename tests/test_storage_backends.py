@@ -183,3 +183,22 @@ def test_set_a_import_is_identical_on_sqlite_and_postgresql(pg_url: str, tmp_pat
         results.append(_import_set_a(engine, tmp_path / name))
         engine.dispose()
     assert results[0] == results[1]
+
+
+def test_demo_command_with_the_example_settings(engine: sa.Engine) -> None:
+    """What docker compose's demo service runs: `callwatch demo` with config/callwatch.example.yaml."""
+    from click.testing import CliRunner
+
+    from callwatch.collector.cli import main
+
+    example = Path(__file__).resolve().parents[1] / "config" / "callwatch.example.yaml"
+    url = engine.url.render_as_string(hide_password=False)
+    args = ["demo", "--config", str(example), "--offices", "2", "--months", "1", "--end", "2026-03-31"]
+    for _ in range(2):  # a restarted one-shot service must not double anything
+        result = CliRunner().invoke(main, args, env={"CALLWATCH_DATABASE_URL": url})
+        assert result.exit_code == 0, result.output
+    calls = load_calls(engine)
+    assert set(calls["site"]) == {"main-office", "northside"} and not calls.duplicated(["site", "call_id"]).any()
+    with engine.connect() as conn:
+        titles = conn.execute(sa.select(store.trainings.c.site, store.trainings.c.title)).all()
+    assert len(titles) == len(set(titles)) >= 1
