@@ -84,9 +84,18 @@ def _safe_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(settings.database_url).render_as_string(hide_password=True)
-from callwatch.collector.cli_dashboard import register as _dashboard; _dashboard(main)  # noqa: E402, E702, I001
-from callwatch.collector.cli_demo import demo_command; main.add_command(demo_command)  # noqa: E402, E702, I001
-from callwatch.collector.cli_import import import_command; main.add_command(import_command)  # noqa: E402, E702, I001
-from callwatch.collector.cli_collect import collect_command, replay_command; main.add_command(collect_command); main.add_command(replay_command)  # noqa: E402, E702, I001
-from callwatch.collector.cli_report import report_command; main.add_command(report_command)  # noqa: E402, E702, I001
-from callwatch.collector.cli_calls import calls_command, metrics_command; main.add_command(calls_command); main.add_command(metrics_command)  # noqa: E402, E501, E702, I001
+
+
+# Each feature's commands live beside this module; importing them here (after
+# `main` exists) keeps one entry point without a plugin mechanism.
+from callwatch.collector.cli_calls import calls_command, metrics_command  # noqa: E402
+from callwatch.collector.cli_collect import collect_command, replay_command  # noqa: E402
+from callwatch.collector.cli_dashboard import register as register_dashboard  # noqa: E402
+from callwatch.collector.cli_demo import demo_command  # noqa: E402
+from callwatch.collector.cli_import import import_command  # noqa: E402
+from callwatch.collector.cli_report import report_command  # noqa: E402
+
+for _command in (import_command, calls_command, metrics_command, collect_command, replay_command, report_command,
+                 demo_command):
+    main.add_command(_command)
+register_dashboard(main)

@@ -1,1 +1,4 @@
-"""The weekly report: build (numbers), html/export (files), mail, schedule; run wires them for the CLI and the service."""
+"""The weekly report: build (numbers), html/export (files), mail, schedule.
+
+`run` wires them for the CLI and the service.
+"""
