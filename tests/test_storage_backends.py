@@ -107,6 +107,15 @@ def test_long_values_at_column_limits_fit(engine: sa.Engine) -> None:
     assert store.select_calls(engine)[0]["call_id"] == "x" * 128
 
 
+def test_over_long_descriptions_are_cut_to_fit_on_every_backend(engine: sa.Engine) -> None:
+    # A staff name or queue label longer than its column must not make PostgreSQL refuse the whole batch.
+    long_name = "Dr. Jane Smith-Doe, Front Desk Reception Team (Main Office, Building B)"
+    calls = [_call("c1", answered_by=long_name, queue="q" * 80), _call("c2", arrived_at=T0 + timedelta(minutes=1))]
+    assert store.save_calls(engine, calls) == 2
+    first = store.select_calls(engine)[0]
+    assert first["answered_by"] == long_name[:64] and first["queue"] == "q" * 64
+
+
 def test_live_tables_upsert_and_load(engine: sa.Engine) -> None:
     row = {"site": "north", "call_id": "L1", "caller": "+15035550123", "state": "ringing",
            "ring_started_at": T0, "arrived_at": T0, "location": "Reception", "queue": None, "updated_at": T0}

@@ -231,11 +231,22 @@ def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+# PostgreSQL rejects a VARCHAR value over its length (the whole batch fails and
+# the collector would retry it forever) where SQLite keeps it: descriptive
+# fields are cut to fit on every backend alike. Keys are never cut.
+_CUT_TO_FIT = ("caller", "answered_by", "queue")
+
+
 def call_row(call: Call) -> dict[str, Any]:
     row = call.as_dict()
     for name in ("direction", "outcome", "source"):
         if row[name] is not None:
             row[name] = str(row[name])
+    for name in _CUT_TO_FIT:
+        value = row[name]
+        limit = calls.c[name].type.length
+        if value is not None and len(value) > limit:
+            row[name] = value[:limit]
     return row
 
 
