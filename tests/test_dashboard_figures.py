@@ -109,6 +109,11 @@ def test_new_install_shows_how_to_get_calls_in(tmp_path: Path) -> None:
         for page in (trends, staffing, calls):
             text = _text(page.layout())
             assert "callwatch import" in text and "callwatch collect" in text, page.__name__
+        from callwatch.dashboard import views
+
+        ctx, now = _context(app), datetime.now(UTC)
+        live = _text(views.today_panel(ctx, None, now, data.day_calls(ctx, None, now)))
+        assert "callwatch import" in live and "= 0 offered" in live
 
 
 def test_heatmap_counts_unanswered_by_weekday_and_hour(app) -> None:

@@ -66,7 +66,9 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     )
     day = data.today(ctx.params, now)
     rng = data.Range(day, day, site)
+    guidance = [ui.new_install()] if calls.empty and not data.has_calls(ctx) else []
     return html.Div([
+        *guidance,
         kpis,
         ui.identity(s, {"calls while closed (not counted)": closed["calls"]}),
         ui.explain("How are these counted?",
