@@ -155,6 +155,7 @@ def _login_page(users: Mapping[str, str], error: str, token: str, next_path: str
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>callwatch: sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body {{ font-family: system-ui, sans-serif; background: #f3f5f7; display: flex; justify-content: center;
        align-items: center; min-height: 100vh; margin: 0; }}
