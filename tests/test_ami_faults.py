@@ -25,9 +25,11 @@ from ami_helpers import (
     wait_for,
 )
 from amiserver import AmiTestServer
+from click.testing import CliRunner
 
 from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
+from callwatch.collector.cli import main
 
 
 @pytest.fixture
@@ -209,6 +211,29 @@ def test_sigkill_mid_stream_then_restart_loses_no_call_and_duplicates_none(serve
     ended_unstored = [c for c, i in last.items() if i < killed_at and c not in stored_before_restart]
     assert len(ended_unstored) >= 5
     assert set(ended_unstored) <= {r["caller"] for r in rows}
+    # The journal, crash-cut line and restart included, rebuilds exactly the same calls.
+    (tmp_path / "callwatch.db").unlink()
+    replay = CliRunner().invoke(main, ["replay", "--config", str(config)])
+    assert replay.exit_code == 0, replay.output
+    assert stored_calls(settings) == rows
+
+
+def test_a_locked_store_delays_writes_but_loses_nothing_and_keeps_the_link(server, tmp_path):
+    """Storage stalls must not stall the AMI reader (Asterisk drops slow readers)."""
+    settings = settings_for(tmp_path, server.port)
+    with running_collector(settings) as service:
+        server.wait_position(800)
+        lock = sqlite3.connect(tmp_path / "callwatch.db", timeout=30)
+        lock.execute("BEGIN EXCLUSIVE")
+        journal = journal_files(settings.journal_path)[-1]
+        size = journal.stat().st_size
+        server.wait_position(1400)
+        assert journal.stat().st_size > size  # still reading and journaling while the store is stuck
+        lock.rollback()
+        lock.close()
+        play_through(server, settings)
+        assert service.client.stats.sessions == 1
+    assert check_calls(stored_calls(settings)) == []
 
 
 def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
