@@ -124,8 +124,9 @@ class CollectorService:
                 self._store()
         finally:
             reader.join(timeout=10)
-            for item in self._next_batch(timeout=0):
-                self._track(item)
+            while batch := self._next_batch(timeout=0):
+                for item in batch:
+                    self._track(item)
             self._store(final=True)
             self._stop_scheduler()
             self.journal.close()
