@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from callwatch.dashboard import components as ui
-from callwatch.dashboard import data
+from callwatch.dashboard import data, figures
 from callwatch.metrics.group import compare_sites, group_summary, week_bounds
 
 dash.register_page(__name__, path="/group", name="Group", title="callwatch: group of offices", order=6)
@@ -120,10 +120,16 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
 
 
 def _figure(table: Any) -> go.Figure:
+    """Answer and within-target rate per office, in the dashboard's colours; hover shows the counts."""
     fig = go.Figure()
-    for column, name in (("answer_rate", "answer rate"), ("within_target_rate", "within target")):
+    offered = [int(v) for v in table["offered"]]
+    for column, label, colour in (("answer_rate", "Answer rate", "#34a853"),
+                                  ("within_target_rate", "Answered within target", "#1f6feb")):
         values = [None if v != v else 100 * float(v) for v in table[column]]
-        fig.add_bar(x=list(table["site"]), y=values, name=name)
-    fig.update_layout(barmode="group", yaxis={"title": "% of offered calls", "range": [0, 100]},
-                      margin={"l": 50, "r": 10, "t": 30, "b": 40}, height=320, legend={"orientation": "h"})
-    return fig
+        fig.add_bar(x=list(table["site"]), y=values, name=label, marker_color=colour, customdata=offered,
+                    hovertemplate=f"%{{x}}: <b>%{{y:.1f}} %</b> {label.lower()} of %{{customdata:,}} offered"
+                                  "<extra></extra>")
+    fig.update_layout(**figures._LAYOUT)
+    fig.update_layout(barmode="group", height=340, yaxis={"title": "% of offered calls", "range": [0, 100]},
+                      title={"text": "This week, office by office", "x": 0})
+    return figures._finish(fig)
