@@ -132,6 +132,13 @@ class _Week:
         inside = ((seconds[:, None] >= self.opens[wd]) & (seconds[:, None] < self.closes[wd])).any(axis=1)
         return inside & ~np.isin(day, self.holidays)
 
+    def next_open(self, day: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """Seconds after midnight of the day's next opening after `seconds` (NaN: none left that day)."""
+        opens = self.opens[_weekday(day)]
+        later = np.where((opens >= 0) & (opens > seconds[:, None]), opens, np.inf).min(axis=1)
+        later[np.isin(day, self.holidays)] = np.inf
+        return np.where(np.isfinite(later), later, np.nan)
+
     def first_open(self, day: np.ndarray) -> np.ndarray:
         """Seconds after midnight of the day's first opening (NaN when closed all day)."""
         opens = self.opens[_weekday(day)]
@@ -302,8 +309,10 @@ def _next_open(rng: np.random.Generator, when: pd.Series, week: _Week, timezone:
         closed = ~week.is_open(day, secs)
         if not closed.any():
             break
-        nxt = day[closed] + np.where(secs[closed] < np.nan_to_num(week.first_open(day[closed]), nan=-1), 0, 1)
-        first = week.first_open(nxt)
+        later_today = week.next_open(day[closed], secs[closed])  # after lunch, or before opening
+        same_day = ~np.isnan(later_today)
+        nxt = day[closed] + np.where(same_day, 0, 1)
+        first = np.where(same_day, later_today, week.first_open(nxt))
         ok = ~np.isnan(first)
         moved = _to_utc(nxt, np.nan_to_num(first) + rng.uniform(5 * 60, 90 * 60, len(nxt)), timezone)
         # Closed all day: try the following midnight next round.

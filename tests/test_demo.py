@@ -112,3 +112,14 @@ def test_demo_command_history_ends_now_not_later_today(tmp_path: pytest.TempPath
     assert result.exit_code == 0, result.output
     latest = max(c["arrived_at"] for c in store.select_calls(store.create_engine(f"sqlite:///{db}")))
     assert latest <= datetime.now(UTC)
+
+
+def test_call_backs_wait_for_the_office_to_reopen_after_lunch() -> None:
+    from datetime import time
+
+    hours = [((time(8), time(12)), (time(13), time(17)))] * 5 + [(), ()]
+    offices = demo.make_offices(2, START, END, seed=5)
+    frame = demo.generate_frame(offices, START, END, seed=5, business_hours=hours)
+    local = frame.loc[frame["direction"] == "outbound", "arrived_at"].dt.tz_convert("America/New_York")
+    assert len(local) > 100 and not (local.dt.hour == 12).any()
+    assert (local.dt.hour == 13).any()  # a morning miss is called back after lunch, not the next day
