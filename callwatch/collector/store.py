@@ -8,6 +8,7 @@ call never counts a call twice.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -200,11 +201,18 @@ def upsert_rows(engine: Engine, table: sa.Table, rows: Sequence[dict[str, Any]],
     """Insert rows, replacing any row with the same key."""
     if not rows:
         return
-    stmt = _insert(engine, table)
+    with engine.begin() as conn:
+        upsert_in(conn, table, rows, keys)
+
+
+def upsert_in(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """upsert_rows inside the caller's transaction (several tables change together or not at all)."""
+    if not rows:
+        return
+    stmt = _insert(conn.engine, table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-    with engine.begin() as conn:
-        conn.execute(stmt, list(rows))
+    conn.execute(stmt, list(rows))
 
 
 def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +287,15 @@ def _save_batch(engine: Engine, batch: list[Call]) -> int:
                 for found in conn.execute(query).mappings():
                     existing[(found["site"], found["call_id"])] = dict(found)
     merged = [merge_call(existing.get(key), row) for key, row in rows.items()]
-    upsert_rows(engine, calls, merged, keys=("site", "call_id"))
+    # The days whose stored rollups these writes change (a call may move day when a richer
+    # source corrects its arrival), marked in the same transaction so no reader misses one.
+    changed = [(old, new) for old, new in ((existing.get(k), m) for k, m in zip(rows, merged, strict=True))
+               if old != new]
+    dirty = mark_rollups_dirty(engine, [r for pair in changed for r in pair if r is not None])
+    with engine.begin() as conn:
+        upsert_in(conn, calls, merged, keys=("site", "call_id"))
+        if dirty:
+            upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
     return len(merged)
 
 
@@ -307,3 +323,70 @@ def add_training(engine: Engine, site: str, day: date, title: str, notes: str = 
     row = {"site": site, "date": day, "title": title, "notes": notes, "created_at": datetime.now(UTC)}
     with engine.begin() as conn:
         return int(conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key[0])
+
+
+# Per-day sums behind the year-long views: metrics.rollup.daily_rollup rows, one per
+# site x practice-local date x queue ("(none)" without one), kept by
+# callwatch.metrics.rollup_store. settings_key names the settings that shaped them
+# (time zone, opening hours, holidays, ring targets), so other settings recompute
+# instead of reading numbers that were never theirs.
+ROLLUP_COUNT_COLUMNS: tuple[str, ...] = (
+    "offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed", "within_target",
+    "answered_timed",
+)
+ROLLUP_AFTER_HOURS_COLUMNS: tuple[str, ...] = (
+    "after_hours_calls", "holiday_calls", "after_hours_answered", "after_hours_voicemail",
+    "after_hours_abandoned", "after_hours_missed",
+)
+call_rollups = sa.Table(
+    "call_rollups",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    sa.Column("queue", sa.String(64), primary_key=True),
+    sa.Column("settings_key", sa.String(16), nullable=False),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in ROLLUP_COUNT_COLUMNS),
+    sa.Column("ring_seconds_sum", sa.Float(), nullable=False),
+    sa.Column("rings_sum", sa.Float(), nullable=False),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in ROLLUP_AFTER_HOURS_COLUMNS),
+)
+
+# Which site x local date call_rollups holds, and under which settings: a day
+# without calls has no rollup rows but is still known to be done.
+rollup_days = sa.Table(
+    "rollup_days",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    sa.Column("settings_key", sa.String(16), nullable=False),
+    sa.Column("computed_at", UtcDateTime(), nullable=False),
+)
+
+# Days whose calls changed since their rollups were computed, marked by
+# save_calls in the write's own transaction. `day` is the UTC date of arrival
+# (the store knows no time zone); a refresh turns it into local dates and
+# clears the mark only if nobody marked it again meanwhile (marked_at unchanged).
+rollup_dirty = sa.Table(
+    "rollup_dirty",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("marked_at", UtcDateTime(), nullable=False),
+)
+
+# Engines known to have rollup_dirty: a store made by an early create_all may
+# lack it until init_db runs, and then there are no rollups to keep current.
+_HAS_DIRTY: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def mark_rollups_dirty(engine: Engine, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """rollup_dirty rows for the (site, UTC day of arrival) of `rows`; empty when the store has no rollups."""
+    days = {(r["site"], r["arrived_at"].astimezone(UTC).date()) for r in rows}
+    if not days:
+        return []
+    if engine not in _HAS_DIRTY:
+        if not sa.inspect(engine).has_table(rollup_dirty.name):
+            return []
+        _HAS_DIRTY.add(engine)
+    now = datetime.now(UTC)
+    return [{"site": site, "day": day, "marked_at": now} for site, day in sorted(days)]
