@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import socket
 import threading
 import time
@@ -48,6 +49,10 @@ def load_capture(folder: Path) -> list[Captured]:
     return out
 
 
+def _restamp(raw: bytes, now: float) -> bytes:
+    return re.sub(rb"(?m)^Timestamp: [0-9.]+", b"Timestamp: %.6f" % now, raw)
+
+
 def _msg(**fields: str) -> bytes:
     return "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode() + b"\r\n"
 
@@ -63,7 +68,12 @@ class AmiTestServer:
         hold: bool = True,
         port: int = 0,
         split_seed: int | None = 7,
+        stamp_now: bool = False,
     ) -> None:
+        # stamp_now: rewrite each event's Timestamp to the moment it is sent, as a live PBX
+        # would, so a screen watching the replay sees calls ringing now rather than on the
+        # capture's day.
+        self.stamp_now = stamp_now
         self.events, self.speed, self.username, self.secret, self.hold = events, speed, username, secret, hold
         self.position = 0  # index of the next event to play
         self.vclock = events[0].t if events else 0.0
@@ -170,9 +180,10 @@ class AmiTestServer:
                 if running and self.vclock >= ev.t:
                     break
                 time.sleep(0.002)
+            raw = _restamp(ev.raw, time.time()) if self.stamp_now else ev.raw
             with self._lock:
                 if self._client is not None:
-                    self._send_split(self._client, ev.raw + CRLF2)
+                    self._send_split(self._client, raw + CRLF2)
                 self.position = i + 1
 
     def _send_split(self, sock: socket.socket, data: bytes) -> None:

@@ -268,7 +268,7 @@ def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, t
     from ami_helpers import settings_for as ami_settings
     from amiserver import AmiTestServer
 
-    ami = AmiTestServer(EVENTS, speed=6).start()
+    ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
     collector_settings = ami_settings(tmp_path, ami.port)
     settings = settings_for(tmp_path, database_url=collector_settings.database_url)
     app = create_app(settings)
@@ -289,8 +289,8 @@ def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, t
                      what="the ringing cards to clear once answered or ended")
             assert not browser.find_elements(By.ID, "heartbeat-banner")  # the collector is connected
             shot(browser, "live-collector-after")
-        # The capture is from another day: its calls are on the Calls page for that day.
-        day = datetime.fromtimestamp(EVENTS[0].t, UTC).astimezone(settings.tz).date()
+        # Restamped as they were sent, the replayed calls are today's.
+        day = datetime.now(UTC).astimezone(settings.tz).date()
         browser.get(f"{url}/calls?start={day}&end={day}")
         wait_for(lambda: "answered" in browser.find_element(By.ID, "calls-table").text, timeout=20,
                  what="the replayed calls in the Calls table")
