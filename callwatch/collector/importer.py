@@ -74,7 +74,26 @@ def import_file(
         finally:
             run.close()
         _save_state(engine, settings.site, path, fh, stat, cursor, run.resume_at)
+    if summary.calls_written:
+        refresh_rollups(engine, settings)
     return summary
+
+
+def refresh_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
+    """Recompute the per-day rollups of the days just written (store.save_calls marked them).
+
+    site "" means the configured site, None every site. A failure here loses
+    nothing: the days stay marked and the dashboard recomputes them when read.
+    """
+    import logging
+
+    from callwatch.metrics.params import MetricParams
+    from callwatch.metrics.rollup_store import refresh_dirty
+
+    try:
+        refresh_dirty(engine, MetricParams.from_settings(settings), settings.site if site == "" else site)
+    except Exception:
+        logging.getLogger(__name__).exception("refreshing the per-day rollups failed; they refresh when read")
 
 
 class _Run:

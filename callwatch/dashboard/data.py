@@ -8,7 +8,6 @@ empty.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +25,7 @@ from callwatch.metrics import hours, loader
 from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
-from callwatch.metrics.rollup import daily_rollup, summarize_rollup
+from callwatch.metrics.rollup import summarize_rollup
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
 from callwatch.metrics.training import TrainingImpact, training_impact
 from callwatch.model import mask_caller
@@ -43,7 +42,6 @@ class DashboardContext:
     # Site/queue names for the filter menus; cached per app because the
     # distinct scan touches every row and the names rarely change.
     _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
-    _rollups: RollupCache = field(default_factory=lambda: RollupCache(), repr=False)
     _awaiting: dict[str | None, tuple[float, int]] = field(default_factory=dict, repr=False)
 
 
@@ -292,19 +290,9 @@ def training_impacts(
 
 
 # Up to this many days the trends read every call (medians exact); longer
-# ranges sum per-day rollups, which keep a year of a busy group fast.
+# ranges sum the per-day rollups persisted in the store (loader.load_rollups),
+# which keep a year of a busy group fast from the first request of any worker.
 RAW_RANGE_DAYS = 92
-# How long a day's rollup is trusted: recent days still receive late imports.
-RECENT_DAYS, RECENT_TTL_SECONDS, OLD_TTL_SECONDS = 7, 60.0, 6 * 3600.0
-
-
-@dataclass
-class RollupCache:
-    """Per-app cache of metrics' daily_rollup rows (every site and queue) for days before today."""
-
-    rows: pd.DataFrame | None = None
-    computed: dict[date, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True)
@@ -323,9 +311,7 @@ def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
             return None
         closed = after_hours_counts(calls)["calls"]
         return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
-    roll = daily_rollups(ctx, rng)
-    if rng.site:
-        roll = roll[roll["site"] == rng.site]
+    roll = loader.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last, site=rng.site)
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):
@@ -336,43 +322,3 @@ def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
     totals = summarize_rollup(roll)
     assert isinstance(totals, dict)
     return Trend(totals, periods, int(roll["after_hours_calls"].sum()), False)
-
-
-def daily_rollups(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
-    """daily_rollup rows for every site and queue in the range: past days cached per app, today fresh."""
-    last_day = today(ctx.params)
-    parts = []
-    cache = ctx._rollups
-    if rng.first < last_day:
-        with cache.lock:
-            _refresh(ctx, cache, rng.first, min(rng.last, last_day - timedelta(days=1)), last_day)
-            rows = cache.rows
-            assert rows is not None
-            days = rows["date"].dt.date
-            parts.append(rows[(days >= rng.first) & (days <= rng.last)])
-    if rng.last >= last_day:
-        parts.append(daily_rollup(prepared_calls(ctx, Range(last_day, last_day)), ctx.params))
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
-def _refresh(ctx: DashboardContext, cache: RollupCache, first: date, last: date, last_day: date) -> None:
-    now = time.monotonic()
-
-    def stale(day: date) -> bool:
-        ttl = RECENT_TTL_SECONDS if (last_day - day).days <= RECENT_DAYS else OLD_TTL_SECONDS
-        return now - cache.computed.get(day, -float("inf")) > ttl
-
-    wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    todo = [day for day in wanted if stale(day)]
-    if not todo:
-        return
-    # One read from the first to the last stale day: usually a contiguous span.
-    span = Range(todo[0], todo[-1])
-    fresh = daily_rollup(prepared_calls(ctx, span), ctx.params)
-    kept = cache.rows
-    if kept is not None:
-        days = kept["date"].dt.date
-        kept = kept[(days < span.first) | (days > span.last)]
-    cache.rows = fresh if kept is None else pd.concat([kept, fresh], ignore_index=True)
-    for i in range((span.last - span.first).days + 1):
-        cache.computed[span.first + timedelta(days=i)] = now

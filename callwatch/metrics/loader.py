@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch.collector import store
+from callwatch.metrics.params import MetricParams
+from callwatch.metrics.rollup import ROLLUP_COLUMNS, settings_key
 from callwatch.model import CALL_FIELDS, Call
 
 DATETIME_FIELDS: tuple[str, ...] = ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at")
@@ -97,6 +99,44 @@ def load_calls(
         finally:
             result.close()
     return calls_frame(rows)
+
+
+def load_rollups(
+    engine: Engine,
+    params: MetricParams,
+    *,
+    start: date,
+    end: date,
+    site: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Persisted daily_rollup rows for practice-local dates start..end (both included), oldest first.
+
+    The same columns, dtypes and order as rollup.daily_rollup over the calls of
+    those days, so summarize_rollup works on them unchanged. Days not yet
+    computed, computed under other settings, or changed since are recomputed
+    first (metrics.rollup_store.ensure_rollups); a year reads in well under a second.
+    """
+    from callwatch.metrics.rollup_store import ensure_rollups
+
+    ensure_rollups(engine, params, site, start, end)
+    table = store.call_rollups
+    query = sa.select(*(table.c[name] for name in ROLLUP_COLUMNS)).where(
+        table.c.settings_key == settings_key(params), table.c.date >= start, table.c.date <= end
+    )
+    if isinstance(site, str):
+        query = query.where(table.c.site == site)
+    elif site is not None:
+        query = query.where(table.c.site.in_(list(site)))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROLLUP_COLUMNS))
+    frame["site"] = frame["site"].astype("str")
+    frame["queue"] = frame["queue"].astype("str")
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
+    for name in ROLLUP_COLUMNS[3:]:
+        frame[name] = frame[name].astype("float64" if name in ("ring_seconds_sum", "rings_sum") else "int64")
+    # daily_rollup's order; sorted here because a PostgreSQL collation may order names differently.
+    return frame.sort_values(list(ROLLUP_COLUMNS[:3]), ignore_index=True)
 
 
 class LiveState(NamedTuple):

@@ -15,6 +15,7 @@ What is exact from a rollup and what is not:
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -135,3 +136,23 @@ def summarize_rollup(rollup: pd.DataFrame, by: str | None = None) -> dict[str, A
     # Like summarize_by: only groups with business-hours calls (after-hours-only rows drop out).
     counts = counts[(counts["offered"] + counts["short_abandoned"]) > 0]
     return rates_from_counts(counts).reset_index()
+
+
+def settings_key(params: MetricParams) -> str:
+    """A short fingerprint of the params that shape daily_rollup rows.
+
+    Time zone (which local date a call falls on), opening hours and holidays
+    (business vs after hours), ring cycle and target (within target, rings),
+    short abandon; not the voicemail or follow-up settings, which no rollup
+    column depends on. Persisted rollups carry it, so rows computed under
+    other settings are recomputed instead of read.
+    """
+    shape = (
+        params.timezone,
+        repr(float(params.ring_cycle_seconds)),
+        int(params.target_rings),
+        repr(float(params.short_abandon_seconds)),
+        [[(o.isoformat(), c.isoformat()) for o, c in day] for day in params.business_hours],
+        sorted(d.isoformat() for d in params.holidays),
+    )
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]

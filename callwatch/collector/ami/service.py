@@ -33,6 +33,8 @@ from callwatch.config import Settings
 from callwatch.model import Call
 
 log = logging.getLogger(__name__)
+# A call that ends reaches the year-long views this soon; one refresh recomputes one site-day.
+ROLLUP_REFRESH_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -92,6 +94,8 @@ class CollectorService:
         self._link_changed = True
         self._last_checkpoint: tuple[int, int] | None = None
         self._last_heard: float | None = None
+        self._rollups_due = False  # calls were stored since the per-day rollups were last refreshed
+        self._rollups_at = 0.0
         self.ready = threading.Event()  # set once recovered and connecting (tests wait on it)
 
     # -- the reader thread's side: journal first, then hand over ---------------------------------
@@ -166,6 +170,7 @@ class CollectorService:
             if self._pending:
                 store.save_calls(self.engine, self._pending)
                 self._pending = []
+                self._rollups_due = True
             if self.tracker.live_changed or final:
                 live_state.write_live_calls(self.engine, self.settings.site, [] if final else self.tracker.live())
                 self.tracker.live_changed = False
@@ -183,6 +188,16 @@ class CollectorService:
         self._store_ok = True
         self._checkpoint()
         self.journal.flush()  # the once-a-second fsync also happens when the PBX falls quiet
+        if self._rollups_due and (final or now - self._rollups_at >= ROLLUP_REFRESH_SECONDS):
+            self._refresh_rollups(now)
+
+    def _refresh_rollups(self, now: float) -> None:
+        """Today's per-day rollup follows the calls that just ended, at most every few seconds."""
+        from callwatch.collector.importer import refresh_rollups
+
+        self._rollups_due = False
+        self._rollups_at = now
+        refresh_rollups(self.engine, self.settings)  # logs and keeps the days marked if it fails
 
     def _heartbeat(self, final: bool) -> None:
         kind, detail = self._link

@@ -1,0 +1,197 @@
+"""Persisted per-day rollups (store.call_rollups): computed once, kept current by the writers.
+
+Year-long views read a few thousand rollup rows instead of a million calls.
+The rows are metrics.rollup.daily_rollup output, computed here from the calls
+of their days (loader.load_calls, range-limited) and stored with the
+settings_key of the params that shaped them. This is the loader side of
+metrics (it reads and writes the store); the computation stays in rollup.py.
+
+A site's practice-local date is current for params P when rollup_days holds
+it with settings_key(P) and no rollup_dirty mark covers it. store.save_calls
+marks the UTC day of every call it adds or changes, in the write's own
+transaction. Writers call refresh_dirty after a batch (the importer, the AMI
+service every few seconds, the demo); readers call ensure_rollups (through
+loader.load_rollups), which also fills days never computed (a store older than
+rollups, a range before the first call) and days computed under other settings.
+
+Races: marks are read before the calls, and a mark is cleared only when its
+marked_at is unchanged, so a write landing during a refresh keeps its mark for
+the next one. Two processes refreshing the same day write the same rows
+(upserts), so either may win.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from callwatch.collector import store
+from callwatch.metrics.frame import prepare
+from callwatch.metrics.hours import local_day_bounds
+from callwatch.metrics.loader import load_calls
+from callwatch.metrics.params import MetricParams
+from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key
+
+# One read of calls covers at most this many days (a month of a busy group is
+# ~100k calls); days further apart than MAX_GAP_DAYS are read separately.
+MAX_SPAN_DAYS = 31
+MAX_GAP_DAYS = 3
+
+Sites = str | Sequence[str] | None
+
+# Every site with calls, one index probe per site (a loose index scan), where
+# SELECT DISTINCT would walk the whole index of a year of calls.
+_SITES_SQL = sa.text(
+    "WITH RECURSIVE s(site) AS ("
+    " SELECT MIN(site) FROM calls"
+    " UNION ALL SELECT (SELECT MIN(c.site) FROM calls c WHERE c.site > s.site) FROM s WHERE s.site IS NOT NULL"
+    ") SELECT site FROM s WHERE site IS NOT NULL"
+)
+
+
+class Mark(NamedTuple):
+    site: str
+    day: date  # UTC date of arrival
+    marked_at: datetime
+
+
+def ensure_rollups(engine: Engine, params: MetricParams, site: Sites, start: date, end: date) -> int:
+    """Make the rollups of local dates start..end (both included) current for `params`.
+
+    site: one name, several, or None for every site with calls. Recomputes the
+    days never computed, computed under other settings, or marked dirty, and
+    returns how many (site, date) pairs that was (0: everything was current).
+    """
+    sites = _sites(engine, site)
+    if not sites or end < start:
+        return 0
+    key = settings_key(params)
+    marks = [m for m in _marks(engine, sites) if _overlaps(_local_dates(params, m.day), start, end)]
+    todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
+    covered = _covered(engine, sites, start, end)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    todo.update((s, d) for s in sites for d in days if covered.get((s, d)) != key)
+    return _recompute(engine, params, key, todo, marks)
+
+
+def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> int:
+    """Recompute every day marked dirty for `site` (None: all sites); returns the (site, date) pairs done.
+
+    What writers call after a batch, so readers find the rollups current.
+    """
+    sites = None if site is None else _sites(engine, site)
+    marks = _marks(engine, sites)
+    todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
+    return _recompute(engine, params, settings_key(params), todo, marks)
+
+
+def refresh_rollups(engine: Engine, params: MetricParams, site: str, days: Iterable[date]) -> int:
+    """Recompute the rollups of `site` for the given local dates now, whatever their state."""
+    todo = {(site, d) for d in days}
+    return _recompute(engine, params, settings_key(params), todo, [])
+
+
+def _sites(engine: Engine, site: Sites) -> list[str]:
+    if isinstance(site, str):
+        return [site]
+    if site is not None:
+        return sorted(set(site))
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(_SITES_SQL)]
+
+
+def _marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
+    table = store.rollup_dirty
+    query = sa.select(table.c.site, table.c.day, table.c.marked_at)
+    if sites is not None:
+        query = query.where(table.c.site.in_(sites))
+    with engine.connect() as conn:
+        return [Mark(*row) for row in conn.execute(query)]
+
+
+def _covered(engine: Engine, sites: list[str], start: date, end: date) -> dict[tuple[str, date], str]:
+    table = store.rollup_days
+    query = sa.select(table.c.site, table.c.date, table.c.settings_key).where(
+        table.c.date >= start, table.c.date <= end, table.c.site.in_(sites)
+    )
+    with engine.connect() as conn:
+        return {(row[0], row[1]): row[2] for row in conn.execute(query)}
+
+
+def _local_dates(params: MetricParams, utc_day: date) -> list[date]:
+    """The practice-local dates that the UTC day [00:00, 24:00) touches (one or two)."""
+    begin = datetime.combine(utc_day, time(0), tzinfo=UTC)
+    first = begin.astimezone(params.tz).date()
+    last = (begin + timedelta(days=1, microseconds=-1)).astimezone(params.tz).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _overlaps(days: list[date], start: date, end: date) -> bool:
+    return days[0] <= end and days[-1] >= start
+
+
+def _spans(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted dates -> (first, last) reads: nearby dates together, none longer than MAX_SPAN_DAYS."""
+    spans: list[tuple[date, date]] = []
+    for day in days:
+        if spans:
+            first, last = spans[-1]
+            if (day - last).days <= MAX_GAP_DAYS and (day - first).days < MAX_SPAN_DAYS:
+                spans[-1] = (first, day)
+                continue
+        spans.append((day, day))
+    return spans
+
+
+def _recompute(
+    engine: Engine, params: MetricParams, key: str, todo: set[tuple[str, date]], marks: list[Mark]
+) -> int:
+    for first, last in _spans(sorted({d for _, d in todo})):
+        pairs = {(s, d) for s, d in todo if first <= d <= last}
+        sites = sorted({s for s, _ in pairs})
+        start, end = local_day_bounds(params, first, last)
+        calls = load_calls(engine, start=start, end=end, site=sites)
+        rows = daily_rollup(prepare(calls, params), params) if len(calls) else None
+        _write(engine, key, rows, pairs)
+    _clear(engine, marks)
+    return len(todo)
+
+
+def _write(engine: Engine, key: str, rows: pd.DataFrame | None, pairs: set[tuple[str, date]]) -> None:
+    records: list[dict[str, Any]] = []
+    if rows is not None and len(rows):
+        rows = rows.assign(date=rows["date"].dt.date)
+        wanted = pd.MultiIndex.from_arrays([rows["site"], rows["date"]]).isin(list(pairs))
+        records = rows.loc[wanted, list(ROLLUP_COLUMNS)].assign(settings_key=key).to_dict("records")
+    by_site: dict[str, list[date]] = defaultdict(list)
+    for site, day in sorted(pairs):
+        by_site[site].append(day)
+    now = datetime.now(UTC)
+    table = store.call_rollups
+    with engine.begin() as conn:
+        for site, days in by_site.items():
+            for chunk in range(0, len(days), 500):
+                dates = days[chunk : chunk + 500]
+                conn.execute(sa.delete(table).where(table.c.site == site, table.c.date.in_(dates)))
+        store.upsert_in(conn, table, records, keys=("site", "date", "queue"))
+        done = [{"site": s, "date": d, "settings_key": key, "computed_at": now} for s, d in sorted(pairs)]
+        store.upsert_in(conn, store.rollup_days, done, keys=("site", "date"))
+
+
+def _clear(engine: Engine, marks: list[Mark]) -> None:
+    if not marks:
+        return
+    table = store.rollup_dirty
+    query = sa.delete(table).where(
+        table.c.site == sa.bindparam("m_site"),
+        table.c.day == sa.bindparam("m_day"),
+        table.c.marked_at == sa.bindparam("m_at", type_=store.UtcDateTime()),
+    )
+    with engine.begin() as conn:
+        conn.execute(query, [{"m_site": m.site, "m_day": m.day, "m_at": m.marked_at} for m in marks])
