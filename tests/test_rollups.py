@@ -159,3 +159,19 @@ def test_empty_range_gives_an_empty_frame_with_the_rollup_columns(engine: sa.Eng
     empty = load_rollups(engine, PARAMS, start=FIRST, end=LAST)
     assert empty.empty and list(empty.columns) == list(ROLLUP_COLUMNS)
     assert summarize_rollup(empty)["offered"] == 0
+
+
+def test_the_collector_refreshes_the_day_of_a_call_that_just_ended(tmp_path: Path) -> None:
+    from ami_helpers import settings_for
+
+    from callwatch.collector.ami.service import CollectorService
+
+    service = CollectorService(settings_for(tmp_path, 1), "unused", schedule=False)
+    engine = service.engine
+    store.save_calls(engine, practice_day(DAY))
+    assert load_rollups(engine, PARAMS, start=DAY, end=DAY)["offered"].sum() == 5
+    service._pending = [call("live", "09:00", "answered", 3, day=DAY)]
+    service._store()  # the loop's store step: calls, then (at most every few seconds) their day's rollup
+    service.journal.close()
+    assert _stored(engine, store.rollup_dirty) == []
+    assert sum(r["offered"] for r in _stored(engine, store.call_rollups) if r["date"] == DAY) == 6

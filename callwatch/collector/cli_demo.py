@@ -59,9 +59,9 @@ def demo_command(
     with click.progressbar(length=len(frame), label=label, file=sys.stderr) as bar:
         written = store.save_calls(engine, _counted(demo.iter_calls(frame), bar), batch_size=20_000)
         bar.update(len(frame) % 10_000)
-    from callwatch.collector.importer import refresh_rollups
+    from callwatch.collector.importer import refresh_written_rollups
 
-    refresh_rollups(engine, settings, site=None)  # every office's days, so the first year view is quick
+    refresh_written_rollups(engine, settings, site=None)  # every office's days, so the first year view is quick
     added = _save_trainings(engine, office_list)
     click.echo(f"demo: {written:,} calls for {offices} office(s), {start} to {end - timedelta(days=1)}")
     counts = frame.groupby(["site", "direction"]).size()

@@ -75,11 +75,11 @@ def import_file(
             run.close()
         _save_state(engine, settings.site, path, fh, stat, cursor, run.resume_at)
     if summary.calls_written:
-        refresh_rollups(engine, settings)
+        refresh_written_rollups(engine, settings)
     return summary
 
 
-def refresh_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
+def refresh_written_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
     """Recompute the per-day rollups of the days just written (store.save_calls marked them).
 
     site "" means the configured site, None every site. A failure here loses

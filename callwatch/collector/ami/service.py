@@ -193,11 +193,11 @@ class CollectorService:
 
     def _refresh_rollups(self, now: float) -> None:
         """Today's per-day rollup follows the calls that just ended, at most every few seconds."""
-        from callwatch.collector.importer import refresh_rollups
+        from callwatch.collector.importer import refresh_written_rollups
 
         self._rollups_due = False
         self._rollups_at = now
-        refresh_rollups(self.engine, self.settings)  # logs and keeps the days marked if it fails
+        refresh_written_rollups(self.engine, self.settings)  # logs and keeps the days marked if it fails
 
     def _heartbeat(self, final: bool) -> None:
         kind, detail = self._link
