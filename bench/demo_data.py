@@ -49,4 +49,8 @@ def sqlite_store(frame: pd.DataFrame, name: str) -> str:
               f"{len(frame) / seconds:,.0f} calls/s; cached for the next run)")
         engine.dispose()
         done.write_text(str(len(frame)))
+    else:
+        engine = store.create_engine(url)
+        store.init_db(engine)  # a store cached by an older callwatch is migrated like any other
+        engine.dispose()
     return url
