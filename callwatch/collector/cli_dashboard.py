@@ -13,6 +13,8 @@ import click
 
 from callwatch.collector.cli import load_or_exit
 
+SERVER_THREADS = 16
+
 
 @click.command("dashboard")
 @click.option(
@@ -47,7 +49,13 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
     click.echo(f"callwatch dashboard on http://{host}:{port}/ (users: {', '.join(sorted(users))})")
-    app.run(host=host, port=port, debug=False)
+    sys.stdout.flush()  # a service manager's log shows the address at once, not at exit
+    # waitress, not Flask's development server: a wall of front-desk screens
+    # polls every 2 s, and the dev server queued them until each waited seconds.
+    # Threads mostly wait on the store or the shared live answer (dashboard.cache).
+    from waitress import serve
+
+    serve(app.server, host=host, port=port, threads=SERVER_THREADS, ident="callwatch")
 
 
 @click.command("hash-password")

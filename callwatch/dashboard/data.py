@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from callwatch.collector import store
 from callwatch.config import Settings
+from callwatch.dashboard.cache import TTLCache
 from callwatch.dashboard.figures import TrainingMark
 from callwatch.metrics import hours, loader
 from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
@@ -43,6 +44,9 @@ class DashboardContext:
     # distinct scan touches every row and the names rarely change.
     _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
     _awaiting: dict[str | None, tuple[float, int]] = field(default_factory=dict, repr=False)
+    # Answers shared by every session of this app for a moment (the live
+    # refresh: every screen of one office asks the same question each 2 s).
+    shared: TTLCache = field(default_factory=TTLCache, repr=False)
 
 
 def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:

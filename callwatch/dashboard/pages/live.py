@@ -7,11 +7,13 @@ clock being off), so a call's rings go up smoothly between refreshes.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html
+from plotly.io.json import to_json_plotly
 
 from callwatch.dashboard import data, live_data, views
 
@@ -19,6 +21,7 @@ dash.register_page(__name__, path="/live", name="Live", title="callwatch: live",
 
 POLL_MS = 2000
 TICK_MS = 1000
+SHARE_SECONDS = 1.0  # how long one live answer is shared by the screens of an office
 
 # Renders the ringing and queued cards from the last state, once a second.
 # Colours: green, amber on the last ring inside the target, red past it.
@@ -85,6 +88,7 @@ def layout(wall: str | None = None, site: str | None = None, **_: Any) -> html.D
             html.Div(id="live-last", className="card"),
             dcc.Store(id="live-site", data=site),
             dcc.Store(id="live-state"),
+            dcc.Store(id="live-seen"),  # digests of the panels on screen, to skip resending them
             dcc.Interval(id="live-poll", interval=POLL_MS),
             dcc.Interval(id="live-tick", interval=TICK_MS),
         ],
@@ -99,17 +103,23 @@ def register_callbacks(app: Dash) -> None:
         Output("live-today", "children"),
         Output("live-last", "children"),
         Output("live-clock", "children"),
+        Output("live-seen", "data"),
         Input("live-poll", "n_intervals"),
         State("live-site", "data"),
+        State("live-seen", "data"),
     )
-    def refresh(_n: int | None, site: str | None) -> tuple[Any, ...]:
+    def refresh(_n: int | None, site: str | None, seen: list[str] | None) -> tuple[Any, ...]:
         ctx = data.context()
         now = datetime.now(UTC)
-        live = live_data.live_state(ctx, site, now)
-        calls = data.day_calls(ctx, site, now)
-        clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
-        banner = views.heartbeat_banner(ctx, live.heartbeat, now)
-        return live.state, banner, views.today_panel(ctx, site, now, calls), views.last_calls(calls), clock
+        # Every screen of one office asks this each 2 s: one computation per
+        # office and second serves them all (cache on this app's context).
+        state, parts, digests = ctx.shared.get(("live", site), SHARE_SECONDS, lambda: _payload(ctx, site, now))
+        # The browser corrects its clock from server_now_ms, so that one is this request's own.
+        state = {**state, "server_now_ms": int(now.timestamp() * 1000)}
+        # Panels this screen already shows are not sent again (nor re-rendered).
+        seen = seen if isinstance(seen, list) and len(seen) == len(parts) else [None] * len(parts)
+        updates = [dash.no_update if old == new else part for part, old, new in zip(parts, seen, digests, strict=True)]
+        return state, *updates, digests
 
     app.clientside_callback(
         _TICK_JS,
@@ -119,3 +129,21 @@ def register_callbacks(app: Dash) -> None:
         Input("live-state", "data"),
     )
 
+
+def _payload(
+    ctx: data.DashboardContext, site: str | None, now: datetime
+) -> tuple[dict[str, Any], list[Any], list[str]]:
+    """The live refresh for one office: ring state, [banner, today, last calls, clock] and their digests."""
+    live = live_data.live_state(ctx, site, now)
+    calls = data.day_calls(ctx, site, now)
+    parts = [
+        views.heartbeat_banner(ctx, live.heartbeat, now),
+        views.today_panel(ctx, site, now, calls),
+        views.last_calls(calls),
+        f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}",
+    ]
+    return live.state, parts, [_digest(part) for part in parts]
+
+
+def _digest(part: Any) -> str:
+    return hashlib.blake2b(to_json_plotly(part).encode(), digest_size=12).hexdigest()
