@@ -5,7 +5,8 @@
 Starts `callwatch dashboard` (the real server, as installed) on 127.0.0.1 and
 a free port, over a SQLite store holding the last `--days` days of a
 10-office group from callwatch.demo (up to now, so "today" has calls), a few
-calls ringing and a fresh heartbeat. Each simulated screen logs in once, then
+calls ringing and a fresh heartbeat. Each simulated screen logs in once (all
+logins done before the polling clock starts), then
 does what the live page does in a browser: POST the refresh callback
 (live-poll -> live-state, banner, today's numbers, last calls) every 2 s, for
 one office. Screens are spread over the offices and start staggered, like
@@ -94,14 +95,17 @@ def start_server(folder: Path, url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the dashboard did not start within 60 s")
 
 
-def refresh_payload(site: str, n: int) -> dict[str, object]:
+def refresh_payload(site: str, n: int, seen: object = None) -> dict[str, object]:
+    # live-seen: digests of the panels this screen shows, sent back as a browser
+    # does, so the server leaves out the panels that did not change.
     outputs = [("live-state", "data"), ("live-banner", "children"), ("live-today", "children"),
-               ("live-last", "children"), ("live-clock", "children")]
+               ("live-last", "children"), ("live-clock", "children"), ("live-seen", "data")]
     return {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],
         "inputs": [{"id": "live-poll", "property": "n_intervals", "value": n}],
-        "state": [{"id": "live-site", "property": "data", "value": site}],
+        "state": [{"id": "live-site", "property": "data", "value": site},
+                  {"id": "live-seen", "property": "data", "value": seen}],
         "changedPropIds": ["live-poll.n_intervals"],
     }
 
@@ -116,20 +120,27 @@ def logged_in(base: str) -> requests.Session:
 
 
 class Screen(threading.Thread):
-    def __init__(self, base: str, site: str, offset: float, until: float) -> None:
+    def __init__(self, base: str, site: str, offset: float, ready: threading.Barrier, clock: dict[str, float]) -> None:
         super().__init__(daemon=True)
-        self.base, self.site, self.offset, self.until = base, site, offset, until
+        self.base, self.site, self.offset, self.ready, self.clock = base, site, offset, ready, clock
         self.latencies: list[float] = []
         self.errors: list[str] = []
 
     def run(self) -> None:
+        # Every screen logs in first; the polling clock starts once all have
+        # (50 password checks at once are a morning's logins, not polling).
         try:
-            session = logged_in(self.base)
+            session: requests.Session | None = logged_in(self.base)
         except (requests.RequestException, AttributeError) as exc:
             self.errors.append(f"login: {exc}")
+            session = None
+        self.ready.wait()
+        if session is None:
             return
-        next_at = time.monotonic() + self.offset
+        self.until = self.clock["until"]
+        next_at = self.clock["start"] + self.offset
         n = 0
+        seen = None
         while True:
             time.sleep(max(0.0, next_at - time.monotonic()))
             if time.monotonic() >= self.until:
@@ -137,11 +148,13 @@ class Screen(threading.Thread):
             n += 1
             t0 = time.perf_counter()
             try:
-                response = session.post(f"{self.base}/_dash-update-component", json=refresh_payload(self.site, n),
+                response = session.post(f"{self.base}/_dash-update-component", json=refresh_payload(self.site, n, seen),
                                         timeout=30)
                 ok = response.status_code == 200 and '"live-state"' in response.text
                 if not ok:
                     self.errors.append(f"HTTP {response.status_code}")
+                else:
+                    seen = response.json()["response"].get("live-seen", {}).get("data", seen)
             except requests.RequestException as exc:
                 self.errors.append(type(exc).__name__)
             self.latencies.append(time.perf_counter() - t0)
@@ -152,14 +165,19 @@ class Screen(threading.Thread):
 
 
 def run_screens(base: str, sites: list[str], screens: int, seconds: float) -> tuple[list[float], list[str], float]:
-    start = time.monotonic()
-    until = start + seconds
-    threads = [Screen(base, sites[i % len(sites)], POLL_SECONDS * i / screens, until) for i in range(screens)]
+    clock: dict[str, float] = {}
+
+    def go() -> None:
+        clock["start"] = time.monotonic()
+        clock["until"] = clock["start"] + seconds
+
+    ready = threading.Barrier(screens, action=go)
+    threads = [Screen(base, sites[i % len(sites)], POLL_SECONDS * i / screens, ready, clock) for i in range(screens)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=seconds + 60)
-    elapsed = time.monotonic() - start
+        t.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - clock["start"]
     return [x for t in threads for x in t.latencies], [e for t in threads for e in t.errors], elapsed
 
 

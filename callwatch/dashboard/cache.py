@@ -33,14 +33,26 @@ class TTLCache:
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._key_locks: dict[Hashable, threading.Lock] = {}
 
-    def get(self, key: Hashable, ttl: float, compute: Callable[[], T]) -> T:
-        """The value cached under `key` if younger than `ttl` seconds, else compute() (once for all waiters)."""
+    def get(self, key: Hashable, ttl: float, compute: Callable[[], T], *, stale: float = 0.0) -> T:
+        """The value cached under `key` if younger than `ttl` seconds, else compute() (once for all waiters).
+
+        With `stale` > 0, while one request recomputes an expired value, the
+        others get the previous one if it is younger than ttl + stale rather
+        than queue behind the computation.
+        """
         hit = self._fresh(key, ttl)
         if hit is not None:
             return hit[1]
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
+        if stale > 0 and not key_lock.acquire(blocking=False):
+            old = self._fresh(key, ttl + stale)
+            if old is not None:
+                return old[1]
+            key_lock.acquire()
+        elif stale <= 0:
+            key_lock.acquire()
+        try:
             hit = self._fresh(key, ttl)  # another request may have filled it while we waited
             if hit is not None:
                 return hit[1]
@@ -48,8 +60,10 @@ class TTLCache:
             with self._lock:
                 self._entries[key] = (self._clock(), value)
                 if len(self._entries) > _PURGE_AT:
-                    self._purge(ttl)
+                    self._purge(ttl + stale)
             return value
+        finally:
+            key_lock.release()
 
     def clear(self) -> None:
         with self._lock:

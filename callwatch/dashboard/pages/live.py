@@ -22,6 +22,8 @@ dash.register_page(__name__, path="/live", name="Live", title="callwatch: live",
 POLL_MS = 2000
 TICK_MS = 1000
 SHARE_SECONDS = 1.0  # how long one live answer is shared by the screens of an office
+STALE_SECONDS = 2.0  # the ring cards tick in the browser from since_ms, so a second-old list is fine
+TODAY_KEEP_SECONDS = 300.0  # "today so far" for unchanged calls (its key changes when they do)
 
 # Renders the ringing and queued cards from the last state, once a second.
 # Colours: green, amber on the last ring inside the target, red past it.
@@ -112,8 +114,11 @@ def register_callbacks(app: Dash) -> None:
         ctx = data.context()
         now = datetime.now(UTC)
         # Every screen of one office asks this each 2 s: one computation per
-        # office and second serves them all (cache on this app's context).
-        state, parts, digests = ctx.shared.get(("live", site), SHARE_SECONDS, lambda: _payload(ctx, site, now))
+        # office and second serves them all (cache on this app's context);
+        # while one request recomputes, the others get the previous answer.
+        state, parts, digests = ctx.shared.get(
+            ("live", site), SHARE_SECONDS, lambda: _payload(ctx, site, now), stale=STALE_SECONDS
+        )
         # The browser corrects its clock from server_now_ms, so that one is this request's own.
         state = {**state, "server_now_ms": int(now.timestamp() * 1000)}
         # Panels this screen already shows are not sent again (nor re-rendered).
@@ -135,14 +140,19 @@ def _payload(
 ) -> tuple[dict[str, Any], list[Any], list[str]]:
     """The live refresh for one office: ring state, [banner, today, last calls, clock] and their digests."""
     live = live_data.live_state(ctx, site, now)
+    # "Today so far" changes only when a call is written (or the follow-up
+    # count moves): rebuild it then, not on every refresh.
+    key = ("live-today", site, data.day_fingerprint(ctx, site, now), data.awaiting_follow_up_count(ctx, site, now))
+    today, last, today_digests = ctx.shared.get(key, TODAY_KEEP_SECONDS, lambda: _today_parts(ctx, site, now))
+    banner = views.heartbeat_banner(ctx, live.heartbeat, now)
+    clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
+    return live.state, [banner, today, last, clock], [_digest(banner), *today_digests, clock]
+
+
+def _today_parts(ctx: data.DashboardContext, site: str | None, now: datetime) -> tuple[Any, Any, list[str]]:
     calls = data.day_calls(ctx, site, now)
-    parts = [
-        views.heartbeat_banner(ctx, live.heartbeat, now),
-        views.today_panel(ctx, site, now, calls),
-        views.last_calls(calls),
-        f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}",
-    ]
-    return live.state, parts, [_digest(part) for part in parts]
+    today, last = views.today_panel(ctx, site, now, calls), views.last_calls(calls)
+    return today, last, [_digest(today), _digest(last)]
 
 
 def _digest(part: Any) -> str:
