@@ -132,7 +132,7 @@ def _training(report: WeeklyReport) -> tuple[float, str] | None:
         text = f"Since the {when} training ({result.session.title}), the {rate.verdict}"
         days_since = (report.period.last - result.session.date).days
         if days_since < result.impact.days:
-            text += f" (only {days_since} days since it so far)"
+            text += f" (measured over the {days_since} days since; a full comparison needs {result.impact.days})"
         text += "."
         return 1.5 + (2.0 if rate.improved is not None else 0.0), text
     return None
