@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from amiserver import AmiTestServer, Captured, load_capture
 
 from callwatch.collector import store
@@ -151,3 +152,11 @@ def play_through(server: AmiTestServer, settings: Settings, grace: float = 1.0) 
     """Wait until the server has played everything and the collector had time to store it."""
     server.wait_done(timeout=120)
     time.sleep(grace)
+
+
+@pytest.fixture
+def server() -> Iterator[AmiTestServer]:
+    """A test AMI server replaying the set-A capture 30 times faster than it was recorded."""
+    srv = AmiTestServer(EVENTS, speed=30).start()
+    yield srv
+    srv.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import time
 
-import pytest
 from ami_helpers import (
     EVENTS,
     SET_A,
@@ -23,13 +22,6 @@ from callwatch.collector import store
 from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
 from callwatch.collector.cli import main
-
-
-@pytest.fixture
-def server():
-    srv = AmiTestServer(EVENTS, speed=30).start()
-    yield srv
-    srv.close()
 
 
 def test_collector_stores_every_inbound_call_right(server, tmp_path):

@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from ami_helpers import (
     EVENTS,
     SECRET,
@@ -30,13 +29,6 @@ from click.testing import CliRunner
 from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
 from callwatch.collector.cli import main
-
-
-@pytest.fixture
-def server():
-    srv = AmiTestServer(EVENTS, speed=30).start()
-    yield srv
-    srv.close()
 
 
 def _heartbeat(service):
