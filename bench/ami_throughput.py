@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import sqlalchemy as sa
 from amiserver import AmiTestServer, load_capture
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.ami.service import CollectorService
 from callwatch.config import Settings
 

@@ -72,7 +72,7 @@ def bench_loader(calls: pd.DataFrame) -> None:
 
     import sqlalchemy as sa
 
-    from callwatch.collector import store
+    from callwatch import store
     from callwatch.metrics.loader import load_calls
 
     with tempfile.TemporaryDirectory() as folder:

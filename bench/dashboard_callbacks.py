@@ -33,12 +33,12 @@ from typing import Any
 import pandas as pd
 from werkzeug.security import generate_password_hash
 
-from callwatch import demo
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.dashboard import data
 from callwatch.dashboard.app import create_app
 from callwatch.metrics import rollup_store
+from callwatch.sample import history
 
 OUT = Path(__file__).resolve().parent / "output"
 FIRST, LAST = date(2025, 11, 3), date(2026, 11, 1)  # one year, local dates, both included
@@ -53,14 +53,14 @@ def build_store(path: Path, n: int) -> None:
                 return
         path.unlink()
     per_day = 316 * n / 1_000_000  # 316 calls on a Wednesday per office gives about a million a year
-    offices = demo.make_offices(10, FIRST, LAST + timedelta(days=1), 5, calls_per_day=per_day)
-    frame = demo.generate_frame(offices, FIRST, LAST + timedelta(days=1), 5)
+    offices = history.make_offices(10, FIRST, LAST + timedelta(days=1), 5, calls_per_day=per_day)
+    frame = history.generate_frame(offices, FIRST, LAST + timedelta(days=1), 5)
     frame = frame.iloc[:n] if len(frame) >= n else frame
     engine = store.create_engine(f"sqlite:///{path}")
     store.init_db(engine)
     started = time.perf_counter()
     batch: list[dict[str, Any]] = []
-    for row in demo.frame_rows(frame):
+    for row in history.frame_rows(frame):
         batch.append(row)
         if len(batch) == 50_000:
             store.upsert_rows(engine, store.calls, batch, keys=("site", "call_id"))

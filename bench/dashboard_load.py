@@ -4,7 +4,7 @@
 
 Starts `callwatch dashboard` (the real server, as installed) on 127.0.0.1 and
 a free port, over a SQLite store holding the last `--days` days of a
-10-office group from callwatch.demo (up to now, so "today" has calls), a few
+10-office group from callwatch.sample.history (up to now, so "today" has calls), a few
 calls ringing and a fresh heartbeat. Each simulated screen logs in once (all
 logins done before the polling clock starts), then
 does what the live page does in a browser: POST the refresh callback
@@ -34,8 +34,8 @@ from pathlib import Path
 import requests
 from werkzeug.security import generate_password_hash
 
-from callwatch import demo
-from callwatch.collector import store
+from callwatch import store
+from callwatch.sample import history
 
 USER, PASSWORD = "bench", "bench-only-password"
 POLL_SECONDS = 2.0
@@ -53,11 +53,11 @@ def build_store(folder: Path, days: int) -> tuple[str, list[str]]:
     store.init_db(engine)
     today = datetime.now(UTC).date()
     start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
-    offices = demo.make_offices(10, start, end, seed=2)
-    frame = demo.generate_frame(offices, start, end, seed=2)
+    offices = history.make_offices(10, start, end, seed=2)
+    frame = history.generate_frame(offices, start, end, seed=2)
     now = datetime.now(UTC)
     frame = frame[frame["arrived_at"] <= now]
-    store.save_calls(engine, demo.iter_calls(frame), batch_size=20_000)
+    store.save_calls(engine, history.iter_calls(frame), batch_size=20_000)
     live, beats = [], []
     for i, office in enumerate(offices):
         beats.append({"site": office.site, "last_event_at": now, "connected": True, "updated_at": now,

@@ -1,4 +1,4 @@
-"""The benchmarks' data: a year of a 10-office group (about 1,000,000 calls) from callwatch.demo.
+"""The benchmarks' data: a year of a 10-office group (about 1,000,000 calls) from callwatch.sample.history.
 
 Generated once per run from a fixed seed; the SQLite store of it is cached in
 bench/output/ (keyed by size and seed) because writing a million calls through
@@ -16,8 +16,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from callwatch import demo
-from callwatch.collector import store
+from callwatch import store
+from callwatch.sample import history
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 START, END = date(2025, 1, 1), date(2026, 1, 1)
@@ -28,8 +28,8 @@ CALLS_PER_DAY = 308.0
 
 
 def year_of_calls(scale: float = 1.0, seed: int = 1) -> pd.DataFrame:
-    offices = demo.make_offices(OFFICES, START, END, seed, calls_per_day=CALLS_PER_DAY * scale)
-    return demo.generate_frame(offices, START, END, seed)
+    offices = history.make_offices(OFFICES, START, END, seed, calls_per_day=CALLS_PER_DAY * scale)
+    return history.generate_frame(offices, START, END, seed)
 
 
 def sqlite_store(frame: pd.DataFrame, name: str) -> str:
@@ -43,7 +43,7 @@ def sqlite_store(frame: pd.DataFrame, name: str) -> str:
         engine = store.create_engine(url)
         store.init_db(engine)
         t0 = time.perf_counter()
-        store.save_calls(engine, demo.iter_calls(frame), batch_size=20_000)
+        store.save_calls(engine, history.iter_calls(frame), batch_size=20_000)
         seconds = time.perf_counter() - t0
         print(f"  (wrote {len(frame):,} calls to {path.name} with store.save_calls in {seconds:.1f} s, "
               f"{len(frame) / seconds:,.0f} calls/s; cached for the next run)")

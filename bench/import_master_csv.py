@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callwatch.collector.reconstruct import CallContext, CdrGrouper, call_from_rows
+from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
 from callwatch.collector.sources import LineCursor
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
 from callwatch.config import Settings
@@ -88,7 +88,7 @@ def reconstruct_only(path: Path, settings: Settings) -> int:
 
 CHILD = """
 import json, resource, sys
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.config import Settings
 settings = Settings(database_url=sys.argv[2], rejects_dir=sys.argv[3])

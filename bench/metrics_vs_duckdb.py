@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/metrics_vs_duckdb.py [--scale 1.0] [--repeat 3]
 
-The data: about 1,000,000 calls from callwatch.demo (seed 1), stored in SQLite
+The data: about 1,000,000 calls from callwatch.sample.history (seed 1), stored in SQLite
 with store.save_calls (cached in bench/output/). callwatch computes the report's
 numbers the way the report does: load_calls + prepare + summarize_by("week")
 and summarize_by("site"). DuckDB computes the same numbers (counts, the four
@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from demo_data import END, START, sqlite_store, year_of_calls
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.loader import load_calls, load_rollups
 from callwatch.metrics.params import MetricParams
@@ -171,7 +171,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     frame = year_of_calls(args.scale)
-    print(f"data: {len(frame):,} calls, 10 offices, 2025 (callwatch.demo, seed 1), "
+    print(f"data: {len(frame):,} calls, 10 offices, 2025 (callwatch.sample.history, seed 1), "
           f"generated in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPU cores")
     engine = store.create_engine(sqlite_store(frame, f"year-{len(frame)}-{len(frame.columns)}cols"))
 

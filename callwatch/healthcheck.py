@@ -33,7 +33,7 @@ def check_dashboard(port: int, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 def check_collector(database_url: str, site: str, max_age: float) -> tuple[bool, str]:
-    from callwatch.collector import store
+    from callwatch import store
     from callwatch.metrics.loader import load_live
 
     try:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from amiserver import AmiTestServer, Captured, load_capture
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.ami.service import CollectorService
 from callwatch.config import Settings
 

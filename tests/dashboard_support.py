@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.model import Call
 

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config import Settings
 
 SET_A = Path(__file__).parent / "data" / "asterisk-set-a"

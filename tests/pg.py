@@ -145,7 +145,7 @@ def pg_url(pg_cluster: PgCluster) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """The store on each supported backend, schema created by store.init_db."""
-    from callwatch.collector import store
+    from callwatch import store
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'callwatch.db'}"

@@ -18,10 +18,10 @@ from ami_helpers import (
 from amiserver import AmiTestServer
 from click.testing import CliRunner
 
-from callwatch.collector import store
+from callwatch import store
+from callwatch.cli import main
 from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
-from callwatch.collector.cli import main
 
 
 def test_collector_stores_every_inbound_call_right(server, tmp_path):

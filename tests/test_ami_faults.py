@@ -26,9 +26,9 @@ from ami_helpers import (
 from amiserver import AmiTestServer
 from click.testing import CliRunner
 
+from callwatch.cli import main
 from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
-from callwatch.collector.cli import main
 
 
 def _heartbeat(service):
@@ -158,7 +158,7 @@ def _call_span() -> tuple[dict[str, int], dict[str, int]]:
 
 def _collect(config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CALLWATCH_AMI_SECRET": SECRET}
-    cmd = [sys.executable, "-c", "from callwatch.collector.cli import main; main()", "collect", "--config", str(config)]
+    cmd = [sys.executable, "-c", "from callwatch.cli import main; main()", "collect", "--config", str(config)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -242,7 +242,7 @@ def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
     output = proc.communicate(timeout=20)[0].decode()
     assert proc.returncode == 0, output
     assert "stopping" in output
-    from callwatch.collector import store
+    from callwatch import store
 
     beat = live_state.read_heartbeat(store.create_engine(settings.database_url), settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"

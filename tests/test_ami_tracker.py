@@ -6,9 +6,9 @@ from ami_helpers import EVENTS, check_calls, inbound_truth
 
 from callwatch.collector.ami.protocol import decode, event_time, parse
 from callwatch.collector.ami.tracker import AmiTracker
-from callwatch.collector.store import call_row
 from callwatch.config import Settings
 from callwatch.model import Call
+from callwatch.store import call_row
 
 
 def _run(events=EVENTS, settings: Settings | None = None) -> tuple[AmiTracker, list[Call], dict[str, float | None]]:

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 from metrics_calls import call
 
-from callwatch.collector import store
-from callwatch.collector.cli import main
-from callwatch.collector.cli_calls import CALL_COLUMNS, hours_text, safe_cell
+from callwatch import store
+from callwatch.cli import main
+from callwatch.cli.calls import CALL_COLUMNS, hours_text, safe_cell
 from callwatch.metrics.params import MetricParams
 
 ALICE = "6175550101"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from callwatch.collector.cli import main
+from callwatch.cli import main
 from callwatch.config import ConfigError, load_settings
 
 EXAMPLE = Path(__file__).parents[1] / "config" / "callwatch.example.yaml"

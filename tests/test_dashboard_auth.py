@@ -22,7 +22,7 @@ from dashboard_support import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from callwatch.collector.cli import main as cli
+from callwatch.cli import main as cli
 from callwatch.dashboard.app import create_app
 from callwatch.dashboard.auth import users_from
 

@@ -19,7 +19,7 @@ import pytest
 from dashboard_support import PASSWORD, USER, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.dashboard.app import create_app
 
 pytestmark = pytest.mark.browser

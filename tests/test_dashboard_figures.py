@@ -20,7 +20,7 @@ from dashboard_support import (
     settings_for,
 )
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.dashboard import data, downloads, figures, live_data
 from callwatch.dashboard.app import create_app
 from callwatch.metrics.params import MetricParams
@@ -109,10 +109,10 @@ def test_new_install_shows_how_to_get_calls_in(tmp_path: Path) -> None:
         for page in (trends, staffing, calls):
             text = _text(page.layout())
             assert "callwatch import" in text and "callwatch collect" in text, page.__name__
-        from callwatch.dashboard import views
+        from callwatch.dashboard import live_panels
 
         ctx, now = _context(app), datetime.now(UTC)
-        live = _text(views.today_panel(ctx, None, now, data.day_calls(ctx, None, now)))
+        live = _text(live_panels.today_panel(ctx, None, now, data.day_calls(ctx, None, now)))
         assert "callwatch import" in live and "= 0 offered" in live
 
 

@@ -10,12 +10,12 @@ import plotly
 import pytest
 from dashboard_support import login, settings_for
 
-from callwatch import demo
-from callwatch.collector import store
+from callwatch import store
 from callwatch.dashboard.app import create_app
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.group import compare_sites
 from callwatch.metrics.params import MetricParams
+from callwatch.sample import history
 
 FIRST, LAST = date(2026, 1, 5), date(2026, 3, 2)
 WEEK = date(2026, 2, 16)  # a Monday
@@ -23,8 +23,8 @@ WEEK = date(2026, 2, 16)  # a Monday
 
 @pytest.fixture(scope="module")
 def frame():
-    offices = demo.make_offices(3, FIRST, LAST, seed=4, calls_per_day=60)
-    return demo.generate_frame(offices, FIRST, LAST, seed=4)
+    offices = history.make_offices(3, FIRST, LAST, seed=4, calls_per_day=60)
+    return history.generate_frame(offices, FIRST, LAST, seed=4)
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def app(tmp_path: Path, frame):
     settings = settings_for(tmp_path)
     engine = store.create_engine(settings.database_url)
     store.init_db(engine)
-    store.save_calls(engine, demo.iter_calls(frame))
+    store.save_calls(engine, history.iter_calls(frame))
     return create_app(settings, engine=engine)
 
 

@@ -9,34 +9,34 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from callwatch import demo
-from callwatch.collector import store
-from callwatch.collector.cli import main
+from callwatch import store
+from callwatch.cli import main
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
 from callwatch.model import Call
+from callwatch.sample import history
 
 START, END = date(2025, 1, 6), date(2025, 5, 5)
 
 
 @pytest.fixture(scope="module")
-def history() -> tuple[list[demo.Office], pd.DataFrame]:
-    offices = demo.make_offices(3, START, END, seed=5)
-    return offices, demo.generate_frame(offices, START, END, seed=5)
+def generated() -> tuple[list[history.Office], pd.DataFrame]:
+    offices = history.make_offices(3, START, END, seed=5)
+    return offices, history.generate_frame(offices, START, END, seed=5)
 
 
-def test_same_seed_same_calls(history: tuple[list[demo.Office], pd.DataFrame]) -> None:
-    _, frame = history
-    again = demo.generate_frame(demo.make_offices(3, START, END, seed=5), START, END, seed=5)
+def test_same_seed_same_calls(generated: tuple[list[history.Office], pd.DataFrame]) -> None:
+    _, frame = generated
+    again = history.generate_frame(history.make_offices(3, START, END, seed=5), START, END, seed=5)
     pd.testing.assert_frame_equal(frame, again)
-    other = demo.generate_frame(demo.make_offices(3, START, END, seed=6), START, END, seed=6)
+    other = history.generate_frame(history.make_offices(3, START, END, seed=6), START, END, seed=6)
     assert len(other) != len(frame) or not other["caller"].equals(frame["caller"])
 
 
-def test_call_ids_unique_per_site_and_records_valid(history: tuple[list[demo.Office], pd.DataFrame]) -> None:
-    _, frame = history
+def test_call_ids_unique_per_site_and_records_valid(generated: tuple[list[history.Office], pd.DataFrame]) -> None:
+    _, frame = generated
     assert not frame.duplicated(["site", "call_id"]).any()
-    calls = list(demo.iter_calls(frame.head(500)))
+    calls = list(history.iter_calls(frame.head(500)))
     assert all(isinstance(c, Call) and c.arrived_at.tzinfo is not None for c in calls)
     inbound = frame[frame["direction"] == "inbound"]
     answered = inbound[inbound["outcome"] == "answered"]
@@ -46,8 +46,8 @@ def test_call_ids_unique_per_site_and_records_valid(history: tuple[list[demo.Off
     assert inbound.loc[inbound["outcome"] != "voicemail", "left_message"].isna().all()
 
 
-def test_weekly_and_daily_patterns(history: tuple[list[demo.Office], pd.DataFrame]) -> None:
-    _, frame = history
+def test_weekly_and_daily_patterns(generated: tuple[list[history.Office], pd.DataFrame]) -> None:
+    _, frame = generated
     df = prepare(frame, MetricParams())
     counted = df[df["counted"]]
     per_weekday = counted.groupby("weekday").size() / counted.groupby("weekday")["date"].nunique()
@@ -59,8 +59,8 @@ def test_weekly_and_daily_patterns(history: tuple[list[demo.Office], pd.DataFram
     assert len(after) > 0 and set(after["outcome"]) <= {"voicemail", "abandoned"}
 
 
-def test_missed_callers_are_followed_up(history: tuple[list[demo.Office], pd.DataFrame]) -> None:
-    _, frame = history
+def test_missed_callers_are_followed_up(generated: tuple[list[history.Office], pd.DataFrame]) -> None:
+    _, frame = generated
     outbound = frame[frame["direction"] == "outbound"]
     assert len(outbound) > 0
     unanswered = frame[(frame["direction"] == "inbound") & (frame["outcome"] != "answered")]
@@ -69,8 +69,8 @@ def test_missed_callers_are_followed_up(history: tuple[list[demo.Office], pd.Dat
     assert local.dt.day_of_week.max() <= 4 and local.dt.hour.between(8, 16).all()  # call-backs in opening hours
 
 
-def test_training_improves_answering(history: tuple[list[demo.Office], pd.DataFrame]) -> None:
-    offices, frame = history
+def test_training_improves_answering(generated: tuple[list[history.Office], pd.DataFrame]) -> None:
+    offices, frame = generated
     df = prepare(frame, MetricParams())
     office = offices[0]
     assert office.training is not None and START < office.training < END
@@ -118,8 +118,8 @@ def test_call_backs_wait_for_the_office_to_reopen_after_lunch() -> None:
     from datetime import time
 
     hours = [((time(8), time(12)), (time(13), time(17)))] * 5 + [(), ()]
-    offices = demo.make_offices(2, START, END, seed=5)
-    frame = demo.generate_frame(offices, START, END, seed=5, business_hours=hours)
+    offices = history.make_offices(2, START, END, seed=5)
+    frame = history.generate_frame(offices, START, END, seed=5, business_hours=hours)
     local = frame.loc[frame["direction"] == "outbound", "arrived_at"].dt.tz_convert("America/New_York")
     assert len(local) > 100 and not (local.dt.hour == 12).any()
     assert (local.dt.hour == 13).any()  # a morning miss is called back after lunch, not the next day

@@ -24,8 +24,8 @@ import click
 import pytest
 import yaml
 
-from callwatch.collector import store
-from callwatch.collector.cli import main
+from callwatch import store
+from callwatch.cli import main
 from callwatch.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

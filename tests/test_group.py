@@ -7,11 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from callwatch import demo
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.group import compare_sites, group_summary, week_bounds
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.summary import summarize
+from callwatch.sample import history
 
 START, END = date(2025, 9, 1), date(2025, 10, 20)
 PARAMS = MetricParams()
@@ -19,10 +19,11 @@ PARAMS = MetricParams()
 
 @pytest.fixture(scope="module")
 def prepared() -> pd.DataFrame:
-    offices = demo.make_offices(4, START, END, seed=11)
+    offices = history.make_offices(4, START, END, seed=11)
     # A fifth, tiny office: a handful of calls must not make it "best office".
-    tiny = demo.make_offices(1, START, END, seed=12, calls_per_day=1, first_site="tiny-branch")
-    frame = pd.concat([demo.generate_frame(offices, START, END, seed=11), demo.generate_frame(tiny, START, END, 12)])
+    tiny = history.make_offices(1, START, END, seed=12, calls_per_day=1, first_site="tiny-branch")
+    frame = pd.concat([history.generate_frame(offices, START, END, seed=11),
+                       history.generate_frame(tiny, START, END, 12)])
     return prepare(frame.reset_index(drop=True), PARAMS)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from import_helpers import make_settings, open_engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.collector.sources import SourceError
 from callwatch.config import Settings

@@ -19,7 +19,7 @@ from import_helpers import (
     write_cdr,
 )
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.collector.sources.master_csv import local_to_utc
 

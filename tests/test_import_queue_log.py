@@ -18,7 +18,7 @@ from import_helpers import (
     write_cdr,
 )
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 
 QUEUE_CALLERS = {"6175550121", "6175550124", "6175550128", "6175550129"}

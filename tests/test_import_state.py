@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from import_helpers import MASTER_CSV, QUEUE_LOG, make_settings, open_engine, read_rows, write_cdr
 
-from callwatch.collector import store
-from callwatch.collector.cli import main
+from callwatch import store
+from callwatch.cli import main
 from callwatch.collector.importer import import_file
-from callwatch.collector.reconstruct import CdrGrouper
+from callwatch.collector.reconstruct.cdr import CdrGrouper
 from callwatch.collector.sources import LineCursor
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
 

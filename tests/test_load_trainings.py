@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings, Training
 from callwatch.metrics.loader import TrainingSession, load_trainings
 

@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 from metrics_calls import call, local
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.metrics.loader import load_calls, load_follow_up_handled, load_live
 from callwatch.model import CALL_FIELDS
 

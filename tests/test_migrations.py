@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from callwatch import migrations
-from callwatch.collector import store
+from callwatch import store
 from callwatch.model import Call
+from callwatch.store import migrations
 
 
 def _fresh(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> sa.Engine:
@@ -115,9 +115,9 @@ def test_services_starting_together_migrate_once(empty: sa.Engine) -> None:
 
 
 def test_migrations_ship_inside_the_package() -> None:
-    import callwatch.migrations as package
+    import callwatch.store.migrations as package
 
     folder = Path(package.__file__).parent
     assert (folder / "env.py").is_file() and (folder / "script.py.mako").is_file()
     assert list((folder / "versions").glob("0001_*.py"))
-    assert migrations.config().get_main_option("script_location") == "callwatch:migrations"
+    assert migrations.config().get_main_option("script_location") == "callwatch.store:migrations"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from import_helpers import MASTER_CSV, QUEUE_LOG, make_settings, open_engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.collector.sources import LineCursor, Reject
 from callwatch.collector.sources.generic_csv import GenericCsvParser

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from callwatch.collector.cli import main
+from callwatch.cli import main
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from weekly_history import history
 
-from callwatch.collector import store
-from callwatch.collector.cli import main
+from callwatch import store
+from callwatch.cli import main
 from callwatch.config.settings import Settings, Training
 from callwatch.report.build import WeeklyReport, build_report
 from callwatch.report.export import daily_csv, safe_cell

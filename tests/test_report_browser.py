@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from weekly_history import history
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings, Training
 from callwatch.report.build import build_report
 from callwatch.report.run import write_report

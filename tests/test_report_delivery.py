@@ -23,8 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 from weekly_history import history
 
-from callwatch.collector import store
-from callwatch.collector.cli import main
+from callwatch import store
+from callwatch.cli import main
 from callwatch.config.settings import Settings, load_settings
 from callwatch.report.periods import last_complete_week
 from callwatch.report.schedule import (

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from dashboard_support import DAY, call, practice_day
 from import_helpers import make_settings, open_engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.metrics import rollup_store
 from callwatch.metrics.frame import prepare

@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 from import_helpers import MASTER_CSV, QUEUE_LOG, ground_truth, make_settings
 
-from callwatch import demo
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.metrics.loader import load_calls, load_live, load_trainings
 from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.sample import history
 
 T0 = datetime(2026, 3, 9, 14, 0, 0, 123456, tzinfo=UTC)
 
@@ -152,9 +152,9 @@ def test_trainings_table_round_trip(engine: sa.Engine) -> None:
 
 def test_loader_returns_exactly_the_generated_frame(engine: sa.Engine) -> None:
     start, end = date(2026, 2, 2), date(2026, 2, 9)
-    offices = demo.make_offices(2, start, end, seed=3, calls_per_day=40)
-    frame = demo.generate_frame(offices, start, end, seed=3)
-    store.save_calls(engine, demo.iter_calls(frame), batch_size=200)
+    offices = history.make_offices(2, start, end, seed=3, calls_per_day=40)
+    frame = history.generate_frame(offices, start, end, seed=3)
+    store.save_calls(engine, history.iter_calls(frame), batch_size=200)
     loaded = load_calls(engine)
     expected = frame.sort_values(["arrived_at", "site", "call_id"], ignore_index=True)
     pd.testing.assert_frame_equal(loaded, expected)
@@ -198,7 +198,7 @@ def test_demo_command_with_the_example_settings(engine: sa.Engine) -> None:
     """What docker compose's demo service runs: `callwatch demo` with config/callwatch.example.yaml."""
     from click.testing import CliRunner
 
-    from callwatch.collector.cli import main
+    from callwatch.cli import main
 
     example = Path(__file__).resolve().parents[1] / "config" / "callwatch.example.yaml"
     url = engine.url.render_as_string(hide_password=False)

@@ -22,9 +22,9 @@ from typing import IO, Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
-from callwatch.collector.reconstruct import CallContext, CdrGrouper, call_from_rows
-from callwatch.collector.reconstruct_queue import QueueLogCalls
+from callwatch import store
+from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
+from callwatch.collector.reconstruct.queue_log import QueueLogCalls
 from callwatch.collector.sources import LineCursor, Reject
 from callwatch.collector.sources.detect import CDR_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config import Settings
 from callwatch.dashboard.cache import TTLCache
 from callwatch.dashboard.figures import TrainingMark

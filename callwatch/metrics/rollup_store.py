@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.loader import load_calls

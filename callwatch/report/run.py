@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.report.build import WeeklyReport, build_report
 from callwatch.report.export import daily_csv

@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.report.mail import ReportMailError
 from callwatch.report.periods import Period, last_complete_week

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.ami.callstate import LiveCall
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.ami import journal as jr
 from callwatch.collector.ami.service import feed_record
 from callwatch.collector.ami.tracker import AmiTracker

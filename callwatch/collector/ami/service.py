@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.collector.ami import journal as jr
 from callwatch.collector.ami import live_state, protocol
 from callwatch.collector.ami.client import AmiClient, Batch

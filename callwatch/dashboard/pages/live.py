@@ -15,7 +15,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html
 from plotly.io.json import to_json_plotly
 
-from callwatch.dashboard import data, live_data, views
+from callwatch.dashboard import data, live_data, live_panels
 
 dash.register_page(__name__, path="/live", name="Live", title="callwatch: live", order=0)
 
@@ -144,14 +144,14 @@ def _payload(
     # count moves): rebuild it then, not on every refresh.
     key = ("live-today", site, data.day_fingerprint(ctx, site, now), data.awaiting_follow_up_count(ctx, site, now))
     today, last, today_digests = ctx.shared.get(key, TODAY_KEEP_SECONDS, lambda: _today_parts(ctx, site, now))
-    banner = views.heartbeat_banner(ctx, live.heartbeat, now)
+    banner = live_panels.heartbeat_banner(ctx, live.heartbeat, now)
     clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M}"
     return live.state, [banner, today, last, clock], [_digest(banner), *today_digests, clock]
 
 
 def _today_parts(ctx: data.DashboardContext, site: str | None, now: datetime) -> tuple[Any, Any, list[str]]:
     calls = data.day_calls(ctx, site, now)
-    today, last = views.today_panel(ctx, site, now, calls), views.last_calls(calls)
+    today, last = live_panels.today_panel(ctx, site, now, calls), live_panels.last_calls(calls)
     return today, last, [_digest(today), _digest(last)]
 
 

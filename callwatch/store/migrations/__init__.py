@@ -1,10 +1,10 @@
 """Schema migrations (Alembic), packaged with callwatch: no alembic.ini needed.
 
-`ensure_schema(engine)` (called by store.init_db, so by every command that
+`ensure_schema(engine)` (called by store.engine.init_db, so by every command that
 opens the store) brings any SQLite or PostgreSQL store to the newest schema:
 - already at HEAD: nothing to do (checked with one query, without importing
   Alembic, which would add a third of a second to every command's start);
-- an empty database: the tables are created from store.metadata and stamped
+- an empty database: the tables are created from store/schema.py's metadata and stamped
   HEAD in one step, Alembic's own recipe for building a new database (the
   migration test proves the migrations build exactly the same schema);
 - anything else (an older revision, or a store created before migrations
@@ -12,10 +12,10 @@ opens the store) brings any SQLite or PostgreSQL store to the newest schema:
   creates only the tables and indexes that are missing, so a pre-migration
   store is adopted, not rebuilt.
 
-Developers write a new revision after changing a table in store.py, then set
+Developers write a new revision after changing a table in store/schema.py, then set
 HEAD below to its id (a test checks they agree):
 
-    .venv/bin/alembic -c callwatch/migrations/alembic.ini revision --autogenerate -m "what changed"
+    .venv/bin/alembic -c callwatch/store/migrations/alembic.ini revision --autogenerate -m "what changed"
 
 (the ini only names this folder and a scratch SQLite URL; at run time the
 configuration is built here in code).
@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from callwatch.store.schema import metadata
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 
 # The newest revision in versions/ (tests/test_migrations.py checks it is Alembic's head).
 HEAD = "0002"
-SCRIPT_LOCATION = "callwatch:migrations"
+SCRIPT_LOCATION = "callwatch.store:migrations"
 # Any fixed 64-bit number, the same in every callwatch process.
 _PG_LOCK_KEY = 0x63616C6C77617463  # "callwatc"
 
@@ -101,10 +103,8 @@ def ensure_schema(engine: Engine) -> None:
             if found == HEAD:
                 return  # another process did it while we waited
             if found is None and not sa.inspect(conn).get_table_names():
-                from callwatch.collector import store
-
                 log.info("creating a new store at schema version %s", HEAD)
-                store.metadata.create_all(conn)
+                metadata.create_all(conn)
                 _VERSION_TABLE.create(conn)
                 conn.execute(_VERSION_TABLE.insert().values(version_num=HEAD))
                 return

@@ -1,7 +1,7 @@
-"""The `callwatch` command: each subcommand parses, calls the library, prints.
+"""What every `callwatch` subcommand shares: the group itself, `--config`, settings and the store.
 
-The library never prints; this module wires. Subcommands that belong to one
-feature live beside it (`cli_*.py`) and are added to `main` at the bottom.
+Each feature's subcommands live beside this module and import it; the
+package's __init__ adds them to `main`, so no module imports its importer.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import Engine
 
-from callwatch.collector import store
+from callwatch import store
 from callwatch.config import ConfigError, Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,9 +42,7 @@ def load_or_exit(config_path: str | None) -> Settings:
 
 
 def open_store(settings: Settings) -> Engine:
-    engine = store.create_engine(settings.database_url)
-    store.init_db(engine)
-    return engine
+    return store.open_store(settings.database_url)
 
 
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,18 +82,3 @@ def _safe_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(settings.database_url).render_as_string(hide_password=True)
-
-
-# Each feature's commands live beside this module; importing them here (after
-# `main` exists) keeps one entry point without a plugin mechanism.
-from callwatch.collector.cli_calls import calls_command, metrics_command  # noqa: E402
-from callwatch.collector.cli_collect import collect_command, replay_command  # noqa: E402
-from callwatch.collector.cli_dashboard import register as register_dashboard  # noqa: E402
-from callwatch.collector.cli_demo import demo_command  # noqa: E402
-from callwatch.collector.cli_import import import_command  # noqa: E402
-from callwatch.collector.cli_report import report_command  # noqa: E402
-
-for _command in (import_command, calls_command, metrics_command, collect_command, replay_command, report_command,
-                 demo_command):
-    main.add_command(_command)
-register_dashboard(main)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from callwatch.collector.cli import open_store, with_settings
+from callwatch.cli.common import open_store, with_settings
 from callwatch.config import Settings, secret
 
 SECRET_ENV = "CALLWATCH_AMI_SECRET"

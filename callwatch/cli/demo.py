@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from callwatch.collector.cli import open_store, with_settings
+from callwatch.cli.common import open_store, with_settings
 
 
 @click.command("demo")
@@ -44,20 +44,20 @@ def demo_command(
     """
     import pandas as pd
 
-    from callwatch import demo
-    from callwatch.collector import store
+    from callwatch import store
+    from callwatch.sample import history
 
     end = (end_date.date() if end_date else datetime.now(settings.tz).date()) + timedelta(days=1)
     start = _months_before(end, months)
     engine = open_store(settings)
-    office_list = demo.make_offices(offices, start, end, seed, calls_per_day=calls_per_day, first_site=settings.site)
-    frame = demo.generate_frame(office_list, start, end, seed, **demo.settings_kwargs(settings))
+    office_list = history.make_offices(offices, start, end, seed, calls_per_day=calls_per_day, first_site=settings.site)
+    frame = history.generate_frame(office_list, start, end, seed, **history.settings_kwargs(settings))
     if end_date is None:
         # History up to now: no calls later today (the live page's "last calls" would show the future).
         frame = frame[frame["arrived_at"] <= pd.Timestamp.now(tz="UTC")].reset_index(drop=True)
     label = f"writing {len(frame):,} calls"
     with click.progressbar(length=len(frame), label=label, file=sys.stderr) as bar:
-        written = store.save_calls(engine, _counted(demo.iter_calls(frame), bar), batch_size=20_000)
+        written = store.save_calls(engine, _counted(history.iter_calls(frame), bar), batch_size=20_000)
         bar.update(len(frame) % 10_000)
     from callwatch.collector.importer import refresh_written_rollups
 
@@ -89,7 +89,7 @@ def _save_trainings(engine: Any, offices: list[Any]) -> int:
     """Add each office's training date to the trainings table unless it is already there."""
     import sqlalchemy as sa
 
-    from callwatch.collector import store
+    from callwatch import store
 
     table = store.metadata.tables.get("trainings")
     if table is None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from callwatch.collector.reconstruct import SETTLE, ResumePoint, Span
+from callwatch.collector.reconstruct.cdr import SETTLE, ResumePoint, Span
 from callwatch.collector.sources.master_csv import epoch_of_uniqueid
 from callwatch.collector.sources.queue_log import SYSTEM_CALLIDS, QueueEvent
 from callwatch.model import Call, Direction, Outcome, Source

@@ -1,4 +1,4 @@
-"""Alembic environment: migrates the connection handed over by callwatch.migrations.upgrade.
+"""Alembic environment: migrates the connection handed over by callwatch.store.migrations.upgrade.
 
 Run from the alembic command line (revision --autogenerate), it opens the URL
 in alembic.ini or $CALLWATCH_DATABASE_URL instead. SQLite gets batch mode
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from callwatch.collector import store
+from callwatch.store.schema import metadata
 
 config = context.config
-target_metadata = store.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:
@@ -38,7 +39,7 @@ def run_migrations_online() -> None:
     url = os.environ.get("CALLWATCH_DATABASE_URL") or config.get_main_option("sqlalchemy.url")
     if not url:
         raise SystemExit("set CALLWATCH_DATABASE_URL or sqlalchemy.url in alembic.ini")
-    engine = store.create_engine(url)
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         _configure(conn)
     engine.dispose()

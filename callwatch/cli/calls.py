@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from callwatch.collector.cli import open_store, with_settings
+from callwatch.cli.common import open_store, with_settings
 from callwatch.config import Settings
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from callwatch.collector.cli import load_or_exit
+from callwatch.cli.common import load_or_exit
 
 SERVER_THREADS = 16
 

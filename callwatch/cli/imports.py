@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from callwatch.collector.cli import open_store, with_settings
+from callwatch.cli.common import open_store, with_settings
 from callwatch.config import Settings
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from callwatch.collector.cli import open_store, with_settings
+from callwatch.cli.common import open_store, with_settings
 from callwatch.config import Settings
 
 

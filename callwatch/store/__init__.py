@@ -1,0 +1,43 @@
+"""The store: call records and the collector's state, behind SQLAlchemy Core.
+
+A leaf that every layer may import (it imports only callwatch.model):
+schema.py holds every table, engine.py opens a store and migrates it,
+save.py writes call records, state.py writes the small tables, and
+migrations/ holds the Alembic revisions. Reads for metrics live in
+callwatch.metrics.loader, not here.
+"""
+
+from callwatch.store.engine import create_engine, init_db, open_store
+from callwatch.store.save import (
+    call_row,
+    mark_rollups_dirty,
+    merge_call,
+    save_calls,
+    select_calls,
+    upsert_in,
+    upsert_rows,
+)
+from callwatch.store.schema import (
+    ROLLUP_AFTER_HOURS_COLUMNS,
+    ROLLUP_COUNT_COLUMNS,
+    UtcDateTime,
+    call_rollups,
+    calls,
+    follow_up_handled,
+    heartbeat,
+    import_state,
+    live_calls,
+    metadata,
+    report_runs,
+    rollup_days,
+    rollup_dirty,
+    trainings,
+)
+from callwatch.store.state import add_training
+
+__all__ = [
+    "ROLLUP_AFTER_HOURS_COLUMNS", "ROLLUP_COUNT_COLUMNS", "UtcDateTime", "add_training", "call_rollups", "call_row",
+    "calls", "create_engine", "follow_up_handled", "heartbeat", "import_state", "init_db", "live_calls",
+    "mark_rollups_dirty", "merge_call", "metadata", "open_store", "report_runs", "rollup_days", "rollup_dirty",
+    "save_calls", "select_calls", "trainings", "upsert_in", "upsert_rows",
+]

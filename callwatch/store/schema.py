@@ -1,0 +1,191 @@
+"""Every table of the store, and the UTC datetime type they share.
+
+SQLAlchemy Core metadata: the one description of the schema that the store's
+writers, the metrics loader and the migrations (callwatch/store/migrations)
+read. Changing a table here needs a new migration revision (a test insists).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zones; storing naive UTC and re-attaching UTC on the
+    way out keeps comparisons and range queries right everywhere.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; callwatch stores UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("caller", sa.String(64), nullable=False),
+    sa.Column("arrived_at", UtcDateTime(), nullable=False),
+    sa.Column("ring_started_at", UtcDateTime()),
+    sa.Column("answered_at", UtcDateTime()),
+    sa.Column("ended_at", UtcDateTime()),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("answered_by", sa.String(64)),
+    sa.Column("queue", sa.String(64)),
+    sa.Column("left_message", sa.Boolean()),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("ring_ended_at", UtcDateTime()),
+    sa.Index("ix_calls_site_arrived", "site", "arrived_at"),
+    sa.Index("ix_calls_arrived", "arrived_at"),
+)
+
+# What each imported file looked like when we last read it: identity (inode
+# and the hash of its first bytes) and how far we got, so re-importing or
+# tailing a growing log reads only what is new.
+import_state = sa.Table(
+    "import_state",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("inode", sa.BigInteger()),
+    sa.Column("head_hash", sa.String(64)),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("offset", sa.BigInteger(), nullable=False),
+    sa.Column("line", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Live state, owned by the AMI collector: one row per call ringing or waiting
+# in a queue right now (deleted when it is answered or ends), so the front-desk
+# screen can show "ringing 14 s at Reception" without reading the journal.
+live_calls = sa.Table(
+    "live_calls",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("caller", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # 'ringing' | 'queued'
+    sa.Column("ring_started_at", UtcDateTime()),
+    sa.Column("arrived_at", UtcDateTime(), nullable=False),
+    sa.Column("location", sa.String(128)),  # extension, ring group or queue ringing now
+    sa.Column("queue", sa.String(64)),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# The collector's pulse: when it last heard from the PBX and whether it is
+# connected; the dashboard warns when this goes stale.
+heartbeat = sa.Table(
+    "heartbeat",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("last_event_at", UtcDateTime()),
+    sa.Column("connected", sa.Boolean(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.String(256)),
+)
+
+# Follow-ups the front desk marked done on the dashboard (they phoned back by
+# mobile, or the caller wrote in), so the call leaves the "awaiting" list even
+# though the PBX never saw the return call. Owned by the dashboard.
+follow_up_handled = sa.Table(
+    "follow_up_handled",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
+    sa.Column("handled_at", UtcDateTime(), nullable=False),
+    sa.Column("handled_by", sa.String(64), nullable=False),
+)
+
+# Staff training sessions entered at run time (the dashboard or a script), in
+# addition to the ones in callwatch.yaml; the metrics loader merges both.
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("date", sa.Date(), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("notes", sa.Text(), nullable=False, default=""),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_trainings_site_date", "site", "date"),
+)
+
+# One row per weekly report sent, so a report missed while the service was down
+# is sent when it comes back, and never twice. Owned by callwatch.report.
+report_runs = sa.Table(
+    "report_runs",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.String(512), nullable=False, default=""),
+)
+
+
+# Per-day sums behind the year-long views: metrics.rollup.daily_rollup rows, one per
+# site x practice-local date x queue ("(none)" without one), kept by
+# callwatch.metrics.rollup_store. settings_key names the settings that shaped them
+# (time zone, opening hours, holidays, ring targets), so other settings recompute
+# instead of reading numbers that were never theirs.
+ROLLUP_COUNT_COLUMNS: tuple[str, ...] = (
+    "offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed", "within_target",
+    "answered_timed",
+)
+ROLLUP_AFTER_HOURS_COLUMNS: tuple[str, ...] = (
+    "after_hours_calls", "holiday_calls", "after_hours_answered", "after_hours_voicemail",
+    "after_hours_abandoned", "after_hours_missed",
+)
+call_rollups = sa.Table(
+    "call_rollups",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    sa.Column("queue", sa.String(64), primary_key=True),
+    sa.Column("settings_key", sa.String(16), nullable=False),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in ROLLUP_COUNT_COLUMNS),
+    sa.Column("ring_seconds_sum", sa.Float(), nullable=False),
+    sa.Column("rings_sum", sa.Float(), nullable=False),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in ROLLUP_AFTER_HOURS_COLUMNS),
+)
+
+# Which site x local date call_rollups holds, and under which settings: a day
+# without calls has no rollup rows but is still known to be done.
+rollup_days = sa.Table(
+    "rollup_days",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    sa.Column("settings_key", sa.String(16), nullable=False),
+    sa.Column("computed_at", UtcDateTime(), nullable=False),
+)
+
+# Days whose calls changed since their rollups were computed, marked by
+# save_calls in the write's own transaction. `day` is the UTC date of arrival
+# (the store knows no time zone); a refresh turns it into local dates and
+# clears the mark only if nobody marked it again meanwhile (marked_at unchanged).
+rollup_dirty = sa.Table(
+    "rollup_dirty",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("marked_at", UtcDateTime(), nullable=False),
+)
