@@ -8,6 +8,17 @@ import click
 
 from callwatch.cli.common import open_store, with_settings
 from callwatch.config import Settings
+from callwatch.model import Call, mask_caller
+
+
+def describe_call(call: Call, settings: Settings) -> str:
+    """One stored call in a line a person can check against the export (caller masked)."""
+    local = call.arrived_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    ring = call.ring_seconds
+    ring_text = "ring time unknown" if ring is None else f"ring {ring:.0f} s"
+    by = f" by {call.answered_by}" if call.answered_by else ""
+    return (f"{local}, {call.direction}, caller {mask_caller(call.caller) or '(none)'}, "
+            f"{call.outcome}{by}, {ring_text}")
 
 
 @click.command("import")
@@ -16,12 +27,13 @@ from callwatch.config import Settings
     "--source",
     default="auto",
     show_default=True,
-    help="Log format: auto (detect), cdr-csv (Asterisk Master.csv), queue-log, or csv:<map name> "
-    "(a column map from the settings).",
+    help="Log format: auto (detect), cdr-csv (Asterisk Master.csv), queue-log, csv:<map name> "
+    "(a column map from the settings), or preset:<name> for a phone system's export "
+    "(freepbx-cdr, yeastar-pseries, mango, 8x8-cdr, ringcentral-json; see docs/presets.md).",
 )
 @with_settings
 def import_command(files: tuple[str, ...], source: str, settings: Settings) -> None:
-    """Import Asterisk Master.csv, queue_log or CSV call logs.
+    """Import Asterisk Master.csv, queue_log, CSV call logs or a phone system's export.
 
     Importing a file again adds nothing; a grown log is read from where the
     last import stopped. Bad rows are skipped, counted and kept in a rejects
@@ -50,5 +62,9 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
         if summary.rejects_path:
             line += f" (see {summary.rejects_path})"
         click.echo(line)
+        for note in summary.columns_read:
+            click.echo(f"  {note}")
+        if summary.example is not None:
+            click.echo(f"  example: {describe_call(summary.example, settings)}")
     if failed:
         sys.exit(1)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -29,6 +29,10 @@ from callwatch.collector.sources import LineCursor, Reject
 from callwatch.collector.sources.detect import CDR_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
+from callwatch.collector.sources.presets import preset_named
+from callwatch.collector.sources.presets.base import PresetContext, Row
+from callwatch.collector.sources.presets.freepbx import cdr_row
+from callwatch.collector.sources.presets.reader import PresetFile
 from callwatch.collector.sources.queue_log import events
 from callwatch.config.settings import Settings
 from callwatch.model import Call
@@ -47,6 +51,9 @@ class ImportSummary:
     rejects_path: str | None = None
     # True when the file had not changed since the last import: nothing was read.
     unchanged: bool = False
+    # For a file read for the first time with a preset: how each column was read, and one call.
+    columns_read: list[str] = field(default_factory=list)
+    example: Call | None = None
 
 
 def import_file(
@@ -150,7 +157,10 @@ class _Run:
 
 def _calls(kind: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
     if kind == CDR_CSV:
-        yield from _cdr_calls(fh, cursor, settings, run)
+        parser = MasterCsvParser(gmt=settings.cdr_gmt, zone=settings.tz)
+        yield from _cdr_calls(parser.rows(fh, cursor), cursor, settings, run)
+    elif kind.startswith("preset:"):
+        yield from _preset_calls(kind.removeprefix("preset:"), fh, cursor, settings, run)
     elif kind == QUEUE_LOG:
         yield from _queue_calls(fh, cursor, settings, run)
     else:
@@ -165,7 +175,9 @@ def _calls(kind: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run:
         run.resume_at = cursor.offset
 
 
-def _cdr_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
+def _cdr_calls(
+    rows: Iterable[CdrRow | Reject], cursor: LineCursor, settings: Settings, run: _Run
+) -> Iterator[Call]:
     ctx = CallContext(
         site=settings.site,
         inbound_contexts=frozenset(settings.inbound_contexts),
@@ -173,9 +185,8 @@ def _cdr_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) 
         voicemail_extensions=frozenset(settings.voicemail_extensions),
         voicemail_message_seconds=settings.voicemail_message_seconds,
     )
-    parser = MasterCsvParser(gmt=settings.cdr_gmt, zone=settings.tz)
     grouper = CdrGrouper()
-    for item in parser.rows(fh, cursor):
+    for item in rows:
         if not isinstance(item, CdrRow):
             run.reject(item)
             continue
@@ -196,6 +207,45 @@ def _fresh_call(rows: list[CdrRow], ctx: CallContext, old_size: int) -> Call | N
     if max(r.offset for r in rows) < old_size:
         return None
     return call_from_rows(rows, ctx)
+
+
+def _preset_calls(name: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
+    """A vendor export read with its preset; the whole file is re-read when it changes (legs regroup)."""
+    preset = preset_named(name)
+    reader = PresetFile(preset, run.path, PresetContext(settings.site, settings.tz))
+    first_read = run.old_size == 0
+    rows = reader.rows(fh, cursor)
+    if preset.fmt == "asterisk-cdr":
+        calls: Iterator[Call] = _cdr_calls(_as_cdr_rows(rows, reader.ctx), cursor, settings, run)
+    else:
+        calls = _counted(reader.calls(rows), run)
+    for call in calls:
+        if first_read and run.summary.example is None:
+            run.summary.columns_read = reader.column_notes()
+            run.summary.example = call
+        yield call
+    run.resume_at = 0
+
+
+def _as_cdr_rows(rows: Iterator[Row | Reject], ctx: PresetContext) -> Iterator[CdrRow | Reject]:
+    for row in rows:
+        if isinstance(row, Reject):
+            yield row
+            continue
+        try:
+            yield cdr_row(row, ctx)
+        except ValueError as exc:
+            yield Reject(row.line, str(exc), row.text, row.offset)
+
+
+def _counted(items: Iterator[tuple[list[Row], Call] | Reject], run: _Run) -> Iterator[Call]:
+    for item in items:
+        if isinstance(item, Reject):
+            run.reject(item)
+            continue
+        for row in item[0]:
+            run.row(row.offset)
+        yield item[1]
 
 
 def _queue_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:

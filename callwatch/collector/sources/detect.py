@@ -8,12 +8,14 @@ from pathlib import Path
 from callwatch.collector.sources import SourceError
 from callwatch.collector.sources.generic_csv import header_matches
 from callwatch.collector.sources.master_csv import looks_like_master_csv
+from callwatch.collector.sources.presets import PRESETS, preset_named
+from callwatch.collector.sources.presets.base import resolve_header
 from callwatch.collector.sources.queue_log import looks_like_queue_log
 from callwatch.config.settings import Settings
 
 CDR_CSV = "cdr-csv"
 QUEUE_LOG = "queue-log"
-SOURCES = ("auto", CDR_CSV, QUEUE_LOG, "csv:<map name>")
+SOURCES = ("auto", CDR_CSV, QUEUE_LOG, "csv:<map name>", "preset:<name>")
 SAMPLE_LINES = 20
 
 
@@ -26,6 +28,12 @@ def parse_source(source: str, settings: Settings) -> str:
             maps = sorted(settings.column_maps)
             raise SourceError(f"--source csv needs a map name (csv:<name>); configured maps: {maps}")
         return "csv:" + next(iter(settings.column_maps))
+    if source.startswith("preset:"):
+        try:
+            preset_named(source[7:])
+        except ValueError as exc:
+            raise SourceError(str(exc)) from None
+        return source
     if source.startswith("csv:"):
         name = source[4:]
         if name not in settings.column_maps:
@@ -35,12 +43,15 @@ def parse_source(source: str, settings: Settings) -> str:
 
 
 def detect_source(path: Path, settings: Settings) -> str:
-    """cdr-csv, queue-log or csv:<name> by content; a SourceError says why none fits."""
+    """cdr-csv, queue-log, csv:<name> or preset:<name> by content; a SourceError says why none fits."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
-    lines = [line for line in head.decode("utf-8", errors="replace").splitlines()[:SAMPLE_LINES] if line.strip()]
+    text = head.decode("utf-8-sig", errors="replace")
+    lines = [line for line in text.splitlines()[:SAMPLE_LINES] if line.strip()]
     if not lines:
         raise SourceError("the file is empty; nothing to detect the format from (pass --source)")
+    if text.lstrip()[:1] in ("{", "[") and '"sessionId"' in text:
+        return "preset:ringcentral-json"
     votes = {CDR_CSV: 0, QUEUE_LOG: 0}
     for line in lines:
         if looks_like_queue_log(line):
@@ -59,10 +70,22 @@ def detect_source(path: Path, settings: Settings) -> str:
         header = next(csv.reader([lines[0]]))
     except (csv.Error, StopIteration):
         header = []
+    # The practice's own column map wins over a preset: it was written for these files.
     scored = sorted(((header_matches(header, m), name) for name, m in settings.column_maps.items()), reverse=True)
     if scored and scored[0][0] > 0:
         return "csv:" + scored[0][1]
+    preset = preset_for_header(header)
+    if preset:
+        return "preset:" + preset
     raise SourceError(
-        "not an Asterisk Master.csv or queue_log, and the header matches no column map in the settings "
+        "not an Asterisk Master.csv or queue_log, no preset fits, and the header matches no column map in the settings "
         f"(its first line has {len(header)} comma-separated fields); pass --source"
     )
+
+
+def preset_for_header(header: list[str]) -> str | None:
+    """The one preset whose required columns this header has; several is ambiguous and says so."""
+    fits = [name for name, p in PRESETS.items() if p.fmt != "json" and not resolve_header(p, header)[1]]
+    if len(fits) > 1:
+        raise SourceError(f"the header fits several presets ({', '.join(fits)}); pass --source preset:<name>")
+    return fits[0] if fits else None

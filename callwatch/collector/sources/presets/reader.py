@@ -1,0 +1,136 @@
+"""Reading a file with a preset: check its header, turn rows into `Row`s, group them, build Calls.
+
+A file of another vendor is refused as a whole (SourceError naming the file and
+the columns the preset expected); a bad row or call is a `Reject` with its line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
+from callwatch.collector.sources.master_csv import split_csv_lines
+from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, resolve_header
+from callwatch.collector.sources.presets.ringcentral import records
+from callwatch.model import Call
+
+
+class _One:
+    """A one-line binary 'file', so the header is split by the same CSV rules as the rows."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw if raw.endswith(b"\n") else raw + b"\n"
+
+    def seek(self, _offset: int) -> None:
+        return None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([self.raw])
+
+
+def header_fields(raw: bytes) -> list[str]:
+    fields = next((f for _, _, _, f, _ in split_csv_lines(_One(raw), LineCursor())), None)  # type: ignore[arg-type]
+    return [h.strip().lstrip("\ufeff") for h in fields or []]
+
+
+def refusal(preset: Preset, path: Path, missing: list[str], found: list[str]) -> SourceError:
+    shown = ", ".join(found[:25]) + (" …" if len(found) > 25 else "")
+    return SourceError(
+        f"{path.name} is not a {preset.vendor} {preset.export}: preset {preset.name} expects the columns "
+        f"{', '.join(preset.expected())}; missing {', '.join(missing)} "
+        f"(the file's first line has: {shown or 'nothing'})"
+    )
+
+
+class PresetFile:
+    """One file read with one preset."""
+
+    def __init__(self, preset: Preset, path: Path, ctx: PresetContext) -> None:
+        self.preset = preset
+        self.path = path
+        self.ctx = ctx
+        self.index: dict[str, int] = {}
+        self.header: list[str] = []
+
+    def rows(self, fh: BinaryIO, cursor: LineCursor) -> Iterator[Row | Reject]:
+        if self.preset.fmt == "json":
+            yield from self._json_rows(fh, cursor)
+            return
+        fh.seek(0)
+        raw = fh.readline()
+        self.header = header_fields(raw)
+        self.index, missing = resolve_header(self.preset, self.header)
+        if missing:
+            raise refusal(self.preset, self.path, missing, self.header)
+        if cursor.offset < len(raw):
+            cursor.offset, cursor.line = len(raw), 1
+        need = max(self.index.values()) + 1
+        for line, offset, text, fields, error in split_csv_lines(fh, cursor):
+            if fields is None:
+                yield Reject(line, error, clip(text), offset)
+            elif len(fields) < need:
+                yield Reject(line, f"{len(fields)} columns; the header has at least {need}", clip(text), offset)
+            else:
+                yield Row(line, offset, {k: fields[i] for k, i in self.index.items()}, clip(text))
+
+    def _json_rows(self, fh: BinaryIO, cursor: LineCursor) -> Iterator[Row | Reject]:
+        fh.seek(0)
+        raw = fh.read()
+        cursor.offset = len(raw)
+        try:
+            rows = records(raw)
+        except ValueError as exc:
+            raise SourceError(
+                f"{self.path.name} is not a {self.preset.vendor} {self.preset.export}: preset {self.preset.name} "
+                f"expects JSON call log records with the fields sessionId, startTime, duration, direction, result "
+                f"({exc})"
+            ) from None
+        if rows and not any(r.get("sessionId") for r in rows):
+            raise refusal(self.preset, self.path, ["sessionId"], sorted(_json_keys(raw)))
+        self.header = ["sessionId", "startTime", "duration", "direction", "result", "from", "to", "legs"]
+        yield from rows
+
+    def calls(self, rows: Iterator[Row | Reject]) -> Iterator[tuple[list[Row], Call] | Reject]:
+        """Rows grouped into calls (a whole export is held: legs of one call need not be adjacent)."""
+        groups: dict[str, list[Row]] = {}
+        key = self.preset.group_by
+        for item in rows:
+            if isinstance(item, Reject):
+                yield item
+                continue
+            groups.setdefault(key(item) if key else f"line-{item.line}", []).append(item)
+        build = self.preset.to_call
+        assert build is not None, f"preset {self.preset.name} builds no calls itself"
+        for group in groups.values():
+            try:
+                yield group, build(group, self.ctx)
+            except (ValueError, KeyError, TypeError) as exc:
+                first = group[0]
+                legs = f" (call of {len(group)} rows, lines {first.line}-{group[-1].line})" if len(group) > 1 else ""
+                yield Reject(first.line, f"{exc}{legs}", first.text, first.offset)
+
+    def column_notes(self) -> list[str]:
+        """How each column was read, for the first import of a file."""
+        notes = []
+        for ours, meaning in self.preset.meaning.items():
+            if self.preset.fmt == "json":
+                notes.append(f"{ours} -> {meaning}")
+            elif ours in self.index:
+                notes.append(f"{self.header[self.index[ours]]!r} -> {meaning}")
+        ignored = [h for i, h in enumerate(self.header) if i not in self.index.values()]
+        if ignored and self.preset.fmt != "json":
+            notes.append(f"not used: {', '.join(ignored)}")
+        notes.append(f"ring time: {self.preset.ring_time}")
+        return notes
+
+
+def _json_keys(raw: bytes) -> set[str]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return set()
+    items = data.get("records", [data]) if isinstance(data, dict) else data
+    return {k for item in items[:5] if isinstance(item, dict) for k in item}

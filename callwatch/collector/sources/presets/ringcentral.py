@@ -1,0 +1,129 @@
+"""RingCentral Call Log API (Detailed view) saved as JSON: records with `legs`, one call per `sessionId`.
+
+Fields and result words: RingCentral's call log guide and the call log record
+reference (docs/presets.md). "The session_id value should be used if you want
+to associate multiple Call Logs as part of a given single call." Records carry
+a start time and a duration but no answer time: ring time is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, word
+from callwatch.model import Call, Direction, Outcome, Source
+
+RESULTS = {
+    "Accepted": Outcome.ANSWERED,
+    "Voicemail": Outcome.VOICEMAIL,
+    "Missed": Outcome.MISSED,
+    # Reasons given with a result ("Line Busy", "Not Answered") fall under missed as well.
+    "Busy": Outcome.MISSED,
+    "Line Busy": Outcome.MISSED,
+    "Not Answered": Outcome.MISSED,
+    "Rejected": Outcome.MISSED,
+}
+DIRECTIONS = {"Inbound": Direction.INBOUND, "Outbound": Direction.OUTBOUND}
+
+
+def records(raw: bytes) -> list[Row]:
+    """One Row per call log record; the record's JSON is kept whole under "json"."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    items = data.get("records") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ValueError("no list of call log records (expected a 'records' array)")
+    rows = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            rows.append(Row(i, 0, {"json": ""}, text=str(item)[:200]))
+            continue
+        values = {"json": json.dumps(item), "sessionId": str(item.get("sessionId", ""))}
+        rows.append(Row(i, 0, values, text=json.dumps(item)[:2000]))
+    return rows
+
+
+def _party(party: object, key: str) -> str:
+    return str(party.get(key, "") or "") if isinstance(party, dict) else ""
+
+
+def to_call(rows: list[Row], ctx: PresetContext) -> Call:
+    recs = [json.loads(r.values["json"]) if r.values.get("json") else None for r in rows]
+    if any(not isinstance(r, dict) for r in recs):
+        raise ValueError("a record is not a JSON object")
+    items: list[dict] = [r for r in recs if isinstance(r, dict)]
+    starts = [parse_time(str(r.get("startTime", "")), ctx.zone, (), "startTime") for r in items]
+    first = items[starts.index(min(starts))]
+    direction = word(DIRECTIONS, str(first.get("direction", "")), "direction")
+    legs: list[dict] = [leg for r in items for leg in (r.get("legs") or [r]) if isinstance(leg, dict)]
+    if direction is not Direction.INBOUND:
+        # Only inbound outcomes are counted; an outbound call is kept for follow-ups whatever its result word.
+        placed = any(str(x.get("result", "")).lower() == "accepted" for x in (*legs, *items))
+        return _call(first, starts, items, direction, Outcome.ANSWERED if placed else Outcome.MISSED, None, ctx)
+    results = [word(RESULTS, str(x.get("result", "")), "result") for x in (*legs, *items)]
+    # Answered only when a leg was accepted by an extension: an auto-receptionist "accepts" too.
+    accepted = next((leg for leg in legs if str(leg.get("result", "")).lower() == "accepted"
+                     and _party(leg.get("to"), "extensionNumber")), None)
+    if accepted is not None:
+        outcome = Outcome.ANSWERED
+    elif Outcome.VOICEMAIL in results:
+        outcome = Outcome.VOICEMAIL
+    elif Outcome.ANSWERED in results:
+        raise ValueError("accepted, but by no extension (an auto-receptionist?): "
+                         "the log does not say whether a person answered")
+    else:
+        outcome = Outcome.MISSED
+    return _call(first, starts, items, direction, outcome, accepted, ctx)
+
+
+def _call(first: dict, starts: list[datetime], items: list[dict], direction: Direction, outcome: Outcome,
+          accepted: dict | None, ctx: PresetContext) -> Call:
+    ends = [s + timedelta(seconds=float(r.get("duration") or 0)) for s, r in zip(starts, items, strict=True)]
+    inbound = direction is Direction.INBOUND
+    return Call(
+        call_id="rc-" + str(first.get("sessionId") or first.get("id")),
+        site=ctx.site,
+        direction=direction,
+        caller=_party(first.get("from"), "phoneNumber") if inbound else _party(first.get("to"), "phoneNumber"),
+        arrived_at=min(starts),
+        # Start and duration only: no answer time, so ring time stays unknown (never 0).
+        ring_started_at=None,
+        answered_at=None,
+        ended_at=max(ends),
+        outcome=outcome,
+        answered_by=_party(accepted.get("to"), "extensionNumber") if accepted and inbound
+        else None if inbound else _party(first.get("from"), "extensionNumber") or None,
+        source=Source.CSV,
+    )
+
+
+RINGCENTRAL_JSON = Preset(
+    name="ringcentral-json",
+    vendor="RingCentral",
+    export="Call Log API, view=Detailed, saved as JSON",
+    docs=(
+        "https://developers.ringcentral.com/guide/voice/call-log/api",
+        "https://ringcentral.github.io/ringcentral-java/javadoc/com/ringcentral/definitions/CallLogRecord.html",
+        "https://ringcentral.github.io/RingCentral.Net/html/classRingCentral_1_1CallLogRecordLegInfo.html",
+    ),
+    ring_time="unknown",
+    staff_name_column="legs[].to.name",
+    columns={"sessionId": ("sessionId",)},
+    required=("sessionId",),
+    meaning={
+        "sessionId": "call_id; records sharing it are one call",
+        "startTime": "arrived_at (earliest record)",
+        "duration": "ended_at = startTime + duration; no answer time, so ring time is unknown",
+        "from.phoneNumber": "caller of an inbound call",
+        "result / legs[].result": "outcome: Accepted, Voicemail, Missed "
+        "(Busy, Line Busy, Not Answered, Rejected -> missed)",
+        "legs[].to.extensionNumber": "answered_by (the accepting leg)",
+    },
+    fmt="json",
+    group_by=lambda row: row.get("sessionId") or f"record-{row.line}",
+    to_call=to_call,
+    vendor_notes=("RingCentral's log cannot see a caller who hangs up in the auto-receptionist (IVR).",),
+)
