@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from import_helpers import calls_by_caller, make_settings, open_engine
 from test_import_master_csv import assert_matches_ground_truth
 
+from callwatch import store
 from callwatch.cli import main
 from callwatch.collector.importer import import_file
 from callwatch.collector.sources import SourceError
@@ -66,15 +67,10 @@ def _import(tmp_path: Path, name: str, source: str = "auto") -> tuple[Any, dict[
     settings = make_settings(tmp_path)
     engine = open_engine(settings)
     summary = import_file(engine, settings, DATA / FILES[name], source=source)
-    inbound = {c: v for c, v in calls_by_caller_any(engine).items() if v["direction"] == "inbound"}
+    # An outbound call to a patient shares the patient's number: key inbound calls only.
+    inbound = {c["caller"]: c for c in store.select_calls(engine) if c["direction"] == "inbound"}
+    assert len(inbound) == len([c for c in store.select_calls(engine) if c["direction"] == "inbound"])
     return summary, inbound
-
-
-def calls_by_caller_any(engine: Any) -> dict[str, dict[str, Any]]:
-    # An outbound call to a patient shares the patient's number; key inbound calls only.
-    from callwatch import store
-
-    return {c["caller"]: c for c in store.select_calls(engine) if c["direction"] == "inbound"}
 
 
 def _ring(call: dict[str, Any]) -> float | None:
@@ -97,8 +93,6 @@ def test_each_vendor_export_imports_to_the_right_records(tmp_path: Path, name: s
 
 @pytest.mark.parametrize("name", sorted(OUTBOUND))
 def test_outbound_calls_are_kept_under_the_number_dialled(tmp_path: Path, name: str) -> None:
-    from callwatch import store
-
     settings = make_settings(tmp_path)
     engine = open_engine(settings)
     import_file(engine, settings, DATA / FILES[name], source=f"preset:{name}")
