@@ -152,6 +152,8 @@ class DashboardSettings(_Strict):
     # username -> password hash (werkzeug format, `callwatch hash-password`).
     users: dict[str, str] = {}
     heartbeat_stale_seconds: float = Field(90.0, gt=0)
+    # Behind an HTTPS reverse proxy: send the session cookie only over HTTPS.
+    secure_cookies: bool = False
 
 
 class Settings(_Strict):

@@ -189,3 +189,28 @@ rollup_dirty = sa.Table(
     sa.Column("day", sa.Date(), primary_key=True),
     sa.Column("marked_at", UtcDateTime(), nullable=False),
 )
+
+# Signed-in dashboard sessions. The session cookie carries only this random id,
+# so signing out ends the session on the server: a copied cookie stops working
+# at once, in every dashboard worker that shares the store.
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime()),
+)
+
+# Every sign-in attempt (never the password), so password guessing is throttled
+# per user and per address across every dashboard worker, and failures are kept.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Index("ix_login_attempts_at", "at"),
+)
