@@ -7,6 +7,7 @@ migrations/ holds the Alembic revisions. Reads for metrics live in
 callwatch.metrics.loader, not here.
 """
 
+from callwatch.store import alert_log
 from callwatch.store.engine import create_engine, init_db, open_store
 from callwatch.store.save import (
     call_row,
@@ -21,6 +22,7 @@ from callwatch.store.schema import (
     ROLLUP_AFTER_HOURS_COLUMNS,
     ROLLUP_COUNT_COLUMNS,
     UtcDateTime,
+    alerts,
     call_rollups,
     calls,
     dashboard_sessions,
@@ -42,6 +44,8 @@ __all__ = [
     "ROLLUP_COUNT_COLUMNS",
     "UtcDateTime",
     "add_training",
+    "alert_log",
+    "alerts",
     "call_rollups",
     "call_row",
     "calls",

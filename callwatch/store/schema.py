@@ -214,3 +214,21 @@ login_attempts = sa.Table(
     sa.Column("ok", sa.Boolean(), nullable=False),
     sa.Index("ix_login_attempts_at", "at"),
 )
+
+# Alerts that fired (callwatch.alerts): one row from the moment a condition
+# holds until it clears, so a condition notifies once, and the dashboard can
+# list what fired and when. `notified_at` stays empty in quiet hours or when no
+# notification target is set; `notify_error` says why a notification failed.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("condition", sa.String(32), nullable=False),
+    sa.Column("message", sa.String(512), nullable=False),
+    sa.Column("fired_at", UtcDateTime(), nullable=False),
+    sa.Column("cleared_at", UtcDateTime()),
+    sa.Column("notified_at", UtcDateTime()),
+    sa.Column("notify_error", sa.String(256), nullable=False, default=""),
+    sa.Index("ix_alerts_site_fired", "site", "fired_at"),
+)
