@@ -65,6 +65,13 @@ def hash_password_command(username: str, password: str) -> None:
     """Print a dashboard user line for callwatch.yaml (the password itself is never stored)."""
     from werkzeug.security import generate_password_hash
 
+    from callwatch.dashboard.auth import MIN_PASSWORD_LENGTH
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        click.echo(f"error: the password must have at least {MIN_PASSWORD_LENGTH} characters "
+                   "(the dashboard shows patients' calls)", err=True)
+        sys.exit(2)
+
     click.echo("# under `dashboard:` -> `users:` in callwatch.yaml")
     click.echo(f"{username}: '{generate_password_hash(password)}'")
 

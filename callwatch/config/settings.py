@@ -138,6 +138,30 @@ class ReportSettings(_Strict):
         return value
 
 
+class AlertSettings(_Strict):
+    """When to alert the front desk, and where to send it (callwatch.alerts).
+
+    Each threshold turns its condition off when null. `notify` holds Apprise
+    URLs (mailto://, json://, msteams://, slack://, ntfy://, ...); URLs that
+    carry a token or password belong in CALLWATCH_ALERT_URLS instead.
+    """
+
+    enabled: bool = True
+    notify: list[str] = []
+    check_seconds: float = Field(5.0, gt=0)
+    ring_past_target: bool = True
+    queue_wait_seconds: float | None = Field(60.0, gt=0)
+    # The day's answer rate is judged against report.goals.answer_rate after this many offered calls.
+    answer_rate_min_calls: int | None = Field(20, ge=1)
+    missed_calls: int | None = Field(3, ge=1)
+    missed_minutes: float = Field(15.0, gt=0)
+    collector_silent_seconds: float | None = Field(120.0, gt=0)
+    # Outside business hours (and on holidays) alerts are kept and shown but not sent.
+    quiet_outside_business_hours: bool = True
+    # The wall board plays a short chime when an alert fires (browsers allow sound only after a click/key).
+    chime: bool = False
+
+
 class SmtpSettings(_Strict):
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
@@ -152,6 +176,8 @@ class DashboardSettings(_Strict):
     # username -> password hash (werkzeug format, `callwatch hash-password`).
     users: dict[str, str] = {}
     heartbeat_stale_seconds: float = Field(90.0, gt=0)
+    # Behind an HTTPS reverse proxy: send the session cookie only over HTTPS.
+    secure_cookies: bool = False
 
 
 class Settings(_Strict):
@@ -179,6 +205,7 @@ class Settings(_Strict):
     report: ReportSettings = ReportSettings()
     smtp: SmtpSettings = SmtpSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    alerts: AlertSettings = AlertSettings()
     rejects_dir: Path = Path("data/rejects")
     journal_path: Path = Path("data/ami-journal.log")
 

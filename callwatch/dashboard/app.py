@@ -35,9 +35,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
         update_title=None,
     )
     server = app.server
-    data.attach(server, settings, engine)
+    ctx = data.attach(server, settings, engine)
     key_path = settings.journal_path.parent / "dashboard-secret.key"
-    auth.install_login(server, auth.users_from(settings.dashboard.users), auth.secret_key(key_path))
+    auth.install_login(server, auth.users_from(settings.dashboard.users), auth.secret_key(key_path), ctx.engine,
+                       secure_cookies=settings.dashboard.secure_cookies)
     downloads.install(server)
     server.before_request(_home_is_live)
     app.layout = _shell

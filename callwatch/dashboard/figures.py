@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from html import escape as html_escape
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -73,6 +74,12 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+def plain_text(text: str) -> str:
+    """`text` as Plotly shows it literally: Plotly renders <a href>, <b> and friends inside chart text,
+    so a typed-in title such as '<a href="https://evil">sign in again</a>' would become a live link."""
+    return html_escape(text, quote=False)
+
+
 def add_training_marks(fig: go.Figure, marks: Iterable[TrainingMark], first: date | None, last: date | None) -> None:
     """Vertical dashed line per training inside [first, last], labelled with its title."""
     for mark in marks:
@@ -81,7 +88,7 @@ def add_training_marks(fig: go.Figure, marks: Iterable[TrainingMark], first: dat
         fig.add_vline(
             x=epoch_ms(mark.day),
             line={"dash": "dash", "color": "#6f42c1", "width": 2},
-            annotation_text=f"Training: {mark.title}",
+            annotation_text=f"Training: {plain_text(mark.title)}",
             annotation_position="top left",
             annotation_font={"color": "#6f42c1", "size": 12},
         )

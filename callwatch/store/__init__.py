@@ -7,6 +7,7 @@ migrations/ holds the Alembic revisions. Reads for metrics live in
 callwatch.metrics.loader, not here.
 """
 
+from callwatch.store import alert_log
 from callwatch.store.engine import create_engine, init_db, open_store
 from callwatch.store.save import (
     call_row,
@@ -21,12 +22,15 @@ from callwatch.store.schema import (
     ROLLUP_AFTER_HOURS_COLUMNS,
     ROLLUP_COUNT_COLUMNS,
     UtcDateTime,
+    alerts,
     call_rollups,
     calls,
+    dashboard_sessions,
     follow_up_handled,
     heartbeat,
     import_state,
     live_calls,
+    login_attempts,
     metadata,
     report_runs,
     rollup_days,
@@ -36,8 +40,33 @@ from callwatch.store.schema import (
 from callwatch.store.state import add_training
 
 __all__ = [
-    "ROLLUP_AFTER_HOURS_COLUMNS", "ROLLUP_COUNT_COLUMNS", "UtcDateTime", "add_training", "call_rollups", "call_row",
-    "calls", "create_engine", "follow_up_handled", "heartbeat", "import_state", "init_db", "live_calls",
-    "mark_rollups_dirty", "merge_call", "metadata", "open_store", "report_runs", "rollup_days", "rollup_dirty",
-    "save_calls", "select_calls", "trainings", "upsert_in", "upsert_rows",
+    "ROLLUP_AFTER_HOURS_COLUMNS",
+    "ROLLUP_COUNT_COLUMNS",
+    "UtcDateTime",
+    "add_training",
+    "alert_log",
+    "alerts",
+    "call_rollups",
+    "call_row",
+    "calls",
+    "create_engine",
+    "dashboard_sessions",
+    "follow_up_handled",
+    "heartbeat",
+    "import_state",
+    "init_db",
+    "live_calls",
+    "login_attempts",
+    "mark_rollups_dirty",
+    "merge_call",
+    "metadata",
+    "open_store",
+    "report_runs",
+    "rollup_days",
+    "rollup_dirty",
+    "save_calls",
+    "select_calls",
+    "trainings",
+    "upsert_in",
+    "upsert_rows",
 ]

@@ -189,3 +189,46 @@ rollup_dirty = sa.Table(
     sa.Column("day", sa.Date(), primary_key=True),
     sa.Column("marked_at", UtcDateTime(), nullable=False),
 )
+
+# Signed-in dashboard sessions. The session cookie carries only this random id,
+# so signing out ends the session on the server: a copied cookie stops working
+# at once, in every dashboard worker that shares the store.
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime()),
+)
+
+# Every sign-in attempt (never the password), so password guessing is throttled
+# per user and per address across every dashboard worker, and failures are kept.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Index("ix_login_attempts_at", "at"),
+)
+
+# Alerts that fired (callwatch.alerts): one row from the moment a condition
+# holds until it clears, so a condition notifies once, and the dashboard can
+# list what fired and when. `notified_at` stays empty in quiet hours or when no
+# notification target is set; `notify_error` says why a notification failed.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("condition", sa.String(32), nullable=False),
+    sa.Column("message", sa.String(512), nullable=False),
+    sa.Column("fired_at", UtcDateTime(), nullable=False),
+    sa.Column("cleared_at", UtcDateTime()),
+    sa.Column("notified_at", UtcDateTime()),
+    sa.Column("notify_error", sa.String(256), nullable=False, default=""),
+    sa.Index("ix_alerts_site_fired", "site", "fired_at"),
+)
