@@ -178,13 +178,7 @@ def _calls(kind: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run:
 def _cdr_calls(
     rows: Iterable[CdrRow | Reject], cursor: LineCursor, settings: Settings, run: _Run
 ) -> Iterator[Call]:
-    ctx = CallContext(
-        site=settings.site,
-        inbound_contexts=frozenset(settings.inbound_contexts),
-        inbound_dids=frozenset(settings.inbound_dids),
-        voicemail_extensions=frozenset(settings.voicemail_extensions),
-        voicemail_message_seconds=settings.voicemail_message_seconds,
-    )
+    ctx = CallContext.from_settings(settings)
     grouper = CdrGrouper()
     for item in rows:
         if not isinstance(item, CdrRow):

@@ -194,6 +194,9 @@ class Settings(_Strict):
     # Dialplan contexts and DIDs whose calls count as inbound.
     inbound_contexts: list[str] = ["from-pstn", "from-trunk", "from-external", "from-did-direct"]
     inbound_dids: list[str] = []
+    # Channel-name glob patterns of the trunks calls come in on (`PJSIP/trunk-*`, `SIP/provider-*`):
+    # a call whose first channel matches is inbound whatever dialplan context it ran.
+    inbound_channels: list[str] = []
     # Where the voicemail application answers, if not the VoiceMail app itself.
     voicemail_extensions: list[str] = []
     # Master.csv writes local time unless cdr.conf has usegmtime=yes.

@@ -8,37 +8,37 @@ a bounded buffer only until no more rows of their call can be expected.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from callwatch.collector.reconstruct.cdr_legs import FAILED_DISPOSITIONS, Leg, legs_of
+from callwatch.collector.reconstruct.cdr_origin import find_origin
+from callwatch.collector.reconstruct.channels import (
+    CallContext,
+    base_channel,
+    caller_number,
+    extension_of,
+    is_extension,
+    where,
+)
 from callwatch.collector.sources.master_csv import CdrRow
 from callwatch.model import Call, Direction, Outcome, Source
+
+__all__ = [
+    "CallContext", "CdrGrouper", "ResumePoint", "Span", "base_channel", "call_from_rows", "calls_from_cdr_rows",
+    "extension_of",
+]
 
 # How long after a call's last row another row of it may still be written:
 # Master.csv is written per channel at its hang-up, so a transferred caller's
 # row follows the first staff leg's row by the rest of the conversation.
 SETTLE = timedelta(hours=1)
 MAX_BUFFERED_ROWS = 200_000
-RING_APPS = frozenset({"dial", "queue", "followme", "page"})
-FAILED_DISPOSITIONS = frozenset({"BUSY", "CONGESTION", "FAILED", "CHANUNAVAIL"})
-EXTENSION = re.compile(r"^[^/]+/([^@;/]+?)(?:@|-[0-9a-f]+(?:;\d)?$|;|$)")
-NUMBER_IN_CLID = re.compile(r"<([^>]*)>")
-INTERNAL_NUMBER = re.compile(r"^\d{2,5}$")
-
-
-@dataclass(slots=True)
-class CallContext:
-    """What reconstruction needs from the settings."""
-
-    site: str
-    inbound_contexts: frozenset[str]
-    inbound_dids: frozenset[str]
-    voicemail_extensions: frozenset[str]
-    voicemail_message_seconds: float
+# The explanation of a call: (field, why it has its value) in the order they were decided.
+Why = list[tuple[str, str]]
+Note = Callable[[tuple[str, str]], None]
 
 
 @dataclass(slots=True)
@@ -77,26 +77,6 @@ class ResumePoint:
                 if s.first < start <= s.last:
                     start, changed = s.first, True
         return start
-
-
-def base_channel(channel: str) -> str:
-    """Both halves of a Local channel pair (`...;1` and `...;2`) name one leg."""
-    if len(channel) > 2 and channel[-2] == ";" and channel[-1] in "12":
-        return channel[:-2]
-    return channel
-
-
-def extension_of(channel: str) -> str | None:
-    """`Local/101@staff-000000d4;1` and `PJSIP/101-0000002a` are extension 101."""
-    match = EXTENSION.match(channel)
-    return match.group(1) if match else None
-
-
-def caller_number(src: str, clid: str) -> str:
-    if src:
-        return src
-    match = NUMBER_IN_CLID.search(clid)
-    return match.group(1) if match else clid
 
 
 @dataclass(slots=True)
@@ -198,14 +178,26 @@ class CdrGrouper:
         return rows, self.resume.offset(open_spans, eof)
 
 
-def call_id_for(row: CdrRow) -> str:
-    """linkedid, else the caller channel's uniqueid: the queue_log callid and AMI Linkedid of the same call."""
-    if row.linkedid:
-        return row.linkedid
-    if row.uniqueid:
-        return row.uniqueid
-    digest = hashlib.sha1(f"{row.channel}|{row.start.isoformat()}".encode()).hexdigest()[:20]
-    return "cdr-" + digest
+def calls_from_cdr_rows(rows: Iterable[CdrRow], ctx: CallContext) -> Iterator[Call]:
+    """Calls from CDR rows that are not a file (a `cdr` table): grouped as a file's rows are, every call once."""
+    grouper = CdrGrouper()
+    for row in rows:
+        for group in grouper.add(row):
+            call = call_from_rows(group, ctx)
+            if call is not None:
+                yield call
+    for group in grouper.finish(0)[0]:
+        call = call_from_rows(group, ctx)
+        if call is not None:
+            yield call
+
+
+def unique_rows(rows: list[CdrRow]) -> list[CdrRow]:
+    """The rows without exact copies: two CDR backends loaded at once write every row twice."""
+    seen: dict[tuple[object, ...], CdrRow] = {}
+    for r in rows:
+        seen.setdefault(r.content(), r)
+    return list(seen.values())
 
 
 def dial_timeout(row: CdrRow) -> float | None:
@@ -220,67 +212,63 @@ def dial_timeout(row: CdrRow) -> float | None:
         return None
 
 
-@dataclass(slots=True)
-class _Leg:
-    """One party the caller's channel rang: when it began ringing, answered, stopped."""
-
-    target: str
-    ring_from: datetime
-    answered: datetime | None
-    stopped: datetime
-    row: CdrRow
-
-
-def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
-    """The one Call these rows describe, or None when they are not a call (the far side of a Local pair)."""
-    inbound = [r for r in rows if r.dcontext in ctx.inbound_contexts or r.dst in ctx.inbound_dids]
-    if inbound:
-        origin = min(inbound, key=lambda r: (r.start, r.offset))
-        direction = Direction.INBOUND
-    else:
-        dialled = {base_channel(r.dstchannel) for r in rows if r.dstchannel}
-        roots = [r for r in rows if r.dstchannel and base_channel(r.channel) not in dialled]
-        if not roots:
-            return None
-        origin = min(roots, key=lambda r: (r.start, r.offset))
-        direction = Direction.INTERNAL if INTERNAL_NUMBER.match(origin.dst) else Direction.OUTBOUND
-    own = sorted((r for r in rows if r.channel == origin.channel), key=lambda r: (r.start, r.offset))
-    legs = _legs(rows, own, origin.channel)
+def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None) -> Call | None:
+    """The one Call these rows describe, or None when they are not a call; `why` collects the reasons."""
+    note: Note = why.append if why is not None else _silent
+    rows = unique_rows(rows)
+    origin = find_origin(rows, ctx)
+    if origin is None:
+        return None
+    note(("direction", f"{'inbound' if origin.inbound else 'not inbound'}: {origin.reason}"))
+    pair = sorted((r for r in rows if base_channel(r.channel) == origin.base), key=lambda r: (r.start, r.offset))
+    own = [r for r in pair if r.channel == origin.leg]
+    if not origin.inbound:
+        return _placed_call(rows, own, origin.call_id, ctx, note)
+    note(("call_id", f"{origin.call_id} (linkedid, or the originating channel's uniqueid)"))
+    note(("leg", f"the call's own rows are channel {origin.leg}: {', '.join(where(r) for r in own)}"))
+    legs = legs_of(rows, own)
     answered = [leg for leg in legs if leg.answered is not None]
     first = min(answered, key=lambda leg: leg.answered) if answered else None  # type: ignore[arg-type,return-value]
-    ring_started = min((leg.ring_from for leg in legs), default=None)
-    ended = max(r.end for r in own)
+    ringing = min(legs, key=lambda leg: leg.ring_from) if legs else None
+    ring_started = ringing.ring_from if ringing else None
+    if ringing is not None:
+        note(("ring_started_at", f"{ring_started} from {where(ringing.ring_row)} ({ringing.ring_row.channel} "
+              f"began, dialled by {where(ringing.row)})"))
+    else:
+        note(("ring_started_at", "empty: no phone rang and no queue was joined (greeting, IVR or closed mode)"))
     queue = next((r.lastdata.split(",")[0] for r in own if r.lastapp.lower() == "queue"), None)
     voicemail = [r for r in own if r.lastapp.lower() == "voicemail" or r.dst in ctx.voicemail_extensions]
+    voicemail += [leg.voicemail for leg in legs if leg.voicemail is not None]
     left_message: bool | None = None
     ring_ended: datetime | None = None
-    if first is not None:
+    if first is not None and first.answer_row is not None:
         outcome = Outcome.ANSWERED
-    elif voicemail and direction is Direction.INBOUND:
+        note(("answered_at", f"{first.answered}: the earliest answer by a person, {where(first.answer_row)} "
+              f"({first.answer_row.channel}); {len(answered)} leg(s) answered in all"))
+        note(("answered_by", f"{first.answered_by} (the first to pick up; later transfers do not change it)"))
+    elif voicemail:
         outcome = Outcome.VOICEMAIL
+        reached = min(voicemail, key=lambda r: r.start)
         stayed = max((r.end - r.start).total_seconds() for r in voicemail)
         left_message = stayed >= ctx.voicemail_message_seconds
-        ring_ended = min(r.start for r in voicemail)
+        ring_ended = reached.start
+        note(("outcome", f"voicemail: {reached.lastapp} {reached.lastdata} on {where(reached)}, nobody answered"))
+        note(("left_message", f"{left_message}: {stayed:.0f} s in voicemail (threshold "
+              f"{ctx.voicemail_message_seconds:.0f} s)"))
     else:
-        outcome = _unanswered(origin, legs, ring_started)
-    if direction is Direction.INBOUND:
-        caller = caller_number(origin.src, origin.clid)
-        answered_by = extension_of(first.target) if first else None
-    else:
-        # The far party is the number a follow-up is matched on; the extension that dialled is who "handled" it.
-        caller = origin.dst
-        answered_by = extension_of(origin.channel)
+        outcome = _unanswered(own, legs, ring_started, note)
+    caller_row = own[0]
     return Call(
-        call_id=call_id_for(origin),
+        call_id=origin.call_id,
         site=ctx.site,
-        direction=direction,
-        caller=caller,
-        arrived_at=min(r.start for r in own),
+        direction=Direction.INBOUND,
+        caller=caller_number(caller_row.src or caller_row.cnum, caller_row.clid),
+        arrived_at=pair[0].start,
         ring_started_at=ring_started,
         answered_at=first.answered if first else None,
-        ended_at=ended,
+        ended_at=max(r.end for r in pair),
         outcome=outcome,
-        answered_by=answered_by,
+        answered_by=first.answered_by if first else None,
         queue=queue,
         left_message=left_message,
         source=Source.CDR_CSV,
@@ -288,44 +276,59 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
     )
 
 
-def _legs(rows: list[CdrRow], own: list[CdrRow], origin_channel: str) -> list[_Leg]:
-    # The dialled party's own row (the `;2` half of a Local channel) knows when
-    # it rang and when it was picked up; the caller's row does not (pitfall 6).
-    far: dict[str, list[CdrRow]] = {}
-    for r in rows:
-        if r.channel != origin_channel:
-            far.setdefault(base_channel(r.channel), []).append(r)
-    legs = []
-    for r in own:
-        if r.lastapp.lower() not in RING_APPS and not r.dstchannel:
-            continue
-        if not r.dstchannel:
-            legs.append(_Leg("", r.start, None, r.end, r))
-            continue
-        party = far.get(base_channel(r.dstchannel))
-        if party:
-            answers = [p.answer for p in party if p.answer is not None]
-            answer = min(answers) if answers else None
-            ring_from = min(p.start for p in party)
-            stopped = min(answer or r.end, max(p.end for p in party))
-        else:
-            answer = r.answer if r.disposition == "ANSWERED" else None
-            ring_from, stopped = r.start, answer or r.end
-        legs.append(_Leg(r.dstchannel, ring_from, answer, stopped, r))
-    return legs
+def _placed_call(rows: list[CdrRow], own: list[CdrRow], call_id: str, ctx: CallContext,
+                 note: Note) -> Call | None:
+    """An outbound or internal call: who dialled what, answered or not."""
+    dialling = [r for r in own if r.dstchannel]
+    if not dialling:
+        return None
+    origin = dialling[0]
+    direction = Direction.INTERNAL if is_extension(origin.dst) else Direction.OUTBOUND
+    legs = legs_of(rows, own)
+    answered = [leg.answered for leg in legs if leg.answered is not None]
+    ring_started = min((leg.ring_from for leg in legs), default=None)
+    return Call(
+        call_id=call_id,
+        site=ctx.site,
+        direction=direction,
+        # The far party is the number a follow-up is matched on; the extension that dialled is who "handled" it.
+        caller=origin.dst,
+        arrived_at=min(r.start for r in own),
+        ring_started_at=ring_started,
+        answered_at=min(answered) if answered else None,
+        ended_at=max(r.end for r in own),
+        outcome=Outcome.ANSWERED if answered else _unanswered(own, legs, ring_started, note),
+        answered_by=extension_of(origin.channel),
+        source=Source.CDR_CSV,
+    )
 
 
-def _unanswered(origin: CdrRow, legs: list[_Leg], ring_started: datetime | None) -> Outcome:
-    """Abandoned (the caller gave up) or missed (the PBX gave up: busy, no line, ring timeout)."""
+def _silent(item: tuple[str, str]) -> None:
+    """Where nobody asked why."""
+
+
+def _unanswered(own: list[CdrRow], legs: list[Leg], ring_started: datetime | None, say: Note) -> Outcome:
+    """Abandoned (the caller gave up) or missed (the PBX gave up: busy, no line, ring timeout, hang-up)."""
     if ring_started is None:
         # Hung up during the greeting or IVR: abandoned, unless the line itself failed.
-        return Outcome.MISSED if origin.disposition in FAILED_DISPOSITIONS else Outcome.ABANDONED
+        failed = own[-1].disposition in FAILED_DISPOSITIONS
+        say(("outcome", f"{'missed: the line failed' if failed else 'abandoned: hung up before anything rang'} "
+             f"({where(own[-1])})"))
+        return Outcome.MISSED if failed else Outcome.ABANDONED
     if all(leg.row.disposition in FAILED_DISPOSITIONS for leg in legs):
+        say(("outcome", "missed: every party was busy or unreachable"))
+        return Outcome.MISSED
+    last = max(own, key=lambda r: (r.end, r.start, r.offset))
+    if last.lastapp.lower() in ("hangup", "congestion", "busy") and last.start >= ring_started:
+        say(("outcome", f"missed: the PBX hung up after ringing ({last.lastapp} on {where(last)})"))
         return Outcome.MISSED
     for leg in legs:
         timeout = dial_timeout(leg.row)
         if timeout is not None:
             rang = (max(x.stopped for x in legs if x.row.lastapp == leg.row.lastapp) - ring_started).total_seconds()
             if rang >= timeout - 1:
+                say(("outcome", f"missed: rang {rang:.0f} s, the dialplan's limit was {timeout:.0f} s "
+                     f"({leg.row.lastapp} on {where(leg.row)})"))
                 return Outcome.MISSED
+    say(("outcome", f"abandoned: the caller hung up while it rang ({where(last)} ends {last.end})"))
     return Outcome.ABANDONED

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from callwatch.collector.sources import LineCursor, Reject, clip, read_lines
 
@@ -45,6 +45,18 @@ class CdrRow:
     disposition: str
     uniqueid: str
     linkedid: str
+    # Columns only a CDR *table* has (FreePBX/Issabel `asteriskcdrdb.cdr`, cdr_sqlite3_custom,
+    # cdr_pgsql): the DID the inbound route saw, the caller number it kept, the row's order.
+    did: str = ""
+    cnum: str = ""
+    sequence: int | None = None
+    peeraccount: str = ""
+
+    def content(self) -> tuple[object, ...]:
+        """Everything the PBX wrote, without where it was read: two backends' copies of one row are equal."""
+        return (self.src, self.dst, self.dcontext, self.clid, self.channel, self.dstchannel, self.lastapp,
+                self.lastdata, self.start, self.answer, self.end, self.duration, self.billsec,
+                self.disposition, self.uniqueid, self.linkedid, self.did, self.sequence)
 
 
 class _Feed:
@@ -199,6 +211,59 @@ def _int(text: str, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name} {value} is negative")
     return value
+
+
+def table_row(record: Mapping[str, Any], line: int, *, gmt: bool, zone: tzinfo) -> CdrRow:
+    """One row of a CDR table (columns by name) as the same `CdrRow` a Master.csv line gives.
+
+    FreePBX/Issabel tables and cdr_sqlite3_custom's default mapping have only
+    `calldate` (the start), `duration` and `billsec`: the answer is
+    `start + duration - billsec` when the row was answered, the end
+    `start + duration` (whole seconds, as Asterisk truncates them). Tables that
+    keep `start`/`answer`/`end` (cdr_pgsql, cdr_sqlite3_custom with them mapped)
+    are used as they are. Raises ValueError naming the column.
+    (Columns: https://docs.asterisk.org/Configuration/Reporting/Call-Detail-Records-CDR/CDR-Variables/)
+    """
+    def text(name: str) -> str:
+        value = record.get(name)
+        return "" if value is None else str(value)
+
+    channel = text("channel")
+    if not channel:
+        raise ValueError("empty channel")
+    disposition = text("disposition").strip()
+    if disposition not in DISPOSITIONS:
+        raise ValueError(f"unknown disposition {clip(disposition, 40)!r}")
+    duration = _int(text("duration"), "duration")
+    billsec = _int(text("billsec"), "billsec")
+    parse = MasterCsvParser(gmt=gmt, zone=zone)
+    uniqueid = text("uniqueid")
+    first = record.get("start") or record.get("calldate")
+    if first is None or first == "":
+        raise ValueError("no calldate")
+    start = _stamp(parse, first, "calldate", _hint_epoch(uniqueid))
+    answer: datetime | None = None
+    # Asterisk truncates duration to whole seconds: on average the call ran half a second longer.
+    late = start + timedelta(seconds=duration + 0.5)
+    end = _stamp(parse, record["end"], "end", None) if record.get("end") else late
+    if record.get("answer") and str(record["answer"]) not in ("", "0000-00-00 00:00:00", "1970-01-01 00:00:00"):
+        answer = _stamp(parse, record["answer"], "answer", None)
+    elif disposition == "ANSWERED":
+        # duration - billsec: both truncated, so their difference is off by less than a second either way.
+        answer = start + timedelta(seconds=max(duration - billsec, 0))
+    sequence = text("sequence")
+    return CdrRow(line, line, text("src"), text("dst"), text("dcontext"), text("clid"), channel,
+                  text("dstchannel"), text("lastapp"), text("lastdata"), start, answer, end, duration, billsec,
+                  disposition, uniqueid, text("linkedid"), did=text("did"), cnum=text("cnum"),
+                  sequence=int(sequence) if sequence.isdigit() else None, peeraccount=text("peeraccount"))
+
+
+def _stamp(parse: MasterCsvParser, value: object, name: str, hint: datetime | None) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if parse.gmt else local_to_utc(value, parse.zone, hint)
+    return parse.time(str(value), name, hint)
 
 
 def looks_like_master_csv(fields: list[str]) -> bool:
