@@ -29,6 +29,10 @@ class CallState:
     arrived_at: float
     root_channel: str
     caller: str = ""
+    # The root channel's uniqueid and, when it is a Local channel, its other half's: a trunk that is
+    # a Local channel runs the PBX's dialplan (Hangup, VoiceMail) on whichever half is not the caller.
+    own_ids: set[str] = field(default_factory=set)
+    handler_id: str = ""  # which of own_ids first ran Dial, Queue, VoiceMail or an IVR
     direction: Direction | None = None
     dialled: str = ""
     ring_started_at: float | None = None

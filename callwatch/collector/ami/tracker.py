@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 _PSEUDO_APPS = {"AppDial", "AppDial2", "AppQueue", ""}
 _UNKNOWN_IDS = {"", "<unknown>", "unknown", "anonymous"}
 _RING_FAILED = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
+# What the PBX runs on the channel that handles a caller; of a Local trunk's two halves the one
+# that runs these is the real inbound leg (set D: `;2`; set A: `;1`), the other is the outside caller.
+_HANDLING_APPS = {"Dial", "Queue", "VoiceMail", "BackGround", "WaitExten", "Read", "Park", "Page", "FollowMe"}
 _RECENTLY_FINISHED = 2048
 
 
@@ -123,6 +126,7 @@ class AmiTracker:
 
     def _new_call(self, msg: Message, t: float, journal_pos: object) -> CallState:
         state = CallState(call_id=msg["Linkedid"], arrived_at=t, root_channel=msg.get("Channel", ""))
+        state.own_ids.add(state.call_id)
         state.seq = self._seq
         state.journal_pos = journal_pos
         self._set_caller(state, msg)
@@ -131,6 +135,10 @@ class AmiTracker:
         return state
 
     def _set_caller(self, state: CallState, msg: Message) -> None:
+        # Once something rang, a new caller ID on the caller's channel is a connected-line update
+        # (after a pickup, a park retrieval or a transfer a Local `;1` half shows the staff member).
+        if state.caller and (state.ring_started_at is not None or state.answered_at is not None):
+            return
         number = msg.get("CallerIDNum", "")
         if number.lower() not in _UNKNOWN_IDS:
             state.caller = number
@@ -297,17 +305,27 @@ def _hms(text: str) -> float:
 
 
 def _on_newchannel(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
-    return None
+    channel = m.get("Channel", "")
+    if channel != s.root_channel and _local_pair(channel) == _local_pair(s.root_channel) != "":
+        s.own_ids.add(m.get("Uniqueid", ""))
+
+
+def _local_pair(channel: str) -> str:
+    """`Local/x@ctx-0000001f;1` and `;2` are one Local channel; anything else pairs with nothing."""
+    return channel[:-2] if channel.startswith("Local/") and channel[-2:] in (";1", ";2") else ""
 
 
 def _on_callerid(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
-    if m.get("Uniqueid") == s.call_id:
+    if m.get("Uniqueid") in (s.call_id, s.handler_id):
         tr._set_caller(s, m)
 
 
 def _on_newexten(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
     app = m.get("Application", "")
-    if m.get("Uniqueid") == s.call_id:
+    uid = m.get("Uniqueid", "")
+    if uid in s.own_ids and not s.handler_id and app in _HANDLING_APPS:
+        s.handler_id = uid
+    if uid == s.call_id or uid == s.handler_id:
         tr._set_caller(s, m)
         if app not in _PSEUDO_APPS:
             tr._decide_direction(s, m.get("Context", ""), m.get("Exten", ""))
