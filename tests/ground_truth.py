@@ -97,3 +97,32 @@ def cdr_table_rows(data: Path, zone: str) -> list[Any]:
     with (data / "cdr-table.csv").open(newline="", encoding="utf-8") as fh:
         return [table_row(record, line, gmt=False, zone=ZoneInfo(zone))
                 for line, record in enumerate(csv.DictReader(fh), start=2)]
+
+
+def set_d_settings(tmp_path: Path, **overrides: Any) -> Any:
+    """Set D's PBX wrote Master.csv and the cdr table in its local time, America/Chicago."""
+    from import_helpers import make_settings
+
+    return make_settings(tmp_path, cdr_gmt=False, timezone="America/Chicago", **overrides)
+
+
+def call_lines(data: Path, caller: str, nth: int = 0) -> bytes:
+    """The recorded Master.csv lines of one call (its whole CDR group), as the PBX wrote them."""
+    from zoneinfo import ZoneInfo
+
+    from callwatch.collector.reconstruct.cdr import CdrGrouper
+    from callwatch.collector.sources import LineCursor
+    from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
+
+    path = data / "Master.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    grouper = CdrGrouper()
+    groups: list[list[CdrRow]] = []
+    with path.open("rb") as fh:
+        for row in MasterCsvParser(gmt=False, zone=ZoneInfo("America/Chicago")).rows(fh, LineCursor()):
+            assert isinstance(row, CdrRow)
+            groups += grouper.add(row)
+    groups += grouper.finish(0)[0]
+    mine = [g for g in groups if any(r.src == caller for r in g)]
+    mine.sort(key=lambda g: min(r.start for r in g))
+    return b"".join(lines[r.line - 1] for r in sorted(mine[nth], key=lambda r: r.line))

@@ -75,6 +75,12 @@ class AmiTracker:
         lid = msg.get("Linkedid")
         if not lid:
             return []
+        uid = msg.get("Uniqueid", "")
+        if name == "Hangup" and uid != lid and uid in self.calls:
+            # A call's root channel joined another call (a pickup, a park retrieval, a transfer) and took
+            # that call's linkedid: its hang-up ends its own call too, or the state would never leave.
+            ended_own = _on_hangup(self, self.calls[uid], {**msg, "Linkedid": uid}, t)
+            return [ended_own] if ended_own is not None else []
         state = self.calls.get(lid)
         if state is None:
             if name == "Newchannel" and msg.get("Uniqueid") == lid and lid not in self._finished:
