@@ -243,7 +243,8 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
     ring_ended: datetime | None = None
     if first is not None and first.answer_row is not None:
         outcome = Outcome.ANSWERED
-        note(("answered_at", f"{first.answered}: the earliest answer by a person, {where(first.answer_row)} "
+        note(("answered_at", f"{first.answered}: the earliest answer by a person, on the leg to "
+              f"{first.row.dstchannel} ({where(first.row)}), seen on {where(first.answer_row)} "
               f"({first.answer_row.channel}); {len(answered)} leg(s) answered in all"))
         note(("answered_by", f"{first.answered_by} (the first to pick up; later transfers do not change it)"))
     elif voicemail:
