@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from callwatch.cli.common import open_store, with_settings
+from callwatch.collector.explain import explain_call, stored_call
 from callwatch.config import Settings
+from callwatch.model import mask_caller
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from callwatch.metrics.params import MetricParams
 
 DATE = click.DateTime(["%Y-%m-%d"])
+# Digits that could be a caller's number in a log line or a reason. Uniqueids (`1796099043.0`) and
+# channel sequence numbers (`-0000002a`) are runs of digits too; they stay readable.
+LONG_NUMBER = re.compile(r"(?<![\w.-])\d{5,}(?![\w.])")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CALL_COLUMNS: tuple[str, ...] = (
@@ -102,11 +108,17 @@ def call_records(prepared: pd.DataFrame, unmasked: bool) -> Iterable[dict[str, A
 @click.option("--site", default=None, help="Only this office (default: every site in the database).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--unmasked", is_flag=True, help="Show full caller numbers (patient data: admins only).")
+@click.option("--explain", "explain", metavar="CALL_ID", default=None,
+              help="Show the PBX's own rows behind one call and why each field has its value.")
 @with_settings
 def calls_command(
-    settings: Settings, first: datetime | None, last: datetime | None, site: str | None, fmt: str, unmasked: bool
+    settings: Settings, first: datetime | None, last: datetime | None, site: str | None, fmt: str, unmasked: bool,
+    explain: str | None,
 ) -> None:
     """Print the stored call records (DESIGN.md fields plus ring_seconds), oldest first."""
+    if explain is not None:
+        _explain(settings, explain, unmasked)
+        return
     first_day, last_day = _day_range(first, last)
     prepared, _ = _load(settings, first_day, last_day, site)
     if not len(prepared):
@@ -126,6 +138,40 @@ def calls_command(
             buffer.seek(0)
             buffer.truncate()
     click.echo(buffer.getvalue(), nl=False)
+
+
+def _explain(settings: Settings, call_id: str, unmasked: bool) -> None:
+    """`calls --explain`: the stored record, the rows that made it, and the reason for each field."""
+    engine = open_store(settings)
+    stored = stored_call(engine, settings.site, call_id)
+    if stored is None:
+        raise click.ClickException(f"no call {call_id!r} stored for site {settings.site!r} (see `callwatch calls`)")
+    hide = (lambda text: text) if unmasked else _mask_numbers
+    click.echo(f"call {call_id} (site {settings.site}), stored from source {stored['source']}:")
+    for name in CALL_COLUMNS[2:-1]:
+        value = _text(stored.get(name))
+        click.echo(f"  {name:16} {hide(value)}")
+    found, looked = explain_call(engine, settings, call_id)
+    if found is None:
+        where = ", ".join(looked) or "no CDR log (import state and tail: list none that still exists)"
+        click.echo(f"\nNo CDR rows of this call found in {where}; a call recorded live over AMI or from "
+                   "queue_log alone is explained only by its CDR rows, once Master.csv is imported.")
+        return
+    click.echo(f"\nrows of this call in {found.path} (line: as the PBX wrote it):")
+    for line, text in found.lines:
+        click.echo(f"  {line:>7}: {hide(text)}")
+    click.echo("\nwhy (the same reconstruction as the import, run over these rows):")
+    for name, reason in found.reasons:
+        click.echo(f"  {name:16} {hide(reason)}")
+    rebuilt = found.call.as_dict()
+    if any(_text(rebuilt[k]) != _text(stored[k]) for k in ("outcome", "answered_by", "answered_at")):
+        click.echo("\nnote: the stored record differs from these rows alone: another, richer source "
+                   f"({stored['source']}) won those fields when both were imported.")
+
+
+def _mask_numbers(text: str) -> str:
+    """Caller numbers are patient data: every run of 5+ digits keeps only its last four."""
+    return LONG_NUMBER.sub(lambda m: mask_caller(m.group(0)), text)
 
 
 def _json_value(value: Any) -> Any:

@@ -89,7 +89,8 @@ def _dialled(r: CdrRow, by_base: dict[str, list[CdrRow]], leg_channels: set[str]
     if reach.answered is not None and r.disposition == "ANSWERED" and r.answer:
         reach.witnesses.append(max(r.answer, r.start))
     answered = reach.settled()
-    first = min(far, key=lambda p: (p.start, p.offset))
+    # The `;2` half is the phone's own side; its `;1` row may be a pickup's masquerade.
+    first = min(far, key=lambda p: (p.start, not p.channel.endswith(";2"), p.offset))
     stopped = min(answered or r.end, max(p.end for p in far))
     return Leg(r, first.start, first, answered, reach.by, reach.row, reach.voicemail, stopped)
 
