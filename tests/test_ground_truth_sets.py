@@ -86,3 +86,13 @@ def test_from_ami_replay(data: Path) -> None:
     assert problems(rows, data, tolerance=0.6) == []
     _not_inbound_kept_apart(rows, data, internal_stored=False)
     assert tracker.calls == {}
+
+
+def test_ami_inbound_channels_make_a_trunk_call_inbound_whatever_its_context() -> None:
+    """With no inbound context at all, the trunk's channel pattern alone finds set D's 32 inbound calls."""
+    tracker = AmiTracker(Settings(inbound_contexts=[], inbound_channels=["Local/*@from-trunk-*"]))
+    calls = []
+    for ev in load_capture(SET_D):
+        msg = parse(decode(ev.raw))
+        calls += tracker.feed(msg, event_time(msg, ev.t))
+    assert problems([store.call_row(c) for c in calls], SET_D, tolerance=0.6) == []

@@ -18,6 +18,7 @@ from collections import OrderedDict
 
 from callwatch.collector.ami.callstate import CallState, LiveCall, person, utc
 from callwatch.collector.ami.protocol import Message
+from callwatch.collector.reconstruct.channels import matches_channel
 from callwatch.config import Settings
 from callwatch.model import Call, Direction, Outcome, Source
 
@@ -41,6 +42,7 @@ class AmiTracker:
         self.site = settings.site
         self.inbound_contexts = set(settings.inbound_contexts)
         self.inbound_dids = set(settings.inbound_dids)
+        self.inbound_channels = tuple(settings.inbound_channels)
         self.voicemail_extensions = set(settings.voicemail_extensions)
         self.voicemail_message_seconds = settings.voicemail_message_seconds
         self.calls: dict[str, CallState] = {}
@@ -136,6 +138,8 @@ class AmiTracker:
         state.seq = self._seq
         state.journal_pos = journal_pos
         self._set_caller(state, msg)
+        if matches_channel(state.root_channel, self.inbound_channels):
+            state.direction = Direction.INBOUND  # a trunk's channel, whatever context it runs
         self._decide_direction(state, msg.get("Context", ""), msg.get("Exten", ""), only_inbound=True)
         self.calls[state.call_id] = state
         return state
