@@ -51,7 +51,9 @@ def cdr_row(row: Row, ctx: PresetContext) -> CdrRow:
     uniqueid = row.get("uniqueid") if UNIQUEID.match(row.get("uniqueid")) else ""
     return CdrRow(row.line, row.offset, row.get("src"), row.get("dst"), row.get("dcontext"), row.get("clid"),
                   row.get("channel"), row.get("dstchannel"), row.get("lastapp"), row.get("lastdata"), start,
-                  answer, end, duration, billsec, disposition, uniqueid, row.get("linkedid"))
+                  answer, end, duration, billsec, disposition, uniqueid, row.get("linkedid"),
+                  did=row.get("did"), cnum=row.get("cnum"), peeraccount=row.get("peeraccount"),
+                  sequence=int(row.get("sequence")) if row.get("sequence").isdigit() else None)
 
 
 FREEPBX = Preset(
