@@ -33,6 +33,24 @@ class Source(StrEnum):
     CSV = "csv"
 
 
+class RingQuality(StrEnum):
+    """How well a call's source knows how long it rang (DESIGN.md "Data quality").
+
+    exact: the PBX reported ringing as it happened (AMI events) or the export
+    has a documented ring/wait column; derived: answer time minus start time
+    from whole-second timestamps (Master.csv: the start includes the
+    greeting); unknown: the source cannot say when the phone was answered.
+    """
+
+    EXACT = "exact"
+    DERIVED = "derived"
+    UNKNOWN = "unknown"
+
+
+# Better ring-time knowledge wins when two sources describe one call.
+RING_QUALITY_RANK: dict[str, int] = {RingQuality.EXACT: 2, RingQuality.DERIVED: 1, RingQuality.UNKNOWN: 0}
+
+
 # Sources ranked by how much they know about one call. When two sources
 # describe the same call, the richer one wins the fields it knows (a queue_log
 # sees a timeout as "missed"; the CDR also sees the voicemail that followed).
@@ -63,6 +81,12 @@ class Call:
     # gave up, or the caller hung up. Without it a voicemail call's ring time
     # would run on through the message to the hang-up.
     ring_ended_at: datetime | None = None
+    # How far this call's ring time can be trusted; a source that does not say is "unknown",
+    # so no ring-time number is ever shown from it.
+    ring_quality: RingQuality = RingQuality.UNKNOWN
+    # The name the PBX gave the person who answered (an AMI queue MemberName, a
+    # vendor's "Answered By" column), as it was on the day of the call.
+    answered_by_name: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at"):
@@ -73,6 +97,7 @@ class Call:
         if self.outcome is not None:
             self.outcome = Outcome(self.outcome)
         self.source = Source(self.source)
+        self.ring_quality = RingQuality(self.ring_quality)
 
     @property
     def ring_seconds(self) -> float | None:
@@ -96,9 +121,10 @@ def ring_seconds(call: Call) -> float | None:
 
     A call that never rang (hung up during the greeting) has no ring time.
     Sources that cannot tell when ringing stopped leave ring_ended_at empty,
-    and the hang-up stands in for it.
+    and the hang-up stands in for it. A source that cannot know when the
+    phone was answered (ring_quality unknown) has no ring time either.
     """
-    if call.ring_started_at is None:
+    if call.ring_started_at is None or call.ring_quality == RingQuality.UNKNOWN:
         return None
     stop = call.answered_at or call.ring_ended_at or call.ended_at
     if stop is None:

@@ -50,7 +50,7 @@ def call(call_id: str, clock: str, outcome: str | None, ring: float | None = 5.0
     ended = answered + timedelta(seconds=60) if answered else (ring_start or arrived) + timedelta(seconds=ring or 0)
     return Call(call_id=call_id, site=fields.pop("site", "main-office"), direction=direction, caller=caller,
                 arrived_at=arrived, ring_started_at=ring_start, answered_at=answered, ended_at=ended,
-                outcome=outcome, source="csv", **fields)
+                outcome=outcome, source="csv", ring_quality=fields.pop("ring_quality", "exact"), **fields)
 
 
 def practice_day(day: date = DAY) -> list[Call]:

@@ -36,6 +36,8 @@ def call(
     queue: str | None = None,
     left_message: bool | None = None,
     call_id: str | None = None,
+    ring_quality: str = "exact",
+    answered_by_name: str | None = None,
 ) -> Call:
     """One call; `ring` seconds of ringing (None: never rang), answered calls talk 60 s."""
     arrived = local(at) if isinstance(at, str) else at
@@ -60,6 +62,8 @@ def call(
         answered_by=answered_by if answered is not None else None,
         queue=queue,
         left_message=left_message,
+        ring_quality=ring_quality,
+        answered_by_name=answered_by_name if answered is not None else None,
     )
 
 

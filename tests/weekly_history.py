@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 TZ = ZoneInfo("America/New_York")
 SITE = "main-office"
@@ -75,6 +75,7 @@ def history(
                         None,
                         None,
                         Source.CSV,
+                        ring_quality=RingQuality.EXACT,
                     )
                 )
                 continue
@@ -97,6 +98,7 @@ def history(
                     None,
                     voicemail or None,
                     Source.CSV,
+                    ring_quality=RingQuality.EXACT,
                 )
             )
             if rng.uniform() < 0.7:  # the practice phones back within the hour
@@ -116,6 +118,7 @@ def history(
                         None,
                         None,
                         Source.CSV,
+                        ring_quality=RingQuality.EXACT,
                     )
                 )
     return out

@@ -36,7 +36,7 @@ LONG_NUMBER = re.compile(r"(?<![\w.-])\d{5,}(?![\w.])")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CALL_COLUMNS: tuple[str, ...] = (
     "call_id", "site", "direction", "caller", "arrived_at", "ring_started_at", "answered_at", "ended_at",
-    "outcome", "answered_by", "queue", "left_message", "source", "ring_seconds",
+    "outcome", "answered_by", "staff_name", "queue", "left_message", "source", "ring_seconds", "ring_quality",
 )
 NO_CALLS_HINT = (
     "Import a call log with `callwatch import /var/log/asterisk/cdr-csv/Master.csv` "
@@ -115,7 +115,11 @@ def calls_command(
     settings: Settings, first: datetime | None, last: datetime | None, site: str | None, fmt: str, unmasked: bool,
     explain: str | None,
 ) -> None:
-    """Print the stored call records (DESIGN.md fields plus ring_seconds), oldest first."""
+    """Print the stored call records (DESIGN.md fields plus staff_name and ring_seconds), oldest first.
+
+    ring_quality says how the source knew the ring time (exact, derived, unknown);
+    ring_seconds is empty when unknown.
+    """
     if explain is not None:
         _explain(settings, explain, unmasked)
         return
@@ -228,23 +232,35 @@ def _s(count: int) -> str:
 
 def summary_lines(summary: dict[str, Any], after: dict[str, int], params: MetricParams) -> list[str]:
     """The business-hours summary and the after-hours line, as aligned text."""
+    from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note
+
     offered = summary["offered"]
     lines = [f"  {'offered':<17}{offered:>7}   inbound calls minus short abandons"]
     for label, rate_key, count_key in RATE_LABELS:
         lines.append(f"  {label:<17}{summary[count_key]:>7}   {pct(summary[rate_key]):>8}")
-    within = round((summary["within_target_rate"] or 0) * offered)
-    lines.append(
-        f"  {'within target':<17}{within:>7}   {pct(summary['within_target_rate']):>8}"
-        f"   answered within {params.target_rings} rings ({params.target_seconds:g} s)"
-    )
+    known = ring_time_known(summary) or not offered
+    if known:
+        within = round((summary["within_target_rate"] or 0) * summary["offered_timed"])
+        lines.append(
+            f"  {'within target':<17}{within:>7}   {pct(summary['within_target_rate']):>8}"
+            f"   answered within {params.target_rings} rings ({params.target_seconds:g} s)"
+        )
+    else:
+        lines.append(f"  {'within target':<17}{'':>7}   {NOT_IN_EXPORT}")
     lines.append(
         f"  {'short abandoned':<17}{summary['short_abandoned']:>7}   not offered: hung up before "
         f"{params.short_abandon_seconds:g} s of ringing (likely wrong numbers)"
     )
-    lines.append("  speed of answer")
-    for name, key in (("mean", "mean"), ("median", "median"), ("90th percentile", "p90")):
-        text = seconds_and_rings(summary[f"asa_{key}_s"], summary[f"asa_{key}_rings"])
-        lines.append(f"    {name:<17}{text}")
+    if known:
+        lines.append("  speed of answer")
+        for name, key in (("mean", "mean"), ("median", "median"), ("90th percentile", "p90")):
+            text = seconds_and_rings(summary[f"asa_{key}_s"], summary[f"asa_{key}_rings"])
+            lines.append(f"    {name:<17}{text}")
+    else:
+        lines.append(f"  {'speed of answer':<27}{NOT_IN_EXPORT}")
+    note = ring_time_note(summary)
+    if note:
+        lines.append(f"  Note — {note}.")
     lines.append("")
     lines.append(
         f"After hours and holidays (not counted above): {after['calls']} inbound call{_s(after['calls'])} — "
@@ -262,7 +278,11 @@ def _group_label(row: dict[str, Any], by: str) -> str:
         return f"{int(row['hour']):02d}:00"
     if by == "weekday_hour":
         return f"{WEEKDAY_NAMES[int(row['weekday'])]} {int(row['hour']):02d}:00"
-    return str(row[{"staff": "answered_by"}.get(by, by)])
+    if by == "staff":
+        from callwatch.metrics.staff import label
+
+        return label(row["answered_by"], row["staff_name"])
+    return str(row[by])
 
 
 GROUP_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -325,6 +345,7 @@ def metrics_command(
 
     Business hours in the practice's time zone; after-hours and holiday calls are reported apart.
     """
+    from callwatch.metrics.quality import ring_time_note
     from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
 
     first_day, last_day = _day_range(first, last)
@@ -348,6 +369,8 @@ def metrics_command(
             payload["groups"] = [_json_summary(g) for g in groups]
         if not len(prepared):
             payload["note"] = f"No calls stored. {NO_CALLS_HINT}"
+        elif ring_time_note(summary):
+            payload["ring_time_note"] = ring_time_note(summary)
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     if not len(prepared):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,36 @@ class Training(_Strict):
     notes: str = ""
 
 
+class StaffName(_Strict):
+    """Who an extension (or number) was, optionally only from/until a date (both days included)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=128)
+    since: date | None = Field(None, alias="from")
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> StaffName:
+        if self.since and self.until and self.until < self.since:
+            raise ValueError(f"until ({self.until}) is before from ({self.since})")
+        return self
+
+
+def _staff_directory(value: Any) -> Any:
+    """`staff:` accepts `201: Ann` or a list of dated names per extension; keys become text."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, names in value.items():
+        if isinstance(names, str):
+            names = [{"name": names}]
+        elif isinstance(names, dict):
+            names = [names]
+        out[str(key).strip()] = names
+    return out
+
+
 class AmiSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(5038, ge=1, le=65535)
@@ -93,10 +124,14 @@ class CsvColumnMap(_Strict):
     `columns` maps a Call field to the export's column header; `outcomes` maps
     the export's result words to callwatch outcomes; `time_format` is a
     strptime format (ISO 8601 when empty); naive times are in `timezone`
-    (the practice's zone when empty).
+    (the practice's zone when empty). `ring_time` says how well the export
+    knows how long a call rang (model.RingQuality); left empty it follows
+    from the columns: a ring/wait seconds column is exact, an answer time is
+    derived, neither is unknown.
     """
 
     columns: dict[str, str]
+    ring_time: Literal["exact", "derived", "unknown"] | None = None
     outcomes: dict[str, Literal["answered", "voicemail", "abandoned", "missed"]] = {}
     directions: dict[str, Literal["inbound", "outbound", "internal"]] = {}
     time_format: str = ""
@@ -105,13 +140,23 @@ class CsvColumnMap(_Strict):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(CALL_FIELDS) - {"ring_seconds", "duration_seconds"})
+        known = (set(CALL_FIELDS) - {"ring_quality"}) | {"ring_seconds", "duration_seconds"}
+        unknown = sorted(set(value) - known)
         if unknown:
-            raise ValueError(f"unknown Call field(s) {unknown}; known: {sorted(CALL_FIELDS)}")
+            raise ValueError(f"unknown Call field(s) {unknown}; known: {sorted(known)}")
         for needed in ("caller", "arrived_at"):
             if needed not in value:
                 raise ValueError(f"column map needs a column for '{needed}'")
         return value
+
+    @property
+    def ring_quality(self) -> str:
+        """exact, derived or unknown: `ring_time` if given, else what the mapped columns allow."""
+        if self.ring_time is not None:
+            return self.ring_time
+        if "ring_seconds" in self.columns:
+            return "exact"
+        return "derived" if "answered_at" in self.columns else "unknown"
 
 
 class ReportSettings(_Strict):
@@ -203,6 +248,8 @@ class Settings(_Strict):
     cdr_gmt: bool = True
     column_maps: dict[str, CsvColumnMap] = {}
     trainings: list[Training] = []
+    # Extension or number -> who that is (metrics.staff): wins over names the PBX reports.
+    staff: dict[str, list[StaffName]] = {}
     ami: AmiSettings = AmiSettings()
     tail: list[TailSettings] = []
     report: ReportSettings = ReportSettings()
@@ -228,6 +275,21 @@ class Settings(_Strict):
         if unknown:
             raise ValueError(f"unknown weekday(s) {unknown}; use {list(WEEKDAYS)}")
         return {d: value.get(d, []) for d in WEEKDAYS}
+
+    @field_validator("staff", mode="before")
+    @classmethod
+    def _staff_keys(cls, value: Any) -> Any:
+        return _staff_directory(value)
+
+    @field_validator("staff")
+    @classmethod
+    def _staff_periods(cls, value: dict[str, list[StaffName]]) -> dict[str, list[StaffName]]:
+        for key, names in value.items():
+            spans = sorted((n.since or date.min, n.until or date.max, n.name) for n in names)
+            for (_, end, first), (start, _, second) in pairwise(spans):
+                if start <= end:
+                    raise ValueError(f"{key}: {first!r} and {second!r} overlap; give each a from/until")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -44,9 +44,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
     app.layout = _shell
     # Page callbacks are registered on this app (not with the global
     # dash.callback) so two apps in one process never share callbacks.
-    from callwatch.dashboard.pages import calls, follow_ups, live, staffing, training, trends
+    from callwatch.dashboard.pages import calls, follow_ups, live, staff_member, staffing, training, trends
 
-    for page in (live, trends, staffing, follow_ups, calls, training):
+    for page in (live, trends, staffing, staff_member, follow_ups, calls, training):
         page.register_callbacks(app)
     return app
 

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from callwatch.dashboard.data import Range
 from callwatch.metrics.params import WEEKDAYS, MetricParams
+from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note
 
 OUTCOMES = ("answered", "voicemail", "abandoned", "missed")
 
@@ -86,6 +87,28 @@ def identity(summary: Mapping[str, Any], extra: Mapping[str, int] | None = None)
         [html.B(f"{counts} = {summary.get('offered', 0):,} offered"), html.Span(" · " + "; ".join(notes))],
         className="identity", id="identity-line",
     )
+
+
+def staff_name(extension: Any, name: Any) -> html.Span:
+    """A staff member as a person reads them: the name, with the extension in small type beside it."""
+    ext = "" if extension is None or extension != extension else str(extension)
+    if name is None or name != name or name in ("", ext):
+        return html.Span(ext, className="staff")
+    return html.Span([str(name), html.Small(f" {ext}", className="ext")], className="staff") if ext else \
+        html.Span(str(name), className="staff")
+
+
+def ring_value(summary: Mapping[str, Any], text: str) -> str:
+    """`text` (a formatted ring-time number), or the plain words when the calls have no ring time."""
+    return text if ring_time_known(summary) or not summary.get("offered") else NOT_IN_EXPORT
+
+
+def ring_time_banner(summary: Mapping[str, Any], element_id: str = "ring-time-note") -> html.Div | None:
+    """Why ring-time numbers are missing or over fewer calls (metrics.quality); None when every call has one."""
+    note = ring_time_note(summary)
+    if note is None:
+        return None
+    return html.Div(note[0].upper() + note[1:] + ".", className="quality-note", id=element_id, role="note")
 
 
 def kpi(label: str, value: str, tone: str = "", title: str = "") -> html.Div:

@@ -182,7 +182,7 @@ def by_period(ctx: DashboardContext, prepared: pd.DataFrame, granularity: str) -
     """summarize_by day or week with the group in a `period` column and within_target as a count."""
     by = "week" if granularity == "week" else "day"
     frame = summarize_by(prepared, ctx.params, by).rename(columns={"week": "period", "date": "period"})
-    frame["within_target"] = (frame["within_target_rate"].fillna(0) * frame["offered"]).round().astype("int64")
+    frame["within_target"] = (frame["within_target_rate"].fillna(0) * frame["offered_timed"]).round().astype("int64")
     return frame
 
 
@@ -219,8 +219,10 @@ class CallFilter:
         )
 
 
-TABLE_COLUMNS = ("arrived", "site", "caller", "outcome", "rings", "ring_seconds", "answered_by", "queue",
-                 "counted", "left_message", "call_id")
+TABLE_COLUMNS = ("arrived", "site", "caller", "outcome", "rings", "ring_seconds", "ring_time", "answered_by",
+                 "extension", "queue", "counted", "left_message", "call_id")
+# How each call's source knew its ring time, in the words the Calls page shows.
+RING_TIME_WORDS = {"exact": "exact", "derived": "derived (whole seconds)", "unknown": "not in this export"}
 
 
 def call_table(ctx: DashboardContext, rng: Range, flt: CallFilter) -> pd.DataFrame:
@@ -239,8 +241,10 @@ def call_rows(prepared: pd.DataFrame, flt: CallFilter) -> pd.DataFrame:
         calls = calls[calls["weekday"] == flt.weekday]
     if flt.hour is not None:
         calls = calls[calls["hour"] == flt.hour]
-    if flt.staff:
-        calls = calls[calls["answered_by"] == flt.staff]
+    if flt.staff:  # an extension, or a name as the page shows it (any case)
+        wanted = flt.staff.strip()
+        by_name = calls["staff_name"].str.casefold() == wanted.casefold()
+        calls = calls[(calls["answered_by"] == wanted) | by_name.fillna(False)]
     if flt.counted:
         calls = calls[calls["counted"]]
     why = pd.Series("yes", index=calls.index, dtype="str")
@@ -252,7 +256,10 @@ def call_rows(prepared: pd.DataFrame, flt: CallFilter) -> pd.DataFrame:
         "outcome": calls["outcome"],
         "rings": calls["rings"],
         "ring_seconds": calls["ring_seconds"].round(1),
-        "answered_by": calls["answered_by"],
+        "ring_time": calls["ring_quality"].map(RING_TIME_WORDS),
+        # A person reads the name; the extension stays beside it (a renamed extension keeps its old name).
+        "answered_by": calls["staff_name"].fillna(calls["answered_by"]),
+        "extension": calls["answered_by"],
         "queue": calls["queue"],
         "counted": why,
         "left_message": calls["left_message"].map({True: "yes", False: "no"}, na_action="ignore"),
@@ -344,7 +351,8 @@ def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
         return None
     by = "week" if granularity == "week" else "day"
     periods = summarize_rollup(roll, by).rename(columns={"week": "period", "date": "period"})
-    periods["within_target"] = (periods["within_target_rate"].fillna(0) * periods["offered"]).round().astype("int64")
+    periods["within_target"] = (periods["within_target_rate"].fillna(0) * periods["offered_timed"]).round().astype(
+        "int64")
     totals = summarize_rollup(roll)
     assert isinstance(totals, dict)
     return Trend(totals, periods, int(roll["after_hours_calls"].sum()), False)

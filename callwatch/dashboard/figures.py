@@ -217,7 +217,8 @@ def staff_figure(by_staff: pd.DataFrame, params: MetricParams) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=frame["staff"], y=frame["answered"], name="answered calls", marker_color="#34a853",
-        hovertemplate="%{x}: <b>%{y}</b> calls answered<extra>click for the calls</extra>",
+        customdata=frame.get("answered_by"),
+        hovertemplate="%{x}: <b>%{y}</b> calls answered<extra>click for their page</extra>",
     ))
     fig.add_trace(go.Scatter(
         x=frame["staff"], y=frame["asa_median_s"], name="median ring time (s)", yaxis="y2", mode="markers",
@@ -228,7 +229,7 @@ def staff_figure(by_staff: pd.DataFrame, params: MetricParams) -> go.Figure:
                   annotation_text=f"target {params.target_seconds:g} s", annotation_position="top left")
     fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "r": 70}}, height=340,
                       title={"text": "Per staff member: calls answered and median speed of answer", "x": 0},
-                      xaxis={"type": "category", "title": "extension or queue member"},
+                      xaxis={"type": "category", "title": "staff member (extension)"},
                       yaxis={"title": "answered calls"},
                       yaxis2={"title": "median ring time (s)", "overlaying": "y", "side": "right",
                               "rangemode": "tozero", "showgrid": False})

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, live_data
+from callwatch.metrics.quality import NOT_IN_EXPORT
 from callwatch.metrics.summary import after_hours_counts, summarize
 from callwatch.model import mask_caller
 
@@ -46,14 +47,15 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     speed = ui.fmt_seconds(s["asa_median_s"])
     if s["asa_median_rings"] is not None:
         speed += f" ({s['asa_median_rings']:.0f} rings)"
+    speed = ui.ring_value(s, speed)
     awaiting = data.awaiting_follow_up_count(ctx, site, now)
     kpis = html.Div(
         [
             ui.kpi("calls offered", f"{s['offered']:,}", title="inbound calls in business hours, minus short abandons"),
             ui.kpi("answered", ui.fmt_pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
                    title="answer rate = answered / offered"),
-            ui.kpi("within target", ui.fmt_pct(s["within_target_rate"]),
-                   ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered"),
+            ui.kpi("within target", ui.ring_value(s, ui.fmt_pct(s["within_target_rate"])),
+                   ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered calls with a ring time"),
             ui.kpi("to voicemail", f"{s['voicemail']:,}", title="voicemail calls today"),
             ui.kpi("abandoned", f"{s['abandoned']:,}", "bad" if s["abandoned"] else "",
                    title="caller hung up while it rang or waited (short abandons left out)"),
@@ -70,6 +72,7 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     return html.Div([
         *guidance,
         kpis,
+        ui.ring_time_banner(s, "live-ring-time-note"),
         ui.identity(s, {"calls while closed (not counted)": closed["calls"]}),
         ui.explain("How are these counted?",
                    ["offered = inbound calls in business hours − short abandons",
@@ -90,8 +93,9 @@ def last_calls(calls: pd.DataFrame) -> Any:
             html.Td(f"{row.local_arrived:%H:%M:%S}"),
             html.Td(mask_caller(row.caller)),
             html.Td(_outcome_words(row), className=f"outcome-{row.outcome}"),
-            html.Td("" if pd.isna(row.rings) else str(row.rings)),
-            html.Td("" if pd.isna(row.answered_by) else row.answered_by),
+            html.Td("" if pd.isna(row.rings) else str(row.rings),
+                    title="" if row.ring_known else NOT_IN_EXPORT),
+            html.Td(ui.staff_name(row.answered_by, row.staff_name)),
             html.Td("" if pd.isna(row.queue) else row.queue),
         ])
         for row in calls.itertuples(index=False)

@@ -33,7 +33,9 @@ def formula(key: str, params: MetricParams) -> str:
     texts = {
         "offered": f"{scope}, minus short abandons",
         "short_abandoned": f"{scope} {short} (likely wrong numbers; not offered)",
-        "within_target_rate": f"answered within {target} (inclusive) / offered",
+        "within_target_rate": f"answered within {target} (inclusive) / offered calls with a known ring time",
+        "offered_timed": "offered calls whose source knows how long they rang (ring time exact or derived)",
+        "answered_timed": "answered calls whose source knows how long they rang (the speed-of-answer calls)",
         "asa_mean_s": f"mean {speed}",
         "asa_median_s": f"median {speed}",
         "asa_p90_s": f"90th percentile (linear interpolation) of {speed}",
@@ -62,9 +64,11 @@ def calls_behind(prepared: pd.DataFrame, key: str, *, scope: Scope = "business_h
     if key == "short_abandoned":
         return scoped[short]
     offered = scoped[~short]
+    if key == "within_target_rate" or key == "offered_timed":
+        return offered[offered["ring_known"].to_numpy(dtype=bool)]
     if key.endswith("_rate") or key == "offered":
         return offered
-    if key.startswith("asa_"):
+    if key.startswith("asa_") or key == "answered_timed":
         answered = (offered["outcome"] == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
         return offered[answered & offered["ring_seconds"].notna().to_numpy()]
     return offered[(offered["outcome"] == _OUTCOME_OF[key].value).to_numpy(dtype=bool, na_value=False)]

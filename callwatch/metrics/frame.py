@@ -2,7 +2,9 @@
 
 Derived columns (DESIGN.md "Derived, not stored"):
 - ring_seconds: (answered_at, else ring_ended_at, else ended_at) - ring_started_at, never negative;
-  NaN when the call never rang (hung up during the greeting) or has no end.
+  NaN when the call never rang (hung up during the greeting), has no end, or its
+  source cannot know how long it rang (ring_quality unknown).
+- ring_known: the call's ring time is known (ring_quality exact or derived).
 - pre_ring_seconds: ring_started_at - arrived_at (greeting/IVR time).
 - rings: floor(ring_seconds / ring_cycle_seconds) + 1 (nullable Int64).
 - local_arrived: arrived_at in the practice's time zone, naive; date (local
@@ -10,10 +12,13 @@ Derived columns (DESIGN.md "Derived, not stored"):
 - after_hours: the practice was closed (outside opening hours or a holiday);
   holiday: the local date is a holiday (holiday calls are also after_hours).
 - short_abandon: abandoned with ring_seconds < short_abandon_seconds, or with
-  no ring time at all (it never rang).
+  no ring time at all (it never rang); never when the ring time is unknown
+  (nothing says the abandon was short, so it counts).
 - within_target: answered with ring_seconds <= target_rings x ring_cycle_seconds.
 - counted: inbound, business hours, has an outcome, not a short abandon —
   the calls that make up "offered".
+- staff_name: who answered, by name (metrics.staff): callwatch.yaml `staff:`
+  on the call's local date, else the name the PBX gave; empty when unknown.
 
 Ring-time comparisons are done on integer microseconds, so "exactly 18 s"
 is on target and 18.001 s is not, with no floating-point doubt.
@@ -29,7 +34,8 @@ import pandas as pd
 
 from callwatch.metrics import hours
 from callwatch.metrics.params import MetricParams
-from callwatch.model import Direction, Outcome, mask_caller
+from callwatch.metrics.staff import configured_names
+from callwatch.model import Direction, Outcome, RingQuality, mask_caller
 
 MASK = mask_caller("0")  # the character model.mask_caller hides a digit with
 
@@ -47,6 +53,9 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     df = calls.copy()
     stop = df["answered_at"].fillna(df["ring_ended_at"]).fillna(df["ended_at"])
     ring_us = np.maximum(_micros(stop - df["ring_started_at"]), 0.0)  # NaN stays NaN
+    known = (df["ring_quality"] != RingQuality.UNKNOWN.value).to_numpy(dtype=bool, na_value=False)
+    ring_us[~known] = np.nan
+    df["ring_known"] = known
     pre_us = _micros(df["ring_started_at"] - df["arrived_at"])
     df["ring_seconds"] = ring_us / _US
     df["pre_ring_seconds"] = pre_us / _US
@@ -67,7 +76,7 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     short_us = round(params.short_abandon_seconds * _US)
     abandoned = (outcome == Outcome.ABANDONED.value).to_numpy(dtype=bool, na_value=False)
     no_ring = np.isnan(ring_us)
-    df["short_abandon"] = abandoned & (no_ring | (ring_us < short_us))
+    df["short_abandon"] = abandoned & known & (no_ring | (ring_us < short_us))
 
     answered = (outcome == Outcome.ANSWERED.value).to_numpy(dtype=bool, na_value=False)
     target_us = round(params.target_seconds * _US)
@@ -76,6 +85,7 @@ def prepare(calls: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     inbound = (df["direction"] == Direction.INBOUND.value).to_numpy(dtype=bool, na_value=False)
     has_outcome = outcome.notna().to_numpy()
     df["counted"] = inbound & ~df["after_hours"].to_numpy() & has_outcome & ~df["short_abandon"].to_numpy()
+    df["staff_name"] = configured_names(df["answered_by"], df["date"], params.staff).fillna(df["answered_by_name"])
     return df
 
 

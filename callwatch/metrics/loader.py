@@ -18,11 +18,13 @@ from sqlalchemy.engine import Engine
 from callwatch import store
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, settings_key
+from callwatch.metrics.staff import fill_learnt_names
 from callwatch.model import CALL_FIELDS, Call
 
 DATETIME_FIELDS: tuple[str, ...] = ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at")
 STRING_FIELDS: tuple[str, ...] = (
-    "call_id", "site", "direction", "caller", "outcome", "answered_by", "queue", "source",
+    "call_id", "site", "direction", "caller", "outcome", "answered_by", "queue", "source", "ring_quality",
+    "answered_by_name",
 )
 _FETCH_ROWS = 100_000
 
@@ -54,6 +56,8 @@ def calls_frame(rows: Sequence[Sequence[Any]] | Sequence[dict[str, Any]]) -> pd.
     for name in DATETIME_FIELDS:
         frame[name] = _utc(frame[name])
     frame["left_message"] = frame["left_message"].astype("boolean")
+    # Rows stored before ring_quality existed and never backfilled cannot vouch for their ring time.
+    frame["ring_quality"] = frame["ring_quality"].fillna("unknown")
     return frame
 
 
@@ -98,7 +102,31 @@ def load_calls(
                 rows.extend(chunk)
         finally:
             result.close()
-    return calls_frame(rows)
+    frame = calls_frame(rows)
+    if (frame["answered_by"].notna() & frame["answered_by_name"].isna()).any():
+        frame = fill_learnt_names(frame, load_staff_seen(engine, site))
+    return frame
+
+
+STAFF_SEEN_COLUMNS: tuple[str, ...] = ("site", "extension", "name", "first_seen", "last_seen")
+
+
+def load_staff_seen(engine: Engine, site: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """The names the PBX gave extensions (staff_seen), oldest first seen first."""
+    table = store.staff_seen
+    query = sa.select(*(table.c[name] for name in STAFF_SEEN_COLUMNS)).order_by(table.c.first_seen)
+    if isinstance(site, str):
+        query = query.where(table.c.site == site)
+    elif site is not None:
+        query = query.where(table.c.site.in_(list(site)))
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+    frame = pd.DataFrame(rows, columns=list(STAFF_SEEN_COLUMNS))
+    for name in ("site", "extension", "name"):
+        frame[name] = frame[name].astype("str")
+    for name in ("first_seen", "last_seen"):
+        frame[name] = _utc(frame[name])
+    return frame
 
 
 def load_rollups(

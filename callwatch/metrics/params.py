@@ -13,6 +13,8 @@ from datetime import date, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from callwatch.metrics.staff import StaffEntry, directory
+
 if TYPE_CHECKING:
     from callwatch.config.settings import Settings
 
@@ -79,6 +81,8 @@ class MetricParams:
     holidays: frozenset[date] = field(default_factory=frozenset)
     voicemail_message_seconds: float = 8.0
     follow_up_window_business_days: int = 1
+    # callwatch.yaml `staff:` (metrics.staff): names, not numbers; no rollup depends on them.
+    staff: tuple[StaffEntry, ...] = ()
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)  # fail early on a bad zone name
@@ -116,6 +120,7 @@ class MetricParams:
             holidays=frozenset(settings.holidays),
             voicemail_message_seconds=settings.voicemail_message_seconds,
             follow_up_window_business_days=settings.follow_up_window_business_days,
+            staff=directory(settings.staff),
         )
 
     def describe(self) -> str:

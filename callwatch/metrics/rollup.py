@@ -5,7 +5,8 @@ year-long trend views never have to hold a million calls. summarize_rollup()
 turns rollup rows back into the summarize() numbers.
 
 What is exact from a rollup and what is not:
-- every count, every rate and within_target_rate: exact (sums of counts);
+- every count, every rate and within_target_rate: exact (sums of counts;
+  within target over offered_timed, the offered calls with a ring time);
 - mean speed of answer (seconds and rings): exact (sum / answered_timed);
 - median and 90th percentile speed of answer: NOT derivable from sums — they
   come back None/NaN; compute them with summary.summarize_by on the raw calls
@@ -36,7 +37,7 @@ ROLLUP_KEYS: tuple[str, ...] = ("site", "date", "queue")
 # Business-hours sums (outcome_flags) followed by the closed-practice counts.
 SUM_COLUMNS: tuple[str, ...] = (
     "offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed", "within_target",
-    "answered_timed", "ring_seconds_sum", "rings_sum",
+    "answered_timed", "offered_timed", "ring_seconds_sum", "rings_sum",
 )
 AFTER_HOURS_COLUMNS: tuple[str, ...] = (
     "after_hours_calls", "holiday_calls", "after_hours_answered", "after_hours_voicemail",

@@ -3,10 +3,15 @@
 Over the calls prepare() marked in scope (by default inbound, business hours):
 - offered = inbound calls - short abandons
 - answer/voicemail/abandonment/missed rate = each outcome / offered (sum to 1)
-- within_target_rate = answered within target_rings x ring_cycle_seconds / offered
+- within_target_rate = answered within target_rings x ring_cycle_seconds / offered_timed,
+  the offered calls whose ring time is known (all of them from AMI or Master.csv;
+  none from an export without answer times)
 - speed of answer (asa_*): mean, median, 90th percentile (linear interpolation)
-  of answered calls' ring_seconds, and of their rings counts.
-Rates are fractions 0..1 and None (NaN in frames) when nothing was offered.
+  of answered calls' ring_seconds, and of their rings counts, over answered_timed
+  calls (answered with a known ring time).
+Rates are fractions 0..1 and None (NaN in frames) when nothing was offered; the
+within-target rate and speed of answer are None when no call has a ring time —
+unknown, never 0.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from callwatch.metrics.params import MetricParams
 from callwatch.metrics.speed import SPEED_KEYS, answered_with_ring_time, speed_of_answer
 from callwatch.model import Outcome
 
-COUNT_KEYS: tuple[str, ...] = ("offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed")
+COUNT_KEYS: tuple[str, ...] = (
+    "offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed", "offered_timed", "answered_timed",
+)
 RATE_KEYS: tuple[str, ...] = ("answer_rate", "voicemail_rate", "abandonment_rate", "missed_rate", "within_target_rate")
 SUMMARY_KEYS: tuple[str, ...] = COUNT_KEYS + RATE_KEYS + SPEED_KEYS
 
@@ -31,7 +38,7 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
     "month": ("month",),
     "hour": ("hour",),
     "weekday_hour": ("weekday", "hour"),
-    "staff": ("answered_by",),
+    "staff": ("answered_by", "staff_name"),
     "queue": ("queue",),
     "site": ("site",),
 }
@@ -62,6 +69,7 @@ def outcome_flags(scoped: pd.DataFrame) -> pd.DataFrame:
             "missed": flag(Outcome.MISSED.value).astype("int64"),
             "within_target": scoped["within_target"].to_numpy(dtype=bool).astype("int64"),
             "answered_timed": timed.astype("int64"),
+            "offered_timed": (kept & scoped["ring_known"].to_numpy(dtype=bool)).astype("int64"),
             "ring_seconds_sum": np.where(timed, ring, 0.0),
             "rings_sum": np.where(timed, rings, 0.0),
         },
@@ -81,9 +89,12 @@ def rates_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
     offered = counts["offered"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         safe = np.where(offered > 0, offered, np.nan)
-        parts = ("answered", "voicemail", "abandoned", "missed", "within_target")
-        for rate, part in zip(RATE_KEYS, parts, strict=True):
+        parts = ("answered", "voicemail", "abandoned", "missed")
+        for rate, part in zip(RATE_KEYS, parts, strict=False):
             out[rate] = counts[part].to_numpy(dtype="float64") / safe
+        offered_timed = counts["offered_timed"].to_numpy(dtype="float64")
+        out["within_target_rate"] = counts["within_target"].to_numpy(dtype="float64") / np.where(
+            offered_timed > 0, offered_timed, np.nan)
         timed = counts["answered_timed"].to_numpy(dtype="float64")
         timed = np.where(timed > 0, timed, np.nan)
         out["asa_mean_s"] = counts["ring_seconds_sum"].to_numpy(dtype="float64") / timed
@@ -114,6 +125,8 @@ def _with_group_columns(scoped: pd.DataFrame, by: str) -> tuple[pd.DataFrame, li
         frame = frame.assign(**{by: period_start(frame["date"], by)})
     elif by in ("staff", "queue", "site"):
         frame = frame.assign(**{keys[0]: frame[keys[0]].fillna(NONE_LABEL)})
+        if by == "staff":  # one row per person: a renamed extension's two names are two rows
+            frame = frame.assign(staff_name=frame["staff_name"].fillna(""))
     return frame, keys
 
 
@@ -144,7 +157,7 @@ def _speed_by(scoped: pd.DataFrame, keys: list[str]) -> pd.DataFrame | None:
 
 
 # What outcome_flags and _speed_by read from a prepared frame (besides the group keys).
-_READ_COLUMNS = ("outcome", "short_abandon", "ring_seconds", "rings", "within_target")
+_READ_COLUMNS = ("outcome", "short_abandon", "ring_seconds", "rings", "within_target", "ring_known")
 
 
 def summarize_by(
@@ -154,7 +167,8 @@ def summarize_by(
 
     by: day (column `date`, local midnight), week (`week`, the Monday),
     month (`month`, the 1st), hour,
-    weekday_hour (`weekday` 0 = Monday, `hour`), staff (`answered_by`),
+    weekday_hour (`weekday` 0 = Monday, `hour`), staff (`answered_by` and
+    `staff_name`, empty when no name is known),
     queue, site. Calls without a staff member/queue fall in "(none)".
     Only groups that have calls appear.
     """

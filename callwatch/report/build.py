@@ -20,6 +20,7 @@ from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.loader import TrainingSession, load_calls, load_follow_up_handled, load_trainings
 from callwatch.metrics.params import MetricParams
+from callwatch.metrics.quality import ring_time_note
 from callwatch.metrics.summary import (
     COUNT_KEYS,
     NONE_LABEL,
@@ -90,7 +91,9 @@ class WeeklyReport:
     daily: pd.DataFrame  # one row per business day (and any day with calls)
     trend: pd.DataFrame  # one row per week: week (Monday), offered, answer_rate, within_target_rate
     lost_by_hour: pd.DataFrame  # weekday, hour, lost, offered, voicemail, abandoned, missed, share; most lost first
-    staff: pd.DataFrame  # answered_by, answered, share, within_target_share, asa_median_s, asa_p90_s
+    # answered_by, staff_name ("" unknown), answered, answered_timed, share, within_target_share,
+    # asa_median_s, asa_p90_s
+    staff: pd.DataFrame
     follow_up: dict[str, Any]
     awaiting: pd.DataFrame  # caller_masked, first_arrived_local, calls, last_outcome, overdue
     awaiting_total: int
@@ -104,6 +107,11 @@ class WeeklyReport:
     def lost_hours(self) -> pd.DataFrame:
         """The five hours that lost the most calls."""
         return self.lost_by_hour[self.lost_by_hour["lost"] > 0].head(5)
+
+    @property
+    def ring_time_note(self) -> str | None:
+        """Why the ring-time numbers are missing or partial this period (metrics.quality), else None."""
+        return ring_time_note(self.summary)
 
     @property
     def lost_total(self) -> int:
@@ -161,10 +169,12 @@ def _staff(week: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     staff = staff[(staff["answered_by"] != NONE_LABEL) & (staff["answered"] > 0)].copy()
     total = max(int(staff["answered"].sum()), 1)
     staff["share"] = staff["answered"] / total
-    # Staff rows hold answered calls only, so within-target over offered is over answered.
-    staff["within_target_share"] = staff["within_target_rate"] * staff["offered"] / staff["answered"]
+    # Staff rows hold answered calls only, so within target over offered calls with a ring time is
+    # over their answered calls with one (NaN when none has a ring time).
+    staff["within_target_share"] = staff["within_target_rate"]
     staff = staff.sort_values(["answered", "answered_by"], ascending=[False, True])
-    return staff[["answered_by", "answered", "share", "within_target_share", "asa_median_s", "asa_p90_s"]]
+    return staff[["answered_by", "staff_name", "answered", "answered_timed", "share", "within_target_share",
+                  "asa_median_s", "asa_p90_s"]]
 
 
 def _awaiting(

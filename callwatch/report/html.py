@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from callwatch.metrics.quality import NOT_IN_EXPORT, RING_TIME_KEYS, ring_time_known
 from callwatch.report import charts
 from callwatch.report.build import MetricLine, TrainingResult, WeeklyReport
 from callwatch.report.observations import DAY_NAMES, hour_span
@@ -46,6 +47,9 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 .note, footer { color: var(--muted); font-size: 12px; }
 footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } .charts { grid-template-columns: 1fr; } }
+small.ext { color: var(--muted); font-size: 0.8em; }
+.card .value.unknown { font-size: 15px; color: var(--muted); }
+.quality-note { background: #fff8e1; border-left: 4px solid #b06000; padding: 8px 12px; }
 @media print {
   @page { size: letter; margin: 12mm; }
   body { background: #fff; font-size: 11px; }
@@ -87,7 +91,11 @@ def _delta(line: MetricLine, noun: str) -> str:
     return f"<span class='{css}'>{arrow} {amount}</span> on the {noun} before"
 
 
-def _card(line: MetricLine, noun: str) -> str:
+def _card(line: MetricLine, noun: str, ring_time: bool = True) -> str:
+    if not ring_time and line.key in RING_TIME_KEYS:
+        return (f"<div class='card'><div class='name'>{escape(line.label)}</div>"
+                f"<div class='value unknown'>{escape(NOT_IN_EXPORT)}</div><div class='cmp'>the call log does not "
+                "say when calls were answered</div></div>")
     status = {True: " good", False: " bad", None: ""}[line.meets_goal()]
     goal_word = "target" if line.unit == "seconds" else "goal"
     goal = (
@@ -181,21 +189,29 @@ def _lost_section(report: WeeklyReport) -> str:
     return table + charts.lost_calls_grid(cells, hours, days)
 
 
+def _staff_cell(extension: object, name: object) -> str:
+    """The name a person reads, the extension in small type beside it."""
+    ext = escape(str(extension))
+    if not isinstance(name, str) or name in ("", str(extension)):
+        return ext
+    return f"{escape(name)} <small class='ext'>{ext}</small>"
+
+
 def _staff_section(report: WeeklyReport) -> str:
     if report.staff.empty:
         return "<p>No answered call says who answered it (the PBX did not report it).</p>"
-    rows = [
-        [
-            escape(str(r.answered_by)),
-            str(int(r.answered)),
-            _pct(r.share),
-            _pct(r.within_target_share),
-            f"{r.asa_median_s:.0f} s",
-            f"{r.asa_p90_s:.0f} s",
-        ]
-        for r in report.staff.itertuples()
-    ]
-    return _table(["Extension / staff", "Answered", "Share", "Within target", "Median answer", "90% answered by"], rows)
+    rows = []
+    for r in report.staff.itertuples():
+        timed = int(r.answered_timed) > 0
+        ring = [_pct(r.within_target_share), f"{r.asa_median_s:.0f} s", f"{r.asa_p90_s:.0f} s"] if timed else \
+            [escape(NOT_IN_EXPORT)] * 3
+        rows.append([_staff_cell(r.answered_by, r.staff_name), str(int(r.answered)), _pct(r.share), *ring])
+    return _table(["Staff member", "Answered", "Share", "Within target", "Median answer", "90% answered by"], rows)
+
+
+def _ring_time_note(report: WeeklyReport) -> str:
+    note = report.ring_time_note
+    return "" if note is None else f"<p class='quality-note'><b>{escape(note[0].upper() + note[1:])}.</b></p>"
 
 
 def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
@@ -296,6 +312,7 @@ def render_html(report: WeeklyReport) -> str:
         title=f"The last {len(weeks)} weeks",
     )
     generated = report.generated_at.astimezone(tz)
+    ring_time = ring_time_known(report.summary) or not report.summary["offered"]
     trainings = "".join(_training_block(t) for t in report.trainings) or (
         f"<p>No training sessions in or in the six weeks before this {period.noun}.</p>"
     )
@@ -306,7 +323,8 @@ def render_html(report: WeeklyReport) -> str:
 <h1>How the phones were answered — {escape(period.title)}</h1>
 <p class="sub">{escape(report.site)} · {report.summary["offered"]} calls in business hours ·
 times in {escape(report.timezone)} · generated {generated:%a %b %d, %Y %I:%M %p}</p>
-<section class="cards">{"".join(_card(m, period.noun) for m in report.metrics)}</section>
+<section class="cards">{"".join(_card(m, period.noun, ring_time) for m in report.metrics)}</section>
+{_ring_time_note(report)}
 <ul class="obs">{"".join(f"<li>{escape(o)}</li>" for o in report.observations)}</ul>
 <h2>Day by day</h2>
 <div class="charts">{charts.daily_rate_bars(day_labels, rates, answer.goal)}{trend_svg}</div>

@@ -102,8 +102,9 @@ def _speed(report: WeeklyReport) -> tuple[float, str] | None:
     within = report.metric("within_target_rate")
     if line.value is None or within.value is None:
         return None
-    answered = report.summary["answered"]
-    within_of_answered = within.value * report.summary["offered"] / answered if answered else 0.0
+    # The within-target rate is over offered calls with a ring time; re-express it over the answered ones.
+    answered = report.summary["answered_timed"]
+    within_of_answered = within.value * report.summary["offered_timed"] / answered if answered else 0.0
     return 0.8, (
         f"Answered calls were picked up in a median {line.value:.0f} s; {pct(within_of_answered)} of them "
         f"within the {line.goal:.0f} s ring target."

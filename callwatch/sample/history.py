@@ -247,10 +247,21 @@ def _office_frame(
         "source": "ami",
         # Ringing stopped without an answer: voicemail picked up, the caller hung up, the ring timed out.
         "ring_ended_at": answered_at.where(rang & ~is_ans),
+        "ring_quality": "exact",  # the simulated PBX reports ringing as AMI would
+        "answered_by_name": pd.Series(staff_names(office.staff)[staff_i]).where(is_ans),
     })
     unanswered = ~is_ans & (open_ | left)
     extra = _follow_ups(rng, office, frame, unanswered, ramp, week, timezone, n)
     return pd.concat([frame, *extra], ignore_index=True)
+
+
+# The names an AMI queue would report as MemberName, so the demo's staff pages show people.
+_FIRST_NAMES = ("Ann", "Bob", "Cara", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo")
+
+
+def staff_names(extensions: Sequence[str] | np.ndarray) -> np.ndarray:
+    """A demo name per extension ("213" -> "Dana"), the same every run."""
+    return np.array([_FIRST_NAMES[int(e) % len(_FIRST_NAMES)] for e in extensions], dtype=object)
 
 
 def _caller_pool(rng: np.random.Generator, office: Office, size: int) -> np.ndarray:
@@ -295,6 +306,8 @@ def _follow_ups(
             "left_message": None,
             "source": "ami",
             "ring_ended_at": (ring_started + pd.Timedelta(seconds=30)).where(~picked_up),
+            "ring_quality": "exact",
+            "answered_by_name": pd.Series(staff_names(np.array(staff))).where(picked_up),
         }))
     return out
 

@@ -35,6 +35,7 @@ from callwatch.store.schema import (
     report_runs,
     rollup_days,
     rollup_dirty,
+    staff_seen,
     trainings,
 )
 from callwatch.store.state import add_training
@@ -66,6 +67,7 @@ __all__ = [
     "rollup_dirty",
     "save_calls",
     "select_calls",
+    "staff_seen",
     "trainings",
     "upsert_in",
     "upsert_rows",

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from callwatch.model import CALL_FIELDS, SOURCE_RANK, Call
-from callwatch.store.schema import calls, rollup_dirty
+from callwatch.model import CALL_FIELDS, RING_QUALITY_RANK, SOURCE_RANK, Call, RingQuality
+from callwatch.store.schema import calls, rollup_dirty, staff_seen
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
@@ -67,18 +67,36 @@ def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
             if unanswered and name in ("answered_at", "answered_by"):
                 continue
             merged[name] = other[name]
-    return merged
+    return _best_ring_time(merged, other)
+
+
+# The fields a ring time is computed from (model.ring_seconds), taken together or not at all.
+_RING_FIELDS = ("ring_started_at", "answered_at", "ring_ended_at", "ring_quality")
+
+
+def _best_ring_time(merged: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """Keep the better-known ring time: a queue_log's exact wait beats a CDR's derived one.
+
+    Only when both agree whether the call was answered, so the ring time never
+    describes a different ending than the outcome does.
+    """
+    mine = RING_QUALITY_RANK.get(merged.get("ring_quality") or RingQuality.UNKNOWN, 0)
+    theirs = RING_QUALITY_RANK.get(other.get("ring_quality") or RingQuality.UNKNOWN, 0)
+    answered = merged.get("outcome") == "answered"
+    if theirs <= mine or other.get("ring_started_at") is None or (other.get("answered_at") is not None) != answered:
+        return merged
+    return merged | {name: other.get(name) for name in _RING_FIELDS}
 
 
 # PostgreSQL rejects a VARCHAR value over its length (the whole batch fails and
 # the collector would retry it forever) where SQLite keeps it: descriptive
 # fields are cut to fit on every backend alike. Keys are never cut.
-_CUT_TO_FIT = ("caller", "answered_by", "queue")
+_CUT_TO_FIT = ("caller", "answered_by", "queue", "answered_by_name")
 
 
 def call_row(call: Call) -> dict[str, Any]:
     row = call.as_dict()
-    for name in ("direction", "outcome", "source"):
+    for name in ("direction", "outcome", "source", "ring_quality"):
         if row[name] is not None:
             row[name] = str(row[name])
     for name in _CUT_TO_FIT:
@@ -127,7 +145,33 @@ def _save_batch(engine: Engine, batch: list[Call]) -> int:
         upsert_in(conn, calls, merged, keys=("site", "call_id"))
         if dirty:
             upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
+        upsert_in(conn, staff_seen, _staff_sightings(conn, merged), keys=("site", "extension", "name"))
     return len(merged)
+
+
+def _staff_sightings(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """staff_seen rows widened by these calls: each (site, extension, name) a source reported."""
+    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        name, extension = row.get("answered_by_name"), row.get("answered_by")
+        if not name or not extension or name == extension:
+            continue
+        key = (row["site"], extension, name)
+        at = row["arrived_at"]
+        found = seen.setdefault(key, {"site": key[0], "extension": extension, "name": name,
+                                      "first_seen": at, "last_seen": at})
+        found["first_seen"], found["last_seen"] = min(found["first_seen"], at), max(found["last_seen"], at)
+    if not seen:
+        return []
+    for site in {k[0] for k in seen}:
+        query = sa.select(staff_seen).where(staff_seen.c.site == site,
+                                            staff_seen.c.extension.in_({k[1] for k in seen if k[0] == site}))
+        for old in conn.execute(query).mappings():
+            found = seen.get((old["site"], old["extension"], old["name"]))
+            if found is not None:
+                found["first_seen"] = min(found["first_seen"], old["first_seen"])
+                found["last_seen"] = max(found["last_seen"], old["last_seen"])
+    return list(seen.values())
 
 
 def select_calls(

@@ -54,6 +54,9 @@ calls = sa.Table(
     sa.Column("left_message", sa.Boolean()),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("ring_ended_at", UtcDateTime()),
+    # exact | derived | unknown (model.RingQuality): how far ring_seconds can be trusted.
+    sa.Column("ring_quality", sa.String(8)),  # NULL only in rows written before it existed: unknown
+    sa.Column("answered_by_name", sa.String(128)),
     sa.Index("ix_calls_site_arrived", "site", "arrived_at"),
     sa.Index("ix_calls_arrived", "arrived_at"),
 )
@@ -141,6 +144,21 @@ report_runs = sa.Table(
 )
 
 
+# The staff directory the PBX taught us: each (extension, name) pair a source
+# reported for the person who answered, with the first and last call it was
+# seen on, so a renamed extension keeps its old name on old calls. Names in
+# callwatch.yaml `staff:` win over these (metrics.staff). Written by save_calls.
+staff_seen = sa.Table(
+    "staff_seen",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("extension", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("first_seen", UtcDateTime(), nullable=False),
+    sa.Column("last_seen", UtcDateTime(), nullable=False),
+)
+
+
 # Per-day sums behind the year-long views: metrics.rollup.daily_rollup rows, one per
 # site x practice-local date x queue ("(none)" without one), kept by
 # callwatch.metrics.rollup_store. settings_key names the settings that shaped them
@@ -148,7 +166,7 @@ report_runs = sa.Table(
 # instead of reading numbers that were never theirs.
 ROLLUP_COUNT_COLUMNS: tuple[str, ...] = (
     "offered", "answered", "voicemail", "abandoned", "short_abandoned", "missed", "within_target",
-    "answered_timed",
+    "answered_timed", "offered_timed",
 )
 ROLLUP_AFTER_HOURS_COLUMNS: tuple[str, ...] = (
     "after_hours_calls", "holiday_calls", "after_hours_answered", "after_hours_voicemail",

@@ -40,6 +40,7 @@ class CallState:
     ring_end_status: str = ""
     answered_at: float | None = None
     answered_by: str | None = None
+    answered_by_name: str | None = None  # what the PBX called them (a queue's MemberName), if it said
     answered_in_queue: bool = False
     voicemail_at: float | None = None
     vm_status: str = ""

@@ -20,7 +20,7 @@ from callwatch.collector.ami.callstate import CallState, LiveCall, person, utc
 from callwatch.collector.ami.protocol import Message
 from callwatch.collector.reconstruct.channels import matches_channel
 from callwatch.config import Settings
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,10 @@ class AmiTracker:
             queue=state.queue,
             left_message=left_message,
             source=Source.AMI,
+            # Ringing as the PBX reported it; a call picked up after a reconnect only has the
+            # snapshot's times, which are approximate.
+            ring_quality=RingQuality.DERIVED if in_gap or state.resynced else RingQuality.EXACT,
+            answered_by_name=state.answered_by_name if answered_by == state.answered_by else None,
             ring_ended_at=utc(state.ring_ended_at) if state.answered_at is None else None,
         )
 
@@ -228,11 +232,12 @@ class AmiTracker:
             state.ring_end_status = status
         self.live_changed = True
 
-    def _answer(self, state: CallState, t: float, who: str | None) -> None:
+    def _answer(self, state: CallState, t: float, who: str | None, name: str | None = None) -> None:
         if state.answered_at is not None or state.voicemail_at is not None:
             return  # first answer counts; a transfer or a second leg is not a new answer
         state.answered_at = t
         state.answered_by = who
+        state.answered_by_name = name
         if state.ring_started_at is not None and state.ring_started_at > t:
             state.ring_started_at = t  # a resync snapshot stamped later than the answer itself
         state.ring_ended_at = t
@@ -373,10 +378,26 @@ def _on_dial_end(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
         return
     status = m.get("DialStatus", "")
     if status == "ANSWER":
-        tr._answer(s, t, person(m.get("DestChannel", "")))
+        who = person(m.get("DestChannel", ""))
+        tr._answer(s, t, who, _answerer_name(m, who))
         return
     if s.open_dials.pop(m.get("DestUniqueid", ""), None) is not None:
         tr._stop_ringing_if_idle(s, t, status)
+
+
+def _answerer_name(m: Message, extension: str) -> str | None:
+    """The answering phone's name, when the caller's channel shows it as its connected line.
+
+    The dialled channel's own CallerIDName is the caller's name (Asterisk copies
+    it to the outgoing channel so the phone displays who calls), so only a
+    connected line whose number is the answering extension names a staff member.
+    """
+    name = (m.get("ConnectedLineName") or "").strip()
+    if not name or m.get("ConnectedLineNum") != extension:
+        return None
+    if name in (m.get("CallerIDName"), extension) or name.lower() in ("<unknown>", "unknown"):
+        return None
+    return name
 
 
 def _on_queue_join(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
@@ -401,11 +422,16 @@ def _on_queue_abandon(tr: AmiTracker, s: CallState, m: Message, t: float) -> Non
 
 
 def _on_agent_connect(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
-    member = m.get("MemberName") or person(m.get("Interface", ""))
+    # The member's interface names the extension (Local/201@staff/n -> 201) and MemberName is
+    # what the PBX calls that person ("Alice"): the staff directory learns one from the other.
+    member = m.get("MemberName") or None
+    extension = person(m.get("Interface", "")) or member
+    name = member if member and member != extension else None
     if s.answered_at is None:
-        tr._answer(s, t, member)
+        tr._answer(s, t, extension, name)
     elif not s.answered_in_queue and s.voicemail_at is None and t - s.answered_at < 1.0:
-        s.answered_by = member  # the queue knows the member's name; the dial only knew the channel
+        # The dial answered a moment earlier and knew only the channel; the queue knows the person.
+        s.answered_by, s.answered_by_name = extension, name
     s.answered_in_queue = True
 
 

@@ -24,7 +24,7 @@ from callwatch.collector.reconstruct.channels import (
     where,
 )
 from callwatch.collector.sources.master_csv import CdrRow
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 __all__ = [
     "CallContext", "CdrGrouper", "ResumePoint", "Span", "base_channel", "call_from_rows", "calls_from_cdr_rows",
@@ -274,6 +274,8 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
         left_message=left_message,
         source=Source.CDR_CSV,
         ring_ended_at=ring_ended,
+        # CDR times are whole seconds, and a leg's start includes the greeting before the Dial.
+        ring_quality=RingQuality.DERIVED,
     )
 
 

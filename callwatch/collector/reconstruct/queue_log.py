@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from callwatch.collector.reconstruct.cdr import SETTLE, ResumePoint, Span
 from callwatch.collector.sources.master_csv import epoch_of_uniqueid
 from callwatch.collector.sources.queue_log import SYSTEM_CALLIDS, QueueEvent
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 LEFT_UNANSWERED = {
     "ABANDON": Outcome.ABANDONED,
@@ -147,6 +147,9 @@ class QueueLogCalls:
             source=Source.QUEUE_LOG,
             # The queue's exit is when ringing stopped; what follows (voicemail) is not in this log.
             ring_ended_at=s.ended if s.answered is None else None,
+            # The queue stamps joining and connecting itself (and CONNECT carries the hold time):
+            # to the second, the wait as the queue measured it.
+            ring_quality=RingQuality.EXACT,
         )
 
 

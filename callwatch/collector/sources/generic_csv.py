@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
 from callwatch.collector.sources.master_csv import local_to_utc, split_csv_lines
 from callwatch.config.settings import CsvColumnMap, Settings
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "f", ""})
@@ -32,6 +32,7 @@ class GenericCsvParser:
         self.zone = ZoneInfo(column_map.timezone or settings.timezone)
         self.outcomes = {k.strip().lower(): Outcome(v) for k, v in column_map.outcomes.items()}
         self.directions = {k.strip().lower(): Direction(v) for k, v in column_map.directions.items()}
+        self.ring_quality = RingQuality(column_map.ring_quality)
         self.index: dict[str, int] = {}
 
     def read_header(self, fh: BinaryIO) -> int:
@@ -79,15 +80,17 @@ class GenericCsvParser:
         ring = _seconds(get("ring_seconds"), "ring_seconds")
         duration = _seconds(get("duration_seconds"), "duration_seconds")
         outcome = self.outcome(get("outcome"), times["answered_at"], get("answered_by"))
-        ring_started = times["ring_started_at"] or arrived
+        ring_started = times["ring_started_at"]
+        if ring_started is None and self.ring_quality is not RingQuality.UNKNOWN:
+            ring_started = arrived  # the export's start time is when it rang
         answered = times["answered_at"]
         ended = times["ended_at"]
         if ring is not None and outcome is Outcome.ANSWERED and answered is None:
-            answered = ring_started + timedelta(seconds=ring)
+            answered = (ring_started or arrived) + timedelta(seconds=ring)
         if ended is None and duration is not None:
             ended = arrived + timedelta(seconds=duration)
         if ended is None and ring is not None and outcome is not Outcome.ANSWERED:
-            ended = ring_started + timedelta(seconds=ring)
+            ended = (ring_started or arrived) + timedelta(seconds=ring)
         for name, value in (("answered_at", answered), ("ended_at", ended)):
             if value is not None and value < arrived:
                 raise ValueError(f"{name} {value.isoformat()} is before the arrival {arrived.isoformat()}")
@@ -105,6 +108,9 @@ class GenericCsvParser:
             queue=get("queue") or None,
             left_message=_flag(get("left_message")),
             source=Source.CSV,
+            # An answered row without its answer time cannot say how long it rang, whatever the map says.
+            ring_quality=RingQuality.UNKNOWN if outcome is Outcome.ANSWERED and answered is None else self.ring_quality,
+            answered_by_name=get("answered_by_name") or None,
         )
 
     def time(self, text: str, name: str) -> datetime | None:

@@ -48,7 +48,9 @@ def layout(**query: Any) -> html.Div:
     return html.Div([
         html.H1("Calls"),
         html.P("Every inbound call in the range, newest first. Caller numbers are masked to the last 4 digits. "
-               "'counted' says whether the call is part of offered (business hours, not a short abandon).",
+               "'counted' says whether the call is part of offered (business hours, not a short abandon). "
+               "'ring time' says how the phone system knew how long it rang: exact, derived from whole-second "
+               "times, or not in this export (a call log without answer times: no rings or ring seconds).",
                className="lead"),
         ui.filter_bar("calls", rng, sites, queues, extra),
         dcc.Store(id="calls-slot", data={"weekday": flt.weekday, "hour": flt.hour}),
@@ -84,8 +86,9 @@ def register_callbacks(app: Dash) -> None:
         flt = data.CallFilter.from_query({k: v for k, v in extra.items() if v is not None})
         calls = data.prepared_calls(ctx, rng)
         table = data.call_rows(calls, flt)
-        summary = [describe(rng, flt, len(table)), html.Div(["All calls in these dates: ",
-                                                             ui.identity(summarize(calls, ctx.params))])]
+        totals = summarize(calls, ctx.params)
+        summary = [describe(rng, flt, len(table)), html.Div(["All calls in these dates: ", ui.identity(totals)]),
+                   ui.ring_time_banner(totals, "calls-ring-time-note")]
         if len(table) > MAX_ROWS:  # a month of a busy group would be megabytes in the browser
             summary.insert(1, html.Div(f"Showing the newest {MAX_ROWS:,}; narrow the filters, or download the CSV "
                                        "for all of them.", className="quiet"))

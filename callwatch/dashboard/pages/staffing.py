@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
+from callwatch.metrics.staff import label
 from callwatch.metrics.summary import NONE_LABEL, summarize, summarize_by
 
 dash.register_page(__name__, path="/staffing", name="Staffing", title="callwatch: staffing", order=2)
@@ -61,11 +62,14 @@ def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
         return ui.no_calls_in_range(rng)
     p = ctx.params
     totals = summarize(calls, p)
-    staff = summarize_by(calls, p, "staff").rename(columns={"answered_by": "staff"})
-    staff = staff[staff["staff"] != NONE_LABEL]
+    staff = summarize_by(calls, p, "staff")
+    staff = staff[staff["answered_by"] != NONE_LABEL]
+    # The chart's axis reads "Ann Lee (201)"; the table below shows the extension in small type.
+    staff = staff.assign(staff=[label(e, n) for e, n in zip(staff["answered_by"], staff["staff_name"], strict=True)])
     href = "/calls" + rng.query(counted=1)
     return html.Div([
         ui.identity(totals),
+        ui.ring_time_banner(totals, "staffing-ring-time-note"),
         html.Div([
             dcc.Graph(id="staffing-heatmap", figure=figures.missed_heatmap(summarize_by(calls, p, "weekday_hour"), p)),
             ui.explain("How is this calculated?", [
@@ -88,10 +92,30 @@ def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
                     "answered calls = calls this extension or queue member picked up first",
                     "median ring time = half of their answered calls rang for less than this",
                     "unanswered calls belong to nobody and are not shown here",
+                    "names come from the staff: list in callwatch.yaml, else from the phone system",
                 ], p, href + "&outcome=answered"),
             ], className="card"),
         ], className="grid2"),
+        html.Div([html.H2("Who answers"), staff_table(staff, rng)], className="card"),
     ])
+
+
+def staff_table(staff: Any, rng: data.Range) -> html.Table:
+    """One row per person: name (extension in small type), answered calls, median speed, share within target."""
+    head = html.Tr([html.Th(h) for h in ("staff member", "answered", "median speed of answer", "within target")])
+    rows = []
+    for row in staff.sort_values("answered", ascending=False).itertuples(index=False):
+        timed = int(row.answered_timed)
+        within = (f"{row.within_target_rate:.0%}" if timed else "ring time: not in this export")
+        rows.append(html.Tr([
+            html.Td(dcc.Link(ui.staff_name(row.answered_by, row.staff_name or None),
+                             href="/staff" + rng.query(staff=row.answered_by))),
+            html.Td(f"{int(row.answered):,}"),
+            html.Td(ui.fmt_seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))
+                    if timed else "ring time: not in this export"),
+            html.Td(within),
+        ]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="simple", id="staffing-staff-table")
 
 
 def click_link(rng: data.Range, source: str, click: dict[str, Any] | None) -> Any:
@@ -101,11 +125,13 @@ def click_link(rng: data.Range, source: str, click: dict[str, Any] | None) -> An
     if source == "staffing-heatmap":
         weekday = figures.WEEKDAY_NAMES.index(point["y"])
         hour = int(str(point["x"])[:2])
-        query, label = rng.query(weekday=weekday, hour=hour, outcome="unanswered", counted=1), (
+        query, words = rng.query(weekday=weekday, hour=hour, outcome="unanswered", counted=1), (
             f"unanswered calls on {point['y']}s {hour:02d}:00–{hour + 1:02d}:00")
     elif source == "staffing-hours":
         hour = int(str(point["x"])[:2])
-        query, label = rng.query(hour=hour, counted=1), f"calls {hour:02d}:00–{hour + 1:02d}:00"
+        query, words = rng.query(hour=hour, counted=1), f"calls {hour:02d}:00–{hour + 1:02d}:00"
     else:
-        query, label = rng.query(staff=point["x"], outcome="answered", counted=1), f"calls answered by {point['x']}"
-    return dcc.Link(f"Show the {label} →", href="/calls" + query, id="staffing-click-link")
+        who = str(point.get("customdata") or point["x"])
+        return dcc.Link(f"Show {point['x']}: their calls and speed against the office →",
+                        href="/staff" + rng.query(staff=who), id="staffing-click-link")
+    return dcc.Link(f"Show the {words} →", href="/calls" + query, id="staffing-click-link")
