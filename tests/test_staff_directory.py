@@ -17,6 +17,7 @@ from callwatch import store
 from callwatch.cli import main
 from callwatch.collector.ami.protocol import decode, event_time, parse
 from callwatch.collector.ami.tracker import AmiTracker
+from callwatch.collector.importer import import_file
 from callwatch.config import ConfigError, Settings, load_settings
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.loader import load_calls, load_staff_seen
@@ -149,3 +150,25 @@ def test_weekly_report_names_staff_with_the_extension_beside(config: Path) -> No
     assert "Bob Stone <small class='ext'>202</small>" in html
     assert "Carla Diaz <small class='ext'>202</small>" in html
     assert "Ann Lee <small class='ext'>201</small>" in html
+
+
+PRESETS = Path(__file__).parent / "data" / "presets"
+
+
+@pytest.mark.parametrize(("file", "quality"), [
+    ("yeastar-pseries.csv", "exact"), ("8x8-cdr.csv", "derived"), ("ringcentral-call-log.json", "unknown")])
+def test_vendor_presets_store_their_ring_time_quality_and_who_answered_by_name(
+        tmp_path: Path, file: str, quality: str) -> None:
+    settings = Settings.model_validate({"database_url": f"sqlite:///{tmp_path / 'p.db'}",
+                                        "rejects_dir": str(tmp_path / "rejects")})
+    engine = store.create_engine(settings.database_url)
+    store.init_db(engine)
+    import_file(engine, settings, PRESETS / file)
+    inbound = [c for c in store.select_calls(engine) if c["direction"] == "inbound"]
+    # "Anna Lee<1001>" (Yeastar call_to), 8x8's Callee Name, RingCentral's legs[].to.name; the caller's
+    # own name ("PATIENT ONE") is never taken for a staff member's.
+    answered = {c["answered_by_name"] for c in inbound if c["outcome"] == "answered"}
+    assert "Anna Lee" in answered and "PATIENT ONE" not in answered
+    assert {c["ring_quality"] for c in inbound if c["outcome"] == "answered"} == {quality}
+    seen = load_staff_seen(engine)
+    assert "Anna Lee" in set(seen["name"]) and "PATIENT ONE" not in set(seen["name"])

@@ -66,6 +66,8 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
         outcome=outcome,
         answered_by=(leg.row.get("callee") or None) if outcome is Outcome.ANSWERED and leg and inbound
         else None if inbound else first.row.get("caller") or None,
+        answered_by_name=(leg.row.get("callee_name") or None) if outcome is Outcome.ANSWERED and leg and inbound
+        else None,
         source=Source.CSV,
     )
 

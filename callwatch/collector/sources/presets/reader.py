@@ -15,7 +15,7 @@ from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
 from callwatch.collector.sources.master_csv import split_csv_lines
 from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, resolve_header
 from callwatch.collector.sources.presets.ringcentral import records
-from callwatch.model import Call
+from callwatch.model import Call, Outcome, RingQuality
 
 
 class _One:
@@ -106,7 +106,7 @@ class PresetFile:
         assert build is not None, f"preset {self.preset.name} builds no calls itself"
         for group in groups.values():
             try:
-                yield group, build(group, self.ctx)
+                yield group, with_ring_quality(build(group, self.ctx), self.preset)
             except (ValueError, KeyError, TypeError) as exc:
                 first = group[0]
                 legs = f" (call of {len(group)} rows, lines {first.line}-{group[-1].line})" if len(group) > 1 else ""
@@ -125,6 +125,13 @@ class PresetFile:
             notes.append(f"not used: {', '.join(ignored)}")
         notes.append(f"ring time: {self.preset.ring_time}")
         return notes
+
+
+def with_ring_quality(call: Call, preset: Preset) -> Call:
+    """The call with the ring-time quality its preset declares (unknown for an answer without its time)."""
+    answered_untimed = call.outcome is Outcome.ANSWERED and call.answered_at is None
+    call.ring_quality = RingQuality.UNKNOWN if answered_untimed else RingQuality(preset.ring_time)
+    return call
 
 
 def _json_keys(raw: bytes) -> set[str]:

@@ -96,6 +96,7 @@ def _call(first: dict, starts: list[datetime], items: list[dict], direction: Dir
         outcome=outcome,
         answered_by=_party(accepted.get("to"), "extensionNumber") if accepted and inbound
         else None if inbound else _party(first.get("from"), "extensionNumber") or None,
+        answered_by_name=_party(accepted.get("to"), "name") or None if accepted and inbound else None,
         source=Source.CSV,
     )
 

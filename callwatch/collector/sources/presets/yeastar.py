@@ -71,8 +71,9 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
     inbound = direction is Direction.INBOUND
     # An outbound call's caller is the number dialled (follow-ups match on it); the extension placed it.
     caller = split_party(first[4].get("call_from" if inbound else "call_to"))[1]
+    name = ""
     if inbound:
-        answered_by = split_party(row.get("call_to"))[1] if outcome is Outcome.ANSWERED else None
+        name, answered_by = split_party(row.get("call_to")) if outcome is Outcome.ANSWERED else ("", None)
     else:
         answered_by = split_party(first[4].get("call_from"))[1]
     return Call(
@@ -88,6 +89,7 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
         ended_at=max((e for e in ends if e is not None), default=None),
         outcome=outcome,
         answered_by=answered_by or None,
+        answered_by_name=name or None,  # "Leo Ball<1001>": the staff directory learns 1001 is Leo Ball
         source=Source.CSV,
     )
 
