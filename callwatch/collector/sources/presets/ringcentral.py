@@ -8,10 +8,9 @@ a start time and a duration but no answer time: ring time is unknown.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
-from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, word
+from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, record, word
 from callwatch.model import Call, Direction, Outcome, Source
 
 RESULTS = {
@@ -27,34 +26,12 @@ RESULTS = {
 DIRECTIONS = {"Inbound": Direction.INBOUND, "Outbound": Direction.OUTBOUND}
 
 
-def records(raw: bytes) -> list[Row]:
-    """One Row per call log record; the record's JSON is kept whole under "json"."""
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    items = data.get("records") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise ValueError("no list of call log records (expected a 'records' array)")
-    rows = []
-    for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            rows.append(Row(i, 0, {"json": ""}, text=str(item)[:200]))
-            continue
-        values = {"json": json.dumps(item), "sessionId": str(item.get("sessionId", ""))}
-        rows.append(Row(i, 0, values, text=json.dumps(item)[:2000]))
-    return rows
-
-
 def _party(party: object, key: str) -> str:
     return str(party.get(key, "") or "") if isinstance(party, dict) else ""
 
 
 def to_call(rows: list[Row], ctx: PresetContext) -> Call:
-    recs = [json.loads(r.values["json"]) if r.values.get("json") else None for r in rows]
-    if any(not isinstance(r, dict) for r in recs):
-        raise ValueError("a record is not a JSON object")
-    items: list[dict] = [r for r in recs if isinstance(r, dict)]
+    items: list[dict] = [record(r) for r in rows]
     starts = [parse_time(str(r.get("startTime", "")), ctx.zone, (), "startTime") for r in items]
     first = items[starts.index(min(starts))]
     direction = word(DIRECTIONS, str(first.get("direction", "")), "direction")
@@ -125,5 +102,7 @@ RINGCENTRAL_JSON = Preset(
     fmt="json",
     group_by=lambda row: row.get("sessionId") or f"record-{row.line}",
     to_call=to_call,
+    json_lists=("records",),
+    json_markers=('"sessionId"',),
     vendor_notes=("RingCentral's log cannot see a caller who hangs up in the auto-receptionist (IVR).",),
 )
