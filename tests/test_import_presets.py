@@ -60,6 +60,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str | None, float | None]]] = {
         "+16175550402": ("voicemail", None, None),
         "+16175550403": ("missed", None, None),
         "+16175550404": ("answered", "102", None),  # two records, one sessionId
+        "+16175550405": ("abandoned", None, None),  # "Abandoned", a word of RingCentral's result list
     },
     "zoom-phone": {
         "+16175550501": ("answered", "1001", 7),

@@ -13,17 +13,33 @@ from datetime import datetime, timedelta
 from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, record, word
 from callwatch.model import Call, Direction, Outcome, Source
 
+# Result words of a voice call, from RingCentral's call log record and leg reference (its SDKs' `result`
+# enum lists them; RingCentral defines none of them). Fax, SMS and in-progress words are not here: a
+# record with one is rejected, not guessed.
+ACCEPTED = ("Accepted", "Call accepted", "Call connected")
 RESULTS = {
-    "Accepted": Outcome.ANSWERED,
+    **{w: Outcome.ANSWERED for w in ACCEPTED},
     "Voicemail": Outcome.VOICEMAIL,
+    "Abandoned": Outcome.ABANDONED,
     "Missed": Outcome.MISSED,
+    "No Answer": Outcome.MISSED,
     # Reasons given with a result ("Line Busy", "Not Answered") fall under missed as well.
     "Busy": Outcome.MISSED,
     "Line Busy": Outcome.MISSED,
     "Not Answered": Outcome.MISSED,
     "Rejected": Outcome.MISSED,
+    "Declined": Outcome.MISSED,
+    # Not defined by RingCentral: who hung up is not said, so it is not counted as the caller giving up.
+    "Hang up": Outcome.MISSED,
+    **{w: Outcome.MISSED for w in (
+        "Blocked", "Call Failed", "Call Failure", "Internal Error", "IP Phone offline", "Restricted Number",
+        "Wrong Number", "International Disabled", "International Restriction", "Poor Line Quality", "Stopped")},
 }
 DIRECTIONS = {"Inbound": Direction.INBOUND, "Outbound": Direction.OUTBOUND}
+
+
+def _accepted(item: dict) -> bool:
+    return str(item.get("result", "")).strip().lower() in {w.lower() for w in ACCEPTED}
 
 
 def _party(party: object, key: str) -> str:
@@ -38,12 +54,11 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
     legs: list[dict] = [leg for r in items for leg in (r.get("legs") or [r]) if isinstance(leg, dict)]
     if direction is not Direction.INBOUND:
         # Only inbound outcomes are counted; an outbound call is kept for follow-ups whatever its result word.
-        placed = any(str(x.get("result", "")).lower() == "accepted" for x in (*legs, *items))
+        placed = any(_accepted(x) for x in (*legs, *items))
         return _call(first, starts, items, direction, Outcome.ANSWERED if placed else Outcome.MISSED, None, ctx)
     results = [word(RESULTS, str(x.get("result", "")), "result") for x in (*legs, *items)]
     # Answered only when a leg was accepted by an extension: an auto-receptionist "accepts" too.
-    accepted = next((leg for leg in legs if str(leg.get("result", "")).lower() == "accepted"
-                     and _party(leg.get("to"), "extensionNumber")), None)
+    accepted = next((leg for leg in legs if _accepted(leg) and _party(leg.get("to"), "extensionNumber")), None)
     if accepted is not None:
         outcome = Outcome.ANSWERED
     elif Outcome.VOICEMAIL in results:
@@ -51,6 +66,8 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
     elif Outcome.ANSWERED in results:
         raise ValueError("accepted, but by no extension (an auto-receptionist?): "
                          "the log does not say whether a person answered")
+    elif Outcome.ABANDONED in results:
+        outcome = Outcome.ABANDONED
     else:
         outcome = Outcome.MISSED
     return _call(first, starts, items, direction, outcome, accepted, ctx)
@@ -85,6 +102,7 @@ RINGCENTRAL_JSON = Preset(
         "https://developers.ringcentral.com/guide/voice/call-log/api",
         "https://ringcentral.github.io/ringcentral-java/javadoc/com/ringcentral/definitions/CallLogRecord.html",
         "https://ringcentral.github.io/RingCentral.Net/html/classRingCentral_1_1CallLogRecordLegInfo.html",
+        "https://github.com/ringcentral/RingCentral.Net/blob/master/RingCentral/Definitions/Generated/CallLogRecordLegInfo.cs",
     ),
     ring_time="unknown",
     staff_name_column="legs[].to.name",
@@ -95,8 +113,8 @@ RINGCENTRAL_JSON = Preset(
         "startTime": "arrived_at (earliest record)",
         "duration": "ended_at = startTime + duration; no answer time, so ring time is unknown",
         "from.phoneNumber": "caller of an inbound call",
-        "result / legs[].result": "outcome: Accepted, Voicemail, Missed "
-        "(Busy, Line Busy, Not Answered, Rejected -> missed)",
+        "result / legs[].result": "outcome: Accepted/Call accepted/Call connected (by an extension) -> answered, "
+        "Voicemail, Abandoned, Missed (No Answer, Busy, Rejected, Declined, Hang up, failures -> missed)",
         "legs[].to.extensionNumber": "answered_by (the accepting leg)",
     },
     fmt="json",
