@@ -217,3 +217,14 @@ def test_first_import_shows_how_columns_were_read_and_one_masked_example(tmp_pat
     assert "16175550101" not in first.output
     again = runner.invoke(main, ["import", "--config", str(config), path])
     assert "example" not in again.output
+
+
+def test_first_import_of_a_json_export_shows_its_fields_and_a_masked_example(tmp_path: Path) -> None:
+    config = tmp_path / "callwatch.yaml"
+    config.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite'}\nrejects_dir: {tmp_path / 'rejects'}\n")
+    result = CliRunner().invoke(main, ["import", "--config", str(config), str(DATA / FILES["3cx-abandoned-queue"])])
+    assert result.exit_code == 0, result.output
+    assert "preset:3cx-abandoned-queue: 2 rows, 2 calls written, 0 rejected" in result.output
+    assert "WaitTime -> ring time, exact" in result.output
+    assert "example: 2026-11-24 10:00:00 EST, inbound, caller •••••••0801, abandoned, ring 42 s" in result.output
+    assert "16175550801" not in result.output
