@@ -28,6 +28,9 @@ FILES = {
     "8x8-cdr": "8x8-cdr.csv",
     "ringcentral-json": "ringcentral-call-log.json",
     "freepbx-cdr": "freepbx-cdr.csv",
+    "zoom-phone": "zoom-call-logs.json",
+    "3cx-call-log": "3cx-call-log.json",
+    "3cx-abandoned-queue": "3cx-abandoned-queue.json",
 }
 # caller -> (outcome, answered_by, ring seconds or None where the export cannot know it)
 EXPECTED: dict[str, dict[str, tuple[str, str | None, float | None]]] = {
@@ -57,16 +60,40 @@ EXPECTED: dict[str, dict[str, tuple[str, str | None, float | None]]] = {
         "+16175550402": ("voicemail", None, None),
         "+16175550403": ("missed", None, None),
         "+16175550404": ("answered", "102", None),  # two records, one sessionId
+        "+16175550405": ("abandoned", None, None),  # "Abandoned", a word of RingCentral's result list
+    },
+    "zoom-phone": {
+        "+16175550501": ("answered", "1001", 7),
+        "+16175550502": ("voicemail", None, None),  # Missed with has_voicemail; no answer time: ring time unknown
+        "+16175550503": ("missed", None, 25),  # No Answer, rang until the call ended
+        "+16175550504": ("answered", "1002", 9),  # one call_id: "Answered by Other Member" at 1001, connected at 1002
+    },
+    "3cx-call-log": {
+        "+16175550701": ("answered", "1001", 8),  # queue segment 5 s, then 3 s ringing at 1001
+        "+16175550702": ("missed", None, 20),  # not answered: the spec has no voicemail/abandoned word
+        "+16175550703": ("answered", "1002", 4.5),
+    },
+    "3cx-abandoned-queue": {
+        "+16175550801": ("abandoned", None, 42),
+        "+16175550802": ("abandoned", None, 65),
     },
 }
+# The call history (the newer Zoom API) read with the same preset: call_result words.
+ZOOM_HISTORY = {
+    "+16175550601": ("answered", "1001", 4),
+    "+16175550602": ("voicemail", None, 20),  # voicemail picked up at its answer_time
+    "+16175550603": ("abandoned", None, 13),
+    "+16175550604": ("missed", None, 30),
+}
 OUTBOUND = {"yeastar-pseries": "+16175550102", "mango": "+16175550202", "8x8-cdr": "+16175550302",
-            "ringcentral-json": "+16175550402"}
+            "ringcentral-json": "+16175550402", "zoom-phone": "+16175550502", "3cx-call-log": "+16175550702"}
 
 
-def _import(tmp_path: Path, name: str, source: str = "auto") -> tuple[Any, dict[str, dict[str, Any]]]:
+def _import(tmp_path: Path, name: str, source: str = "auto", file: str | None = None
+            ) -> tuple[Any, dict[str, dict[str, Any]]]:
     settings = make_settings(tmp_path)
     engine = open_engine(settings)
-    summary = import_file(engine, settings, DATA / FILES[name], source=source)
+    summary = import_file(engine, settings, DATA / (file or FILES[name]), source=source)
     # An outbound call to a patient shares the patient's number: key inbound calls only.
     inbound = {c["caller"]: c for c in store.select_calls(engine) if c["direction"] == "inbound"}
     assert len(inbound) == len([c for c in store.select_calls(engine) if c["direction"] == "inbound"])
@@ -89,6 +116,12 @@ def test_each_vendor_export_imports_to_the_right_records(tmp_path: Path, name: s
     # A preset that cannot know ring time stores none: no call of it has a ring start to measure from.
     if PRESETS[name].ring_time == "unknown":
         assert all(c["ring_started_at"] is None for c in calls.values())
+
+
+def test_zoom_call_history_reads_the_call_result_words(tmp_path: Path) -> None:
+    summary, calls = _import(tmp_path, "zoom-phone", file="zoom-call-history.json")
+    assert summary.source == "preset:zoom-phone"
+    assert {caller: (c["outcome"], c["answered_by"], _ring(c)) for caller, c in calls.items()} == ZOOM_HISTORY
 
 
 @pytest.mark.parametrize("name", sorted(OUTBOUND))
@@ -119,6 +152,11 @@ def test_rows_the_vendor_could_not_classify_are_rejected_with_a_reason(tmp_path:
     summary = import_file(open_engine(settings), settings, DATA / FILES["ringcentral-json"])
     assert summary.rejected == 1
     assert "auto-receptionist" in Path(summary.rejects_path or "").read_text()
+    # Zoom's "Parked" does not say whether a person answered: the call is rejected, not guessed.
+    settings = make_settings(tmp_path / "zoom")
+    summary = import_file(open_engine(settings), settings, DATA / FILES["zoom-phone"])
+    assert summary.rejected == 1
+    assert "'Parked' does not say whether a person answered" in Path(summary.rejects_path or "").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -138,9 +176,31 @@ def test_a_file_of_another_vendor_is_refused_naming_the_expected_columns(tmp_pat
         import_file(open_engine(settings), settings, DATA / FILES["8x8-cdr"], source="preset:ringcentral-json")
 
 
+@pytest.mark.parametrize(("name", "other", "expected"), [
+    ("zoom-phone", "3cx-call-log", "call_id, direction"),
+    ("zoom-phone", "ringcentral-json", "call_id, direction"),
+    ("3cx-call-log", "zoom-phone", "CallHistoryId, StartTime, RingingDuration, TalkingDuration, Direction"),
+    ("3cx-call-log", "3cx-abandoned-queue", "CallHistoryId, StartTime, RingingDuration, TalkingDuration, Direction"),
+    ("3cx-abandoned-queue", "3cx-call-log", "CallHistoryId, CallTime, WaitTime, QueueDn"),
+    ("3cx-abandoned-queue", "mango", "CallHistoryId, CallTime, WaitTime, QueueDn"),
+])
+def test_a_json_export_of_another_vendor_is_refused(tmp_path: Path, name: str, other: str, expected: str) -> None:
+    settings = make_settings(tmp_path)
+    engine = open_engine(settings)
+    with pytest.raises(SourceError) as refused:
+        import_file(engine, settings, DATA / FILES[other], source=f"preset:{name}")
+    message = str(refused.value)
+    assert FILES[other] in message and f"preset {name} expects" in message and expected in message
+    assert store.select_calls(engine) == []
+
+
 def test_an_unsupported_system_says_why() -> None:
     with pytest.raises(ValueError, match="no missed or abandoned outcome"):
         preset_named("teams")
+    with pytest.raises(ValueError, match="reason-terminated field are not documented"):
+        preset_named("3cx-cdr")
+    with pytest.raises(ValueError, match="column names"):
+        preset_named("dialpad")
 
 
 def test_first_import_shows_how_columns_were_read_and_one_masked_example(tmp_path: Path) -> None:
@@ -157,3 +217,14 @@ def test_first_import_shows_how_columns_were_read_and_one_masked_example(tmp_pat
     assert "16175550101" not in first.output
     again = runner.invoke(main, ["import", "--config", str(config), path])
     assert "example" not in again.output
+
+
+def test_first_import_of_a_json_export_shows_its_fields_and_a_masked_example(tmp_path: Path) -> None:
+    config = tmp_path / "callwatch.yaml"
+    config.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite'}\nrejects_dir: {tmp_path / 'rejects'}\n")
+    result = CliRunner().invoke(main, ["import", "--config", str(config), str(DATA / FILES["3cx-abandoned-queue"])])
+    assert result.exit_code == 0, result.output
+    assert "preset:3cx-abandoned-queue: 2 rows, 2 calls written, 0 rejected" in result.output
+    assert "WaitTime -> ring time, exact" in result.output
+    assert "example: 2026-11-24 10:00:00 EST, inbound, caller •••••••0801, abandoned, ring 42 s" in result.output
+    assert "16175550801" not in result.output

@@ -50,8 +50,8 @@ def detect_source(path: Path, settings: Settings) -> str:
     lines = [line for line in text.splitlines()[:SAMPLE_LINES] if line.strip()]
     if not lines:
         raise SourceError("the file is empty; nothing to detect the format from (pass --source)")
-    if text.lstrip()[:1] in ("{", "[") and '"sessionId"' in text:
-        return "preset:ringcentral-json"
+    if text.lstrip()[:1] in ("{", "["):
+        return json_preset(text)
     votes = {CDR_CSV: 0, QUEUE_LOG: 0}
     for line in lines:
         if looks_like_queue_log(line):
@@ -81,6 +81,16 @@ def detect_source(path: Path, settings: Settings) -> str:
         "not an Asterisk Master.csv or queue_log, no preset fits, and the header matches no column map in the settings "
         f"(its first line has {len(header)} comma-separated fields); pass --source"
     )
+
+
+def json_preset(text: str) -> str:
+    """The one JSON preset whose markers (field names of its records) are all in the file's head."""
+    fits = [name for name, p in PRESETS.items() if p.fmt == "json" and all(m in text for m in p.json_markers)]
+    if len(fits) == 1:
+        return "preset:" + fits[0]
+    if fits:
+        raise SourceError(f"the JSON fits several presets ({', '.join(fits)}); pass --source preset:<name>")
+    raise SourceError("a JSON file that no preset knows (none of their record fields are in it); pass --source")
 
 
 def preset_for_header(header: list[str]) -> str | None:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).parent
 MASTER = HERE.parent / "asterisk-set-a" / "Master.csv"
+# The header FreePBX's CDR module writes (functions.inc.php, cdr_export_csv), in its order.
 COLUMNS = (
     "calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
     "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid", "userfield", "did",
-    "recordingfile", "cnum", "cnam", "outbound_cnum", "outbound_cnam", "dst_cnam", "linkedid",
+    "cnum", "cnam", "outbound_cnum", "outbound_cnam", "dst_cnam", "recordingfile", "linkedid",
     "peeraccount", "sequence",
 )
 NAMES = {"101": "Anna Lee", "102": "Ben Ortiz", "103": "Cara Diaz"}
@@ -34,7 +35,7 @@ def main() -> None:
             writer.writerow([
                 start.strftime("%Y-%m-%d %H:%M:%S"), f[4], f[1], f[2], f[3], f[5], f[6], f[7], f[8],
                 f[12], f[13], f[14], f[15], f[0], f[16], f[17], f[2] if f[3] == "from-trunk" else "",
-                "", f[1], "PATIENT", "", "", NAMES.get(dialled, ""), "", "", seq,
+                f[1], "PATIENT", "", "", NAMES.get(dialled, ""), "", "", "", seq,
             ])
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from callwatch.collector.sources import clip
 from callwatch.collector.sources.master_csv import local_to_utc
@@ -60,6 +61,10 @@ class Preset:
     group_by: Callable[[Row], str] | None = None
     to_call: Callable[[list[Row], PresetContext], Call] | None = None
     vendor_notes: tuple[str, ...] = field(default_factory=tuple)
+    # JSON exports: the top-level keys that may hold the list of records ("records", "value", ...),
+    # and the text markers (all present in the file's head) by which auto-detection knows this export.
+    json_lists: tuple[str, ...] = ()
+    json_markers: tuple[str, ...] = ()
 
     def expected(self) -> list[str]:
         return [self.columns[c][0] for c in self.required]
@@ -116,6 +121,47 @@ def parse_seconds(text: str, what: str) -> float:
     if not 0 <= value < 86_400:
         raise ValueError(f"{what} {value} is not between 0 and a day")
     return value
+
+
+ISO_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_iso_duration(text: str, what: str) -> float:
+    """An ISO 8601 duration as seconds ('PT1M5.5S' -> 65.5), as OData APIs write them."""
+    match = ISO_DURATION.match(text.strip())
+    if not match or text.strip() in ("P", "PT"):
+        raise ValueError(f"{what} {clip(text, 30)!r} is not an ISO 8601 duration")
+    d, h, m, s = (float(match.group(k) or 0) for k in ("d", "h", "m", "s"))
+    return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+def json_records(raw: bytes, lists: Sequence[str], keep: Sequence[str]) -> list[Row]:
+    """One Row per record of a saved API response (an object holding a list under one of `lists`,
+    or the list itself); the record's JSON is kept whole under "json", the `keep` fields as text."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    items = next((data[k] for k in lists if isinstance(data, dict) and isinstance(data.get(k), list)), None) \
+        if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ValueError(f"no list of records (expected a {' or '.join(repr(k) for k in lists)} array)")
+    rows = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            rows.append(Row(i, 0, {"json": ""}, text=str(item)[:200]))
+            continue
+        values = {"json": json.dumps(item)} | {k: str(item.get(k) if item.get(k) is not None else "") for k in keep}
+        rows.append(Row(i, 0, values, text=json.dumps(item)[:2000]))
+    return rows
+
+
+def record(row: Row) -> dict[str, Any]:
+    """The JSON record a Row was read from; a row that was not an object is a row error."""
+    item = json.loads(row.values["json"]) if row.values.get("json") else None
+    if not isinstance(item, dict):
+        raise ValueError("a record is not a JSON object")
+    return item
 
 
 def parse_flag(text: str, what: str) -> bool:

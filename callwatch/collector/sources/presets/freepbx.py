@@ -15,10 +15,11 @@ from callwatch.collector.sources import clip
 from callwatch.collector.sources.master_csv import DISPOSITIONS, UNIQUEID, CdrRow, epoch_of_uniqueid
 from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time
 
+# The CSV header of the CDR Reports download, in FreePBX's order (its cdr module's cdr_export_csv).
 COLUMNS = (
     "calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
     "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid", "userfield", "did",
-    "recordingfile", "cnum", "cnam", "outbound_cnum", "outbound_cnam", "dst_cnam", "linkedid",
+    "cnum", "cnam", "outbound_cnum", "outbound_cnam", "dst_cnam", "recordingfile", "linkedid",
     "peeraccount", "sequence",
 )
 
@@ -61,8 +62,9 @@ FREEPBX = Preset(
     vendor="FreePBX",
     export='"CDR Reports" CSV download (asteriskcdrdb cdr table)',
     docs=(
+        "https://github.com/FreePBX/cdr/blob/release/16.0/functions.inc.php",
+        "https://github.com/FreePBX/cdr/blob/release/16.0/page.cdr.php",
         "https://docs.asterisk.org/Asterisk_20_Documentation/API_Documentation/AMI_Events/Cdr/",
-        "https://www.tim4biz.com/pbx/asterisk/Default.aspx",
     ),
     ring_time="derived",
     staff_name_column="dst_cnam",

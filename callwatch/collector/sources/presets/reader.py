@@ -13,8 +13,7 @@ from typing import BinaryIO
 
 from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
 from callwatch.collector.sources.master_csv import split_csv_lines
-from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, resolve_header
-from callwatch.collector.sources.presets.ringcentral import records
+from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, json_records, resolve_header
 from callwatch.model import Call, Outcome, RingQuality
 
 
@@ -80,17 +79,18 @@ class PresetFile:
         fh.seek(0)
         raw = fh.read()
         cursor.offset = len(raw)
+        preset = self.preset
         try:
-            rows = records(raw)
+            rows = json_records(raw, preset.json_lists, preset.required)
         except ValueError as exc:
             raise SourceError(
-                f"{self.path.name} is not a {self.preset.vendor} {self.preset.export}: preset {self.preset.name} "
-                f"expects JSON call log records with the fields sessionId, startTime, duration, direction, result "
-                f"({exc})"
+                f"{self.path.name} is not a {preset.vendor} {preset.export}: preset {preset.name} expects JSON "
+                f"records with the fields {', '.join(preset.expected())} ({exc})"
             ) from None
-        if rows and not any(r.get("sessionId") for r in rows):
-            raise refusal(self.preset, self.path, ["sessionId"], sorted(_json_keys(raw)))
-        self.header = ["sessionId", "startTime", "duration", "direction", "result", "from", "to", "legs"]
+        lacking = [c for c in preset.required if rows and not any(r.get(c) for r in rows)]
+        if lacking:
+            raise refusal(preset, self.path, [preset.columns[c][0] for c in lacking], sorted(_json_keys(raw, preset)))
+        self.header = list(preset.required)
         yield from rows
 
     def calls(self, rows: Iterator[Row | Reject]) -> Iterator[tuple[list[Row], Call] | Reject]:
@@ -134,10 +134,11 @@ def with_ring_quality(call: Call, preset: Preset) -> Call:
     return call
 
 
-def _json_keys(raw: bytes) -> set[str]:
+def _json_keys(raw: bytes, preset: Preset) -> set[str]:
     try:
         data = json.loads(raw)
     except ValueError:
         return set()
-    items = data.get("records", [data]) if isinstance(data, dict) else data
+    items = next((data[k] for k in preset.json_lists if isinstance(data.get(k), list)), [data]) \
+        if isinstance(data, dict) else data
     return {k for item in items[:5] if isinstance(item, dict) for k in item}

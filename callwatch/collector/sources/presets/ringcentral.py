@@ -8,42 +8,38 @@ a start time and a duration but no answer time: ring time is unknown.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
-from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, word
+from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, parse_time, record, word
 from callwatch.model import Call, Direction, Outcome, Source
 
+# Result words of a voice call, from RingCentral's call log record and leg reference (its SDKs' `result`
+# enum lists them; RingCentral defines none of them). Fax, SMS and in-progress words are not here: a
+# record with one is rejected, not guessed.
+ACCEPTED = ("Accepted", "Call accepted", "Call connected")
 RESULTS = {
-    "Accepted": Outcome.ANSWERED,
+    **{w: Outcome.ANSWERED for w in ACCEPTED},
     "Voicemail": Outcome.VOICEMAIL,
+    "Abandoned": Outcome.ABANDONED,
     "Missed": Outcome.MISSED,
+    "No Answer": Outcome.MISSED,
     # Reasons given with a result ("Line Busy", "Not Answered") fall under missed as well.
     "Busy": Outcome.MISSED,
     "Line Busy": Outcome.MISSED,
     "Not Answered": Outcome.MISSED,
     "Rejected": Outcome.MISSED,
+    "Declined": Outcome.MISSED,
+    # Not defined by RingCentral: who hung up is not said, so it is not counted as the caller giving up.
+    "Hang up": Outcome.MISSED,
+    **{w: Outcome.MISSED for w in (
+        "Blocked", "Call Failed", "Call Failure", "Internal Error", "IP Phone offline", "Restricted Number",
+        "Wrong Number", "International Disabled", "International Restriction", "Poor Line Quality", "Stopped")},
 }
 DIRECTIONS = {"Inbound": Direction.INBOUND, "Outbound": Direction.OUTBOUND}
 
 
-def records(raw: bytes) -> list[Row]:
-    """One Row per call log record; the record's JSON is kept whole under "json"."""
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    items = data.get("records") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise ValueError("no list of call log records (expected a 'records' array)")
-    rows = []
-    for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            rows.append(Row(i, 0, {"json": ""}, text=str(item)[:200]))
-            continue
-        values = {"json": json.dumps(item), "sessionId": str(item.get("sessionId", ""))}
-        rows.append(Row(i, 0, values, text=json.dumps(item)[:2000]))
-    return rows
+def _accepted(item: dict) -> bool:
+    return str(item.get("result", "")).strip().lower() in {w.lower() for w in ACCEPTED}
 
 
 def _party(party: object, key: str) -> str:
@@ -51,22 +47,18 @@ def _party(party: object, key: str) -> str:
 
 
 def to_call(rows: list[Row], ctx: PresetContext) -> Call:
-    recs = [json.loads(r.values["json"]) if r.values.get("json") else None for r in rows]
-    if any(not isinstance(r, dict) for r in recs):
-        raise ValueError("a record is not a JSON object")
-    items: list[dict] = [r for r in recs if isinstance(r, dict)]
+    items: list[dict] = [record(r) for r in rows]
     starts = [parse_time(str(r.get("startTime", "")), ctx.zone, (), "startTime") for r in items]
     first = items[starts.index(min(starts))]
     direction = word(DIRECTIONS, str(first.get("direction", "")), "direction")
     legs: list[dict] = [leg for r in items for leg in (r.get("legs") or [r]) if isinstance(leg, dict)]
     if direction is not Direction.INBOUND:
         # Only inbound outcomes are counted; an outbound call is kept for follow-ups whatever its result word.
-        placed = any(str(x.get("result", "")).lower() == "accepted" for x in (*legs, *items))
+        placed = any(_accepted(x) for x in (*legs, *items))
         return _call(first, starts, items, direction, Outcome.ANSWERED if placed else Outcome.MISSED, None, ctx)
     results = [word(RESULTS, str(x.get("result", "")), "result") for x in (*legs, *items)]
     # Answered only when a leg was accepted by an extension: an auto-receptionist "accepts" too.
-    accepted = next((leg for leg in legs if str(leg.get("result", "")).lower() == "accepted"
-                     and _party(leg.get("to"), "extensionNumber")), None)
+    accepted = next((leg for leg in legs if _accepted(leg) and _party(leg.get("to"), "extensionNumber")), None)
     if accepted is not None:
         outcome = Outcome.ANSWERED
     elif Outcome.VOICEMAIL in results:
@@ -74,6 +66,8 @@ def to_call(rows: list[Row], ctx: PresetContext) -> Call:
     elif Outcome.ANSWERED in results:
         raise ValueError("accepted, but by no extension (an auto-receptionist?): "
                          "the log does not say whether a person answered")
+    elif Outcome.ABANDONED in results:
+        outcome = Outcome.ABANDONED
     else:
         outcome = Outcome.MISSED
     return _call(first, starts, items, direction, outcome, accepted, ctx)
@@ -109,6 +103,7 @@ RINGCENTRAL_JSON = Preset(
         "https://developers.ringcentral.com/guide/voice/call-log/api",
         "https://ringcentral.github.io/ringcentral-java/javadoc/com/ringcentral/definitions/CallLogRecord.html",
         "https://ringcentral.github.io/RingCentral.Net/html/classRingCentral_1_1CallLogRecordLegInfo.html",
+        "https://github.com/ringcentral/RingCentral.Net/blob/master/RingCentral/Definitions/Generated/CallLogRecordLegInfo.cs",
     ),
     ring_time="unknown",
     staff_name_column="legs[].to.name",
@@ -119,12 +114,14 @@ RINGCENTRAL_JSON = Preset(
         "startTime": "arrived_at (earliest record)",
         "duration": "ended_at = startTime + duration; no answer time, so ring time is unknown",
         "from.phoneNumber": "caller of an inbound call",
-        "result / legs[].result": "outcome: Accepted, Voicemail, Missed "
-        "(Busy, Line Busy, Not Answered, Rejected -> missed)",
+        "result / legs[].result": "outcome: Accepted/Call accepted/Call connected (by an extension) -> answered, "
+        "Voicemail, Abandoned, Missed (No Answer, Busy, Rejected, Declined, Hang up, failures -> missed)",
         "legs[].to.extensionNumber": "answered_by (the accepting leg)",
     },
     fmt="json",
     group_by=lambda row: row.get("sessionId") or f"record-{row.line}",
     to_call=to_call,
+    json_lists=("records",),
+    json_markers=('"sessionId"',),
     vendor_notes=("RingCentral's log cannot see a caller who hangs up in the auto-receptionist (IVR).",),
 )
