@@ -131,12 +131,3 @@ def _lines(fit: object, design: pd.DataFrame, weights: np.ndarray, t: np.ndarray
     change = params["step"] * (t > 0) + params["ramp"] * ramp(t)
     return pd.DataFrame({"t": t.astype(int), "fitted": base + change, "without_training": base})
 
-
-def simple_difference(daily: pd.DataFrame, window: int) -> tuple[float | None, float | None]:
-    """Pooled value over the `window` days before and the `window` days after (weighted by calls)."""
-    def pooled(mask: pd.Series) -> float | None:
-        part = daily[mask & (daily["weight"] > 0) & daily["value"].notna()]
-        total = float(part["weight"].sum())
-        return float((part["value"] * part["weight"]).sum() / total) if total else None
-
-    return (pooled((daily["t"] < 0) & (daily["t"] >= -window)), pooled((daily["t"] > 0) & (daily["t"] <= window)))

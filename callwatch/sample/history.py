@@ -66,6 +66,8 @@ class Office:
     training: date | None
     training_gain: float  # answer-chance improvement once training has settled in
     area_code: str
+    training_ramp_days: int = 14  # how long the gain takes to settle in (0: all at once)
+    drift_per_week: float = 0.0  # a steady change in answer chance over the whole history
 
 
 def make_offices(
@@ -189,10 +191,13 @@ def _office_frame(
 
     # Training settles in over two weeks; it lifts answering and speed.
     since = (day - np.datetime64(office.training, "D")).astype(int) if office.training else np.full(n, -1)
-    ramp = np.clip(since / 14, 0, 1) * (since >= 0)
+    ramp_days = max(office.training_ramp_days, 1)
+    ramp = np.clip(since / ramp_days, 0, 1) * (since > 0 if office.training_ramp_days == 0 else since >= 0)
+    drift = office.drift_per_week * (day - np.datetime64(start, "D")).astype(int) / 7
     lunch = (hour == 12) & open_
     monday_rush = (wd == 0) & (hour < 11)
-    p_answer = office.answer_rate + office.training_gain * ramp - office.lunch_dip * lunch - 0.06 * monday_rush
+    p_answer = (office.answer_rate + office.training_gain * ramp + drift - office.lunch_dip * lunch
+                - 0.06 * monday_rush)
     p_answer = np.clip(p_answer + day_staffing[di], 0.3, 0.98)
     u = rng.uniform(size=n)
     answered = open_ & (u < p_answer)
