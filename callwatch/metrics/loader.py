@@ -295,7 +295,8 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
     if site is not None:
         sections = [settings_for_site(engine, settings, site)]
     else:
-        sections = [settings.for_site(name, stored.get(name)) for name in sorted(set(settings.site_names) | set(stored))]
+        names = sorted(set(settings.site_names) | set(stored))
+        sections = [settings.for_site(name, stored.get(name)) for name in names]
     found: dict[tuple[date, str, str], TrainingSession] = {}
     for section in sections:
         for t in section.trainings:

@@ -160,7 +160,8 @@ def headline(m: MeasureImpact) -> str:
     if e.verdict == "no clear change":
         return (f"No clear change: {settled}, the {m.label} is {amount(e.estimate, m.unit)} from where its earlier "
                 f"trend was heading ({ci}); that could be chance.")
-    return f"{e.verdict.capitalize()}: {settled}, the {m.label} is {size} {where} where its earlier trend was heading ({ci})."
+    return (f"{e.verdict.capitalize()}: {settled}, the {m.label} is {size} {where} where its earlier trend was "
+            f"heading ({ci}).")
 
 
 def explanation(m: MeasureImpact) -> str | None:
