@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from callwatch import formatting, store
-from callwatch.cli.common import open_store, with_settings
+from callwatch.cli.common import config_option, open_store, with_settings
 from callwatch.config import Settings
 from callwatch.metrics.loader import TrainingSession, load_trainings
 from callwatch.metrics.training import MEASURES, MeasureImpact
@@ -26,11 +26,12 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 @click.group("training", invoke_without_command=True)
 @_SITE
 @_FORMAT
+@config_option
 @click.pass_context
-def training_command(ctx: click.Context, site: str | None, fmt: str) -> None:
+def training_command(ctx: click.Context, site: str | None, fmt: str, config_path: str | None) -> None:
     """Staff trainings and whether each moved the numbers at its office (default: list)."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_command, site=site, fmt=fmt)
+        ctx.invoke(list_command, site=site, fmt=fmt, config_path=config_path)
 
 
 @training_command.command("list")

@@ -14,8 +14,8 @@ practice manager would recognise on the dashboard):
 - Staff differ in how fast they pick up (the by-staff view has a story).
 - Missed callers are sometimes phoned back (outbound) or call again and reach
   a person, so follow-ups have both kinds of match.
-- Most offices have a training date after which answering improves over two
-  weeks; one office in four has none (the control group).
+- Every office has its own training date; in most, answering improves over
+  two weeks after it, in one office in four nothing changes (the control group).
 """
 
 from __future__ import annotations
@@ -90,9 +90,10 @@ def make_offices(
         staff = tuple(str(200 + 10 * i + k) for k in range(n_staff))
         with_queue = bool(rng.uniform() < 0.6)
         queues = ("reception", "appointments", "billing")[: int(rng.integers(1, 4))] if with_queue else ()
-        trained = i == 0 or rng.uniform() < 0.75
+        # Every office holds a training; in one office of four it changes nothing (the control group).
+        effective = i == 0 or rng.uniform() < 0.75
         training = None
-        if trained and span >= 28:
+        if span >= 28:
             training = start + pd.Timedelta(days=int(span * rng.uniform(0.4, 0.6))).to_pytimedelta()
         offices.append(
             Office(
@@ -109,7 +110,7 @@ def make_offices(
                 ring_timeout_s=float(rng.choice([20.0, 24.0, 30.0])),
                 follow_up_rate=float(rng.uniform(0.3, 0.6)),
                 training=training,
-                training_gain=float(rng.uniform(0.05, 0.1)),
+                training_gain=float(rng.uniform(0.05, 0.1)) if effective else 0.0,
                 area_code=str(rng.choice(["212", "415", "503", "617", "720", "919"])),
             )
         )
@@ -193,6 +194,7 @@ def _office_frame(
     since = (day - np.datetime64(office.training, "D")).astype(int) if office.training else np.full(n, -1)
     ramp_days = max(office.training_ramp_days, 1)
     ramp = np.clip(since / ramp_days, 0, 1) * (since > 0 if office.training_ramp_days == 0 else since >= 0)
+    ramp = ramp * (office.training_gain > 0)  # a training that changed nothing speeds nobody up either
     drift = office.drift_per_week * (day - np.datetime64(start, "D")).astype(int) / 7
     lunch = (hour == 12) & open_
     monday_rush = (wd == 0) & (hour < 11)
