@@ -365,6 +365,9 @@ class Settings(_Strict):
         database) wins over this file's section for it."""
         section = stored if stored is not None else self.site_section(name)
         update: dict[str, Any] = {k: v for k, v in section if v is not None and k != "goals"}
+        if stored is not None:
+            # What an office's collector stored concerns that office, even its file's "every office" trainings.
+            update["trainings"] = [t.model_copy(update={"site": name}) for t in stored.trainings or []]
         update["report"] = self.report.model_copy(update={"goals": {**self.report.goals, **(section.goals or {})}})
         return self.model_copy(update={**update, "site": name})
 

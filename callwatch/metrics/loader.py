@@ -284,6 +284,11 @@ def _session_key(session: TrainingSession) -> tuple[date, str, str]:
     return session.date, session.title, session.site or ""
 
 
+def _office_key(session: TrainingSession) -> tuple[date, str, str]:
+    # At one office, the same date and title is one training whoever it was recorded for.
+    return session.date, session.title, ""
+
+
 def load_trainings(engine: Engine | None, settings: Settings, site: str | None = None) -> list[TrainingSession]:
     """Training sessions, oldest first, from the settings (file and stored) and the trainings table.
 
@@ -292,6 +297,7 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
     The same date, title and office in two places is one session (the file wins).
     """
     stored = load_site_settings(engine)
+    key = _office_key if site is not None else _session_key
     if site is not None:
         sections = [settings_for_site(engine, settings, site)]
     else:
@@ -301,7 +307,7 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
     for section in sections:
         for t in section.trainings:
             session = TrainingSession(t.date, t.title, t.notes, "config", t.site)
-            found.setdefault(_session_key(session), session)
+            found.setdefault(key(session), session)
     table = _table(engine, "trainings") if engine is not None else None
     if table is not None:
         query = sa.select(table.c.date, table.c.title, table.c.notes, table.c.site)
@@ -310,5 +316,5 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
         with engine.connect() as conn:  # type: ignore[union-attr]
             for row in conn.execute(query):
                 session = TrainingSession(row.date, row.title, row.notes or "", "database", row.site)
-                found.setdefault(_session_key(session), session)
+                found.setdefault(key(session), session)
     return sorted(found.values(), key=_session_key)

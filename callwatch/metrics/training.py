@@ -121,7 +121,7 @@ def _daily(counted: pd.DataFrame, training_date: date) -> dict[str, pd.DataFrame
     base = pd.DataFrame({
         "date": dates.date,
         "t": (dates - pd.Timestamp(training_date)).days.to_numpy(),
-        "weekday": dates.weekday.to_numpy(),
+        "weekday": dates.day_of_week.to_numpy(),
     })
     out = {key: base.assign(value=(sums[key] / sums["n"]).to_numpy(), weight=sums["n"].to_numpy(dtype=float))
            for key in RATE_KEYS}
