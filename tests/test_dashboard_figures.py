@@ -236,13 +236,14 @@ def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
     login(client)
     payload = callback_payload(
         [("training-body", "children"), ("training-added", "children")],
-        [("training-add", "n_clicks", 1)],
+        [("training-add", "n_clicks", 1), ("training-office", "value", "main-office")],
         [("training-date", "date", "2026-03-02"), ("training-title", "value", "Hold music review"),
-         ("training-notes", "value", ""), ("training-site", "data", None)],
+         ("training-notes", "value", "")],
     )
+    payload["changedPropIds"] = ["training-add.n_clicks"]  # what the browser sends on a click
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200
-    assert "Added Hold music review on 2026-03-02" in response.text
+    assert "Added Hold music review on 2026-03-02 for main-office" in response.text
     assert "Hold music review: Mon 02 Mar 2026" in response.text
     with _context(app).engine.connect() as conn:
         rows = conn.execute(store.trainings.select()).mappings().all()

@@ -19,9 +19,10 @@ def test_load_trainings_merges_file_and_table(tmp_path: Path) -> None:
     store.add_training(engine, "north", date(2026, 11, 3), "Other office")
     assert load_trainings(engine, settings, "main-office") == [
         TrainingSession(date(2026, 10, 28), "Phone manner", "all staff", "config"),
-        TrainingSession(date(2026, 11, 12), "Queue refresher", "front desk", "database"),
+        TrainingSession(date(2026, 11, 12), "Queue refresher", "front desk", "database", "main-office"),
     ]
-    assert len(load_trainings(engine, settings)) == 3
+    # Listing every office keeps the office's own row apart from the file's one for every office.
+    assert len(load_trainings(engine, settings)) == 4
     assert load_trainings(None, settings) == [
         TrainingSession(date(2026, 10, 28), "Phone manner", "all staff", "config")
     ]

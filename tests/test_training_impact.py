@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -12,6 +11,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from weekly_history import history
 
+from callwatch.metrics.effect import BEFORE_DAYS, fit_effect, ramp
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.loader import calls_from_records
 from callwatch.metrics.params import MetricParams
@@ -21,7 +21,7 @@ from callwatch.metrics.stats import (
     segmented_regression,
     two_proportion_test,
 )
-from callwatch.metrics.training import training_impact
+from callwatch.metrics.training import explanation, training_impact
 
 PARAMS = MetricParams(timezone="America/New_York")
 
@@ -112,19 +112,49 @@ def eight_weeks() -> pd.DataFrame:
     return _prepared(history(date(2026, 9, 28), 8, date(2026, 10, 28)))
 
 
+def test_effect_matches_a_statsmodels_formula_fit() -> None:
+    """The verdict's model is WLS on daily rates: value ~ t + weekday + step + ramp, weights = calls."""
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(11)
+    t = np.array([d for d in range(-60, 43) if d != 0 and (d + 2) % 7 < 5])
+    frame = pd.DataFrame({"t": t, "weekday": (t + 2) % 7, "weight": rng.poisson(60, len(t)).astype(float)})
+    frame["value"] = 0.8 + 0.05 * ramp(t) + rng.normal(0, 0.05, len(t))
+    effect, lines = fit_effect(frame, higher_is_better=True)
+    frame["step"] = (frame["t"] > 0).astype(float)
+    frame["ramp"] = ramp(frame["t"].to_numpy())
+    ref = smf.wls("value ~ t + C(weekday) + step + ramp", data=frame, weights=frame["weight"]).fit()
+    contrast = ref.t_test("step + ramp = 0")
+    assert effect.estimate == pytest.approx(float(contrast.effect[0]))
+    assert effect.p_value == pytest.approx(float(contrast.pvalue))
+    assert (effect.ci_low, effect.ci_high) == tuple(pytest.approx(v) for v in contrast.conf_int()[0])
+    assert effect.trend_per_week == pytest.approx(7 * ref.params["t"])
+    assert lines is not None and len(lines) == len(t)
+
+
+def test_effect_recovers_a_noiseless_ramp_and_ignores_a_drift() -> None:
+    t = np.array([d for d in range(-84, 43) if d != 0])
+    weekday = (t + 2) % 7
+    base = 0.8 + 0.002 * t + 0.01 * (weekday == 0)
+    frame = pd.DataFrame({"t": t, "weekday": weekday, "weight": 50.0})
+    with_ramp, _ = fit_effect(frame.assign(value=base + 0.07 * ramp(t)), higher_is_better=True)
+    assert with_ramp.estimate == pytest.approx(0.07)
+    drift_only, _ = fit_effect(frame.assign(value=base), higher_is_better=True)
+    assert drift_only.estimate == pytest.approx(0.0, abs=1e-9)
+
+
 def test_training_impact_finds_the_built_in_improvement(eight_weeks: pd.DataFrame) -> None:
-    impact = training_impact(eight_weeks, PARAMS, date(2026, 10, 28))
-    answer = impact.rate("answer_rate")
+    impact = training_impact(eight_weeks, date(2026, 10, 28))
+    answer = impact.measure("answer_rate")
     assert answer.before == pytest.approx(0.76, abs=0.04)
     assert answer.after == pytest.approx(0.86, abs=0.04)
-    assert answer.test is not None and answer.test.p_value < 0.01 and answer.improved
-    assert answer.verdict.startswith("answer rate rose from 7")
-    assert answer.verdict.endswith("this is very unlikely to be chance")
-    assert impact.speed.test is not None and impact.speed.test.difference < 0 and impact.speed.improved
-    assert "median time to answer fell" in impact.speed.verdict
-    # Enough days on both sides: the interrupted time series is the headline.
-    assert impact.its is not None and 0.04 < impact.its.level_change < 0.16
-    assert impact.headline.startswith("The daily answer rate stepped up by")
+    assert impact.verdict == "improved" == answer.verdict
+    e = answer.effect
+    assert e.ci_low is not None and e.ci_high is not None and 0 < e.ci_low < e.ci_high
+    assert e.p_value is not None and e.p_value < 0.05
+    assert impact.headline.startswith("Improved: from 14 days after the training on, the answer rate is")
+    assert impact.measure("speed_of_answer").effect.estimate is not None
+    assert impact.measure("speed_of_answer").effect.estimate < 0  # type: ignore[operator]
     # The training day itself is in neither window.
     assert impact.before_window[1] == date(2026, 10, 27) and impact.after_window[0] == date(2026, 10, 29)
     counted = eight_weeks[eight_weeks["counted"]]
@@ -135,20 +165,19 @@ def test_training_impact_finds_the_built_in_improvement(eight_weeks: pd.DataFram
 
 def test_training_impact_says_when_there_is_too_little_data() -> None:
     calls = history(date(2026, 9, 28), 2, date(2026, 10, 5), calls_per_day=3)
-    impact = training_impact(_prepared(calls), PARAMS, date(2026, 10, 5))
-    assert not impact.enough_data
-    assert impact.its is None and impact.speed.test is None
-    assert all(r.test is None for r in impact.rates)
-    assert "too little data to tell" in impact.headline
-    assert any("days after the training have data" in w for w in impact.warnings)
+    impact = training_impact(_prepared(calls), date(2026, 10, 5))
+    assert impact.verdict == "too little data"
+    assert all(m.verdict == "too little data" and m.effect.estimate is None for m in impact.measures)
+    assert impact.headline.startswith("Too little data to judge the answer rate yet:")
+    assert any("days after the training have calls so far" in w for w in impact.warnings)
 
 
-def test_training_impact_no_change_is_called_chance(eight_weeks: pd.DataFrame) -> None:
+def test_training_impact_no_change_is_no_clear_change() -> None:
     calls = history(date(2026, 9, 28), 8, date(2026, 10, 28), answer_after=0.80, seed=5)
-    impact = training_impact(_prepared(calls), PARAMS, date(2026, 10, 28))
-    test = impact.rate("answer_rate").test
-    assert test is not None and test.p_value > 0.05
-    assert impact.rate("answer_rate").improved is None
+    impact = training_impact(_prepared(calls), date(2026, 10, 28))
+    assert impact.verdict == "no clear change"
+    e = impact.primary.effect
+    assert e.ci_low is not None and e.ci_high is not None and e.ci_low <= 0 <= e.ci_high
 
 
 def test_training_impact_warns_about_volume_and_weekday_mix() -> None:
@@ -160,23 +189,34 @@ def test_training_impact_warns_about_volume_and_weekday_mix() -> None:
         if c.arrived_at.date() < date(2026, 10, 28)
         or (c.arrived_at.astimezone(PARAMS.tz).weekday() >= 2 and int(c.call_id[9:12]) % 2 == 0)
     ]
-    impact = training_impact(_prepared(kept), PARAMS, date(2026, 10, 28))
-    assert any(w.startswith("Call volume differs") for w in impact.warnings)
-    assert any("different weekday mix" in w for w in impact.warnings)
+    impact = training_impact(_prepared(kept), date(2026, 10, 28))
+    assert any(w.startswith("Call volume changed") for w in impact.warnings)
+    assert any("weekday mix changed" in w for w in impact.warnings)
 
 
-def test_training_impact_names_an_overlapping_training(eight_weeks: pd.DataFrame) -> None:
-    impact = training_impact(
-        eight_weeks, PARAMS, date(2026, 10, 28), other_trainings=(date(2026, 10, 28), date(2026, 11, 10))
-    )
+def test_caveats_only_where_they_apply(eight_weeks: pd.DataFrame) -> None:
+    plain = training_impact(eight_weeks, date(2026, 10, 28), other_trainings=(date(2026, 10, 28),))
+    assert not [w for w in plain.warnings if "Another training" in w or "volume" in w or "weekday mix" in w]
+    impact = training_impact(eight_weeks, date(2026, 10, 28), other_trainings=(date(2026, 10, 28), date(2026, 11, 10)))
     assert [w for w in impact.warnings if "Another training" in w] == [
-        "Another training (Nov 10) falls inside these windows; the two effects cannot be separated."
+        "Another training at this office (10 Nov 2026) falls within the weeks measured here; "
+        "the two effects cannot be separated."
     ]
-    assert not math.isnan(impact.rate("voicemail_rate").test.p_value)  # type: ignore[union-attr]
-    assert impact.before_window[0] == date(2026, 10, 28) - timedelta(days=28)
+    assert impact.before_window[0] == date(2026, 10, 28) - timedelta(days=BEFORE_DAYS)
+
+
+def test_plain_difference_and_effect_differ_only_with_a_reason() -> None:
+    m = training_impact(_prepared(history(date(2026, 9, 28), 8, date(2026, 10, 28))), date(2026, 10, 28)).primary
+    text = explanation(m)
+    simple, estimate = m.simple_change, m.effect.estimate
+    assert simple is not None and estimate is not None
+    if abs(simple - estimate) >= 0.01:
+        assert text is not None and text.startswith("The plain before/after difference")
+    else:
+        assert text is None
 
 
 def test_training_impact_on_no_calls_at_all() -> None:
-    impact = training_impact(prepare(calls_from_records([]), PARAMS), PARAMS, date(2026, 10, 28))
-    assert not impact.enough_data and impact.its is None
-    assert impact.headline.startswith("Answer rate: too little data to tell (– of 0 calls before")
+    impact = training_impact(prepare(calls_from_records([]), PARAMS), date(2026, 10, 28))
+    assert impact.verdict == "too little data"
+    assert impact.headline.startswith("Too little data to judge the answer rate yet: 0 days with calls before")

@@ -13,9 +13,10 @@ from callwatch.cli.dashboard import register as register_dashboard
 from callwatch.cli.demo import demo_command
 from callwatch.cli.imports import import_command
 from callwatch.cli.report import report_command
+from callwatch.cli.training import training_command
 
 for _command in (import_command, calls_command, metrics_command, collect_command, replay_command, report_command,
-                 demo_command, alerts_command):
+                 demo_command, alerts_command, training_command):
     main.add_command(_command)
 register_dashboard(main)
 

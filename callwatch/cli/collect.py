@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from callwatch.cli.common import open_store, with_settings
+from callwatch.cli.common import open_collector_store, open_store, with_settings
 from callwatch.config import Settings, secret
 
 SECRET_ENV = "CALLWATCH_AMI_SECRET"
@@ -36,7 +36,7 @@ def collect_command(settings: Settings) -> None:
         click.echo(f"error: set {SECRET_ENV} to the AMI secret of user {settings.ami.username!r}", err=True)
         sys.exit(2)
     _service_logging()
-    engine = open_store(settings)
+    settings, engine = open_collector_store(settings)
     service = CollectorService(settings, ami_secret, engine=engine)
 
     def _stop(signum: int, _frame: Any) -> None:

@@ -45,6 +45,16 @@ def open_store(settings: Settings) -> Engine:
     return store.open_store(settings.database_url)
 
 
+def open_collector_store(settings: Settings) -> tuple[Settings, Engine]:
+    """For commands that write an office's calls: the office's own settings, and the store
+    with this file's offices' settings published in it (store.site_settings), so a dashboard
+    or report reading the same database judges each office by them."""
+    engine = open_store(settings)
+    for name in settings.site_names:
+        store.save_site_settings(engine, name, settings.site_section(name).model_dump(mode="json"))
+    return settings.for_site(settings.site), engine
+
+
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     """Replace the `config_path` argument with the loaded `settings`."""
 

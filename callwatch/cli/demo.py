@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from callwatch.cli.common import open_store, with_settings
+from callwatch.cli.common import open_collector_store, with_settings
 
 
 @click.command("demo")
@@ -39,8 +39,9 @@ def demo_command(
 ) -> None:
     """Generate a demo call history for several offices (no PBX needed).
 
-    The first office uses the configured site name; training dates go to the
-    store's trainings table, so the dashboard marks them.
+    The first office uses the configured site name; each office's training
+    goes to the store's trainings table with that office, so the dashboard
+    marks it and judges it on that office's calls.
     """
     import pandas as pd
 
@@ -49,7 +50,7 @@ def demo_command(
 
     end = (end_date.date() if end_date else datetime.now(settings.tz).date()) + timedelta(days=1)
     start = _months_before(end, months)
-    engine = open_store(settings)
+    settings, engine = open_collector_store(settings)
     office_list = history.make_offices(offices, start, end, seed, calls_per_day=calls_per_day, first_site=settings.site)
     frame = history.generate_frame(office_list, start, end, seed, **history.settings_kwargs(settings))
     if end_date is None:

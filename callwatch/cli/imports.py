@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from callwatch.cli.common import open_store, with_settings
+from callwatch.cli.common import open_collector_store, with_settings
 from callwatch.config import Settings
 from callwatch.model import Call, mask_caller
 
@@ -42,7 +42,7 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
     from callwatch.collector.importer import import_file
     from callwatch.collector.sources import SourceError
 
-    engine = open_store(settings)
+    settings, engine = open_collector_store(settings)
     failed = False
     for name in files:
         try:

@@ -65,9 +65,12 @@ def _default_hours() -> dict[str, list[OpeningHours]]:
 
 
 class Training(_Strict):
+    """A staff training; `site` None means every office (the trainings list at the top level)."""
+
     date: date
     title: str = "Training"
     notes: str = ""
+    site: str | None = None
 
 
 class StaffName(_Strict):
@@ -205,6 +208,67 @@ class AlertSettings(_Strict):
     quiet_outside_business_hours: bool = True
     # The wall board plays a short chime when an alert fires (browsers allow sound only after a click/key).
     chime: bool = False
+GoalKey = Literal["answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate"]
+
+
+class SiteSettings(_Strict):
+    """One office's own settings under `sites:`; a key left out takes the top level's value.
+
+    Stored per office in the database (store.site_settings) so that every
+    process reading the store judges the office by these, not by its own file.
+    """
+
+    timezone: str | None = None
+    business_hours: dict[str, list[OpeningHours]] | None = None
+    holidays: list[date] | None = None
+    ring_cycle_seconds: float | None = Field(None, gt=0)
+    target_rings: int | None = Field(None, ge=1)
+    short_abandon_seconds: float | None = Field(None, ge=0)
+    voicemail_message_seconds: float | None = Field(None, ge=0)
+    follow_up_window_business_days: int | None = Field(None, ge=0)
+    trainings: list[Training] | None = None
+    goals: dict[GoalKey, float] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone(value)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _weekdays(cls, value: dict[str, list[OpeningHours]] | None) -> dict[str, list[OpeningHours]] | None:
+        return None if value is None else _all_weekdays(value)
+
+    @field_validator("goals")
+    @classmethod
+    def _fractions(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return None if value is None else _goal_fractions(value)
+
+
+# The keys a site section may set, in the order they are stored.
+SITE_KEYS: tuple[str, ...] = tuple(SiteSettings.model_fields)
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/New_York)") from None
+    return value
+
+
+def _all_weekdays(value: dict[str, list[OpeningHours]]) -> dict[str, list[OpeningHours]]:
+    unknown = sorted(set(value) - set(WEEKDAYS))
+    if unknown:
+        raise ValueError(f"unknown weekday(s) {unknown}; use {list(WEEKDAYS)}")
+    return {d: value.get(d, []) for d in WEEKDAYS}
+
+
+def _goal_fractions(value: dict[str, float]) -> dict[str, float]:
+    bad = sorted(k for k, v in value.items() if not 0 <= v <= 1)
+    if bad:
+        raise ValueError(f"goals {bad} must be fractions between 0 and 1 (0.9 for 90 %)")
+    return value
 
 
 class SmtpSettings(_Strict):
@@ -250,6 +314,9 @@ class Settings(_Strict):
     trainings: list[Training] = []
     # Extension or number -> who that is (metrics.staff): wins over names the PBX reports.
     staff: dict[str, list[StaffName]] = {}
+    # Offices with settings of their own (time zone, hours, ring target, trainings, goals);
+    # the top level is every office's default.
+    sites: dict[str, SiteSettings] = {}
     ami: AmiSettings = AmiSettings()
     tail: list[TailSettings] = []
     report: ReportSettings = ReportSettings()
@@ -262,19 +329,47 @@ class Settings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/New_York)") from None
-        return value
+        return _known_zone(value)
 
     @field_validator("business_hours")
     @classmethod
     def _weekdays(cls, value: dict[str, list[OpeningHours]]) -> dict[str, list[OpeningHours]]:
-        unknown = sorted(set(value) - set(WEEKDAYS))
-        if unknown:
-            raise ValueError(f"unknown weekday(s) {unknown}; use {list(WEEKDAYS)}")
-        return {d: value.get(d, []) for d in WEEKDAYS}
+        return _all_weekdays(value)
+
+    @field_validator("sites")
+    @classmethod
+    def _own_trainings(cls, value: dict[str, SiteSettings]) -> dict[str, SiteSettings]:
+        for name, section in value.items():
+            for training in section.trainings or []:
+                if training.site not in (None, name):
+                    raise ValueError(f"{name}: a training under this office names another office "
+                                     f"({training.site!r}); list it under that office or at the top level")
+        return value
+
+    @property
+    def site_names(self) -> list[str]:
+        """The offices this file configures: its own site and every `sites:` entry."""
+        return sorted({self.site, *self.sites})
+
+    def site_section(self, name: str) -> SiteSettings:
+        """Every site key for office `name`, resolved: its own section over the top level."""
+        own = self.sites.get(name, SiteSettings())
+        trainings = [t for t in self.trainings if t.site in (None, name)]
+        trainings += [t.model_copy(update={"site": name}) for t in own.trainings or []]
+        resolved = {key: getattr(self, key) for key in SITE_KEYS if key not in ("trainings", "goals")}
+        resolved.update({k: v for k, v in own if v is not None and k not in ("trainings", "goals")})
+        return SiteSettings(**resolved, trainings=trainings, goals={**self.report.goals, **(own.goals or {})})
+
+    def for_site(self, name: str, stored: SiteSettings | None = None) -> Settings:
+        """These settings as office `name` sees them; `stored` (the office's own, from the
+        database) wins over this file's section for it."""
+        section = stored if stored is not None else self.site_section(name)
+        update: dict[str, Any] = {k: v for k, v in section if v is not None and k != "goals"}
+        if stored is not None:
+            # What an office's collector stored concerns that office, even its file's "every office" trainings.
+            update["trainings"] = [t.model_copy(update={"site": name}) for t in stored.trainings or []]
+        update["report"] = self.report.model_copy(update={"goals": {**self.report.goals, **(section.goals or {})}})
+        return self.model_copy(update={**update, "site": name})
 
     @field_validator("staff", mode="before")
     @classmethod

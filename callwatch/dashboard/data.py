@@ -28,7 +28,7 @@ from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
-from callwatch.metrics.training import TrainingImpact, training_impact
+from callwatch.metrics.training_verdicts import JudgedTraining, judge_trainings
 from callwatch.model import mask_caller
 
 _EXTENSION = "callwatch"
@@ -113,13 +113,39 @@ def _parse_date(value: str | None) -> date | None:
         return None
 
 
+SITE_SETTINGS_TTL_SECONDS = 60.0
+
+
+def params_for(ctx: DashboardContext, site: str | None) -> MetricParams:
+    """The params office `site` is judged by (its stored settings, else this file's view; None: the file's office)."""
+    name = site or ctx.settings.site
+    return ctx.shared.get(("site-params", name), SITE_SETTINGS_TTL_SECONDS,
+                          lambda: MetricParams.from_settings(loader.settings_for_site(ctx.engine, ctx.settings, name)))
+
+
 def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
-    """The calls arriving in the range (practice-local days), with metrics' derived columns."""
-    start, end = rng.utc_bounds(ctx.params)
-    calls = loader.load_calls(ctx.engine, start=start, end=end, site=rng.site)
+    """The calls arriving in the range (each office's own local days), with metrics' derived columns.
+
+    Every office is prepared with its own settings (time zone, opening hours,
+    ring target), so with all offices selected each is still judged by its own.
+    """
+    sites = [rng.site] if rng.site else (filter_options(ctx)[0] or [ctx.settings.site])
+    own = {site: params_for(ctx, site) for site in sites}
+    bounds = [rng.utc_bounds(params) for params in own.values()]
+    calls = loader.load_calls(ctx.engine, start=min(b[0] for b in bounds), end=max(b[1] for b in bounds),
+                              site=rng.site)
     if rng.queue:
         calls = calls[calls["queue"] == rng.queue]
-    return prepare(calls, ctx.params)
+    if rng.site:
+        return prepare(calls, own[rng.site])
+    first, last = pd.Timestamp(rng.first), pd.Timestamp(rng.last)
+    parts = []
+    for site, office in calls.groupby("site", sort=False):
+        prepared = prepare(office, own.get(str(site)) or params_for(ctx, str(site)))
+        parts.append(prepared[((prepared["date"] >= first) & (prepared["date"] <= last)).to_numpy(dtype=bool)])
+    if not parts:
+        return prepare(calls, ctx.params)
+    return pd.concat(parts).sort_values(["arrived_at", "site", "call_id"], kind="stable")
 
 
 def has_calls(ctx: DashboardContext) -> bool:
@@ -151,8 +177,8 @@ def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user:
 
 
 def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.DataFrame:
-    """Today's calls, practice-local day."""
-    day = today(ctx.params, now)
+    """Today's calls, practice-local day (the office's own)."""
+    day = today(params_for(ctx, site), now)
     return prepared_calls(ctx, Range(day, day, site))
 
 
@@ -163,8 +189,9 @@ def day_fingerprint(ctx: DashboardContext, site: str | None, now: datetime) -> i
     arrived_at) index; building, preparing and summarising them is ten times
     that, so the live page rebuilds "today so far" only when this changes.
     """
-    day = today(ctx.params, now)
-    start, end = Range(day, day, site).utc_bounds(ctx.params)
+    params = params_for(ctx, site)
+    day = today(params, now)
+    start, end = Range(day, day, site).utc_bounds(params)
     table = store.calls
     query = sa.select(table).where(table.c.arrived_at >= start, table.c.arrived_at < end)
     if site:
@@ -187,8 +214,11 @@ def by_period(ctx: DashboardContext, prepared: pd.DataFrame, granularity: str) -
 
 
 def training_marks(ctx: DashboardContext, site: str | None) -> list[TrainingMark]:
-    """Training dates from callwatch.yaml plus those entered at run time, oldest first."""
-    return [TrainingMark(t.date, t.title) for t in loader.load_trainings(ctx.engine, ctx.settings, site)]
+    """Training dates with their verdicts (one per office judged) for the Trends markers, oldest first."""
+    marks: dict[tuple[date, str], list[str]] = {}
+    for j in judged_trainings(ctx, site):
+        marks.setdefault((j.session.date, j.session.title), []).append(f"{j.office}: {j.impact.headline}")
+    return [TrainingMark(day, title, "<br>".join(lines)) for (day, title), lines in marks.items()]
 
 
 @dataclass(frozen=True)
@@ -273,10 +303,11 @@ AWAITING_LOOKBACK_DAYS = 14
 def awaiting_follow_ups(ctx: DashboardContext, site: str | None, now: datetime,
                         days: int = AWAITING_LOOKBACK_DAYS) -> pd.DataFrame:
     """Callers still waiting for a call back (metrics.follow_ups.awaiting_follow_up), oldest first."""
-    last = today(ctx.params, now)
+    params = params_for(ctx, site)
+    last = today(params, now)
     calls = prepared_calls(ctx, Range(last - timedelta(days=days - 1), last, site))
     handled = loader.load_follow_up_handled(ctx.engine, site)
-    return awaiting_follow_up(calls, ctx.params, now, handled)
+    return awaiting_follow_up(calls, params, now, handled)
 
 
 AWAITING_COUNT_TTL_SECONDS = 30.0
@@ -303,23 +334,18 @@ def follow_up_weeks(
 
 
 def add_training(ctx: DashboardContext, site: str | None, day: date, title: str, notes: str = "") -> None:
-    store.add_training(ctx.engine, site or ctx.settings.site, day, title, notes)
+    """Store a training for `site` (None: every office) and forget the verdicts computed before it."""
+    store.add_training(ctx.engine, site, day, title, notes)
+    ctx.shared.clear()
 
 
-def training_impacts(
-    ctx: DashboardContext, site: str | None, days: int
-) -> tuple[list[tuple[str, TrainingImpact]], dict[str, Any] | None]:
-    """(title, training_impact) per training, oldest first, from one read covering every window,
-    and summarize() over that read (None without trainings)."""
-    sessions = loader.load_trainings(ctx.engine, ctx.settings, site)
-    if not sessions:
-        return [], None
-    first = min(s.date for s in sessions) - timedelta(days=days)
-    last = min(max(s.date for s in sessions) + timedelta(days=days), today(ctx.params))
-    calls = prepared_calls(ctx, Range(first, max(first, last), site))
-    others = tuple(s.date for s in sessions)
-    impacts = [(s.title, training_impact(calls, ctx.params, s.date, days, other_trainings=others)) for s in sessions]
-    return impacts, summarize(calls, ctx.params)
+VERDICTS_TTL_SECONDS = 300.0
+
+
+def judged_trainings(ctx: DashboardContext, site: str | None) -> list[JudgedTraining]:
+    """Every training judged at its office (metrics.training_verdicts, as the CLI and the report), cached a while."""
+    return ctx.shared.get(("verdicts", site), VERDICTS_TTL_SECONDS,
+                          lambda: judge_trainings(ctx.engine, ctx.settings, site))
 
 
 # Up to this many days the trends read every call (medians exact); longer
@@ -344,7 +370,11 @@ def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
             return None
         closed = after_hours_counts(calls)["calls"]
         return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
-    roll = loader.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last, site=rng.site)
+    sites = [rng.site] if rng.site else filter_options(ctx)[0]
+    # Each office's rollups under its own settings (settings_key differs per office).
+    roll = pd.concat([loader.load_rollups(ctx.engine, params_for(ctx, s), start=rng.first, end=rng.last, site=s)
+                      for s in sites] or [loader.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
+                     ignore_index=True)
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):

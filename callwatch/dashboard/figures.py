@@ -54,6 +54,7 @@ class TrainingMark:
 
     day: date
     title: str
+    verdict: str = ""  # each office's verdict (metrics.training_verdicts), shown on hover
 
 
 def epoch_ms(day: date) -> int:
@@ -89,6 +90,7 @@ def add_training_marks(fig: go.Figure, marks: Iterable[TrainingMark], first: dat
             x=epoch_ms(mark.day),
             line={"dash": "dash", "color": "#6f42c1", "width": 2},
             annotation_text=f"Training: {plain_text(mark.title)}",
+            annotation_hovertext=mark.verdict or None,
             annotation_position="top left",
             annotation_font={"color": "#6f42c1", "size": 12},
         )
@@ -268,3 +270,34 @@ def _first(x: pd.Series) -> date | None:
 
 def _last(x: pd.Series) -> date | None:
     return None if x.empty else (pd.Timestamp(x.max()) + pd.Timedelta(days=6)).date()
+
+
+def training_fit_figure(daily: pd.DataFrame, training_day: date, label: str) -> go.Figure:
+    """One measure's daily rate around a training with the model's fitted lines (metrics.training).
+
+    `daily` has date, value, weight, fitted and without_training (NaN when too
+    little data): dots are days (hover: calls), the solid line what the model
+    fitted, the dashed line where the earlier trend was heading without the training.
+    """
+    if daily.empty:
+        return empty_figure("No calls around this training")
+    x = [epoch_ms(d) for d in daily["date"]]
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=100 * daily["value"], mode="markers", name="each day",
+                    marker={"color": "#8a99ab", "size": 5},
+                    customdata=daily["weight"].astype(int),
+                    hovertemplate="%{x|%a %d %b}: %{y:.1f} % of %{customdata} calls<extra></extra>")
+    if daily["fitted"].notna().any():
+        fig.add_scatter(x=x, y=100 * daily["fitted"], mode="lines", name="fitted", line={"color": "#1f6feb"},
+                        hovertemplate="fitted: %{y:.1f} %<extra></extra>")
+        after = (daily["t"] > 0).to_numpy()
+        fig.add_scatter(x=[v for v, a in zip(x, after, strict=True) if a],
+                        y=100 * daily["without_training"][after], mode="lines", name="earlier trend carried on",
+                        line={"color": "#6f42c1", "dash": "dash"},
+                        hovertemplate="without the training: %{y:.1f} %<extra></extra>")
+    fig.add_vline(x=epoch_ms(training_day), line={"dash": "dot", "color": "#6f42c1", "width": 1})
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(height=240, margin={"l": 50, "r": 10, "t": 30, "b": 30}, showlegend=True,
+                      legend={"orientation": "h", "y": 1.15, "x": 0}, xaxis={"type": "date"},
+                      yaxis={"title": f"{label}, %"})
+    return _finish(fig)

@@ -7,6 +7,7 @@ uniqueid "1700000000.10" must not become a number), datetimes are UTC-aware µs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
+from callwatch.config.settings import Settings, SiteSettings
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, settings_key
 from callwatch.metrics.staff import fill_learnt_names
@@ -238,27 +240,81 @@ def load_follow_up_handled(engine: Engine, site: str | None = None) -> pd.DataFr
 
 
 class TrainingSession(NamedTuple):
-    """A staff training date, from callwatch.yaml (`source` "config") or the trainings table ("database")."""
+    """A staff training date, from callwatch.yaml (`source` "config") or the trainings table ("database").
+
+    site None: the training is for every office.
+    """
 
     date: date
     title: str
     notes: str
     source: str
+    site: str | None = None
 
 
-def load_trainings(engine: Engine | None, settings: Any, site: str | None = None) -> list[TrainingSession]:
-    """Training sessions for `site` (None: all sites), oldest first: settings.trainings plus the trainings table.
+def load_site_settings(engine: Engine | None) -> dict[str, SiteSettings]:
+    """Each office's own settings as its collector stored them (empty on an older or new store)."""
+    table = _table(engine, "site_settings") if engine is not None else None
+    if table is None:
+        return {}
+    with engine.connect() as conn:  # type: ignore[union-attr]
+        rows = conn.execute(sa.select(table.c.site, table.c.settings)).all()
+    return {row.site: SiteSettings.model_validate(json.loads(row.settings)) for row in rows}
 
-    The same date and title in both places is one session (the file wins).
+
+def settings_for_site(engine: Engine | None, settings: Settings, site: str | None) -> Settings:
+    """The settings office `site` is judged by: its stored settings, else this file's view of it.
+
+    site None: the file's own office.
     """
-    found = {(t.date, t.title): TrainingSession(t.date, t.title, t.notes, "config") for t in settings.trainings}
+    name = site or settings.site
+    return settings.for_site(name, load_site_settings(engine).get(name))
+
+
+def known_sites(engine: Engine | None, settings: Settings) -> list[str]:
+    """Every office: with calls in the store, with stored settings, or configured in the file."""
+    names = set(settings.site_names) | set(load_site_settings(engine))
+    if engine is not None:
+        with engine.connect() as conn:
+            names |= {r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct())}
+    return sorted(names)
+
+
+def _session_key(session: TrainingSession) -> tuple[date, str, str]:
+    return session.date, session.title, session.site or ""
+
+
+def _office_key(session: TrainingSession) -> tuple[date, str, str]:
+    # At one office, the same date and title is one training whoever it was recorded for.
+    return session.date, session.title, ""
+
+
+def load_trainings(engine: Engine | None, settings: Settings, site: str | None = None) -> list[TrainingSession]:
+    """Training sessions, oldest first, from the settings (file and stored) and the trainings table.
+
+    site given: the trainings that concern that office (its own and those for
+    every office); None: every training, each with its office (None: all).
+    The same date, title and office in two places is one session (the file wins).
+    """
+    stored = load_site_settings(engine)
+    key = _office_key if site is not None else _session_key
+    if site is not None:
+        sections = [settings_for_site(engine, settings, site)]
+    else:
+        names = sorted(set(settings.site_names) | set(stored))
+        sections = [settings.for_site(name, stored.get(name)) for name in names]
+    found: dict[tuple[date, str, str], TrainingSession] = {}
+    for section in sections:
+        for t in section.trainings:
+            session = TrainingSession(t.date, t.title, t.notes, "config", t.site)
+            found.setdefault(key(session), session)
     table = _table(engine, "trainings") if engine is not None else None
     if table is not None:
-        query = sa.select(table.c.date, table.c.title, table.c.notes)
+        query = sa.select(table.c.date, table.c.title, table.c.notes, table.c.site)
         if site is not None:
-            query = query.where(table.c.site == site)
+            query = query.where(sa.or_(table.c.site == site, table.c.site.is_(None)))
         with engine.connect() as conn:  # type: ignore[union-attr]
             for row in conn.execute(query):
-                session = TrainingSession(row.date, row.title, row.notes or "", "database")
-                found.setdefault((row.date, row.title), session)
-    return sorted(found.values())
+                session = TrainingSession(row.date, row.title, row.notes or "", "database", row.site)
+                found.setdefault(key(session), session)
+    return sorted(found.values(), key=_session_key)

@@ -1,305 +1,240 @@
-"""Did a training session move the numbers, and is the change real?
+"""Did a training move the numbers at its office, and is the change real?
 
-`training_impact` compares the N days before a training with the N days after
-(business hours, counted calls, the training day itself left out), metric by
-metric, and says in words what changed and how likely chance is. When both
-sides have enough days it also fits an interrupted time series on the daily
-answer rate (level and slope change at the training date, allowing for
-weekday), which becomes the headline: it is less fooled by a slow drift that
-was already under way.
+`training_impact` takes ONE office's prepared calls and judges one training
+with metrics.effect's model, measure by measure: the four rates and the time
+to answer, each from its daily values (business hours, counted calls). The
+answer rate's verdict is the training's verdict: one primary measure, decided
+in advance, so five chances to find "something" do not become five times the
+false alarms. The Training page, the weekly report, the Trends markers and
+`callwatch training` all print this one object.
 
-Pure: a prepared DataFrame (`frame.prepare`) and MetricParams in, a
-`TrainingImpact` out.
+The plain before/after comparison (SIMPLE_DAYS each side) stays as context;
+`explanation` says in one sentence why it differs from the effect when it does.
+
+Pure: a prepared DataFrame (`frame.prepare`) in, a `TrainingImpact` out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from callwatch.metrics.params import MetricParams
-from callwatch.metrics.stats import (
-    MedianShift,
-    ProportionTest,
-    SegmentedFit,
-    chance_words,
-    median_shift,
-    segmented_regression,
-    two_proportion_test,
-)
-from callwatch.model import rings as rings_of
+from callwatch.metrics.effect import AFTER_DAYS, BEFORE_DAYS, RAMP_DAYS, Effect, Verdict, fit_effect
 
-# Below these, a difference says more about luck than about the front desk.
-MIN_CALLS_PER_WINDOW = 30
-MIN_EXPECTED_PER_CELL = 5  # the normal approximation behind the z-test needs it
-MIN_ANSWERED_PER_WINDOW = 20
-MIN_ITS_DAYS_PER_SIDE = 10
-MIN_CALLS_PER_ITS_DAY = 5
-# When the two windows differ this much, the comparison can mislead.
+SIMPLE_DAYS = 28  # the plain comparison: four weeks each side
+# When the two simple windows differ this much, the comparison can mislead.
 VOLUME_RATIO_WARNING = 1.25
 WEEKDAY_MIX_WARNING = 0.10  # total variation distance between weekday shares
+# The simple difference and the effect "differ" when this far apart (points or seconds).
+DIFFERENT_RATE = 0.01
+DIFFERENT_SECONDS = 1.0
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-# metric key, words, which calls count in the numerator, is higher better
-RATE_METRICS: tuple[tuple[str, str, str, bool], ...] = (
-    ("answer_rate", "answer rate", "answered", True),
-    ("within_target_rate", "answered within target", "within_target", True),
-    ("voicemail_rate", "voicemail rate", "voicemail", False),
-    ("abandonment_rate", "abandonment rate", "abandoned", False),
+Unit = Literal["rate", "seconds"]
+# key, words, unit, is higher better
+MEASURES: tuple[tuple[str, str, Unit, bool], ...] = (
+    ("answer_rate", "answer rate", "rate", True),
+    ("within_target_rate", "answered within target", "rate", True),
+    ("voicemail_rate", "voicemail rate", "rate", False),
+    ("abandonment_rate", "abandonment rate", "rate", False),
+    ("speed_of_answer", "mean time to answer", "seconds", False),
 )
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
+RATE_KEYS: tuple[str, ...] = tuple(m[0] for m in MEASURES if m[2] == "rate")
+PRIMARY = "answer_rate"
 
 
 @dataclass(frozen=True)
-class RateChange:
+class MeasureImpact:
+    """One measure around one training: the plain before/after and the model's effect."""
+
     metric: str
     label: str
-    before_count: int
-    before_n: int
-    after_count: int
-    after_n: int
+    unit: Unit
     higher_is_better: bool
-    test: ProportionTest | None  # None when there is too little data to tell
-    verdict: str
-
-    @property
-    def before(self) -> float | None:
-        return self.before_count / self.before_n if self.before_n else None
-
-    @property
-    def after(self) -> float | None:
-        return self.after_count / self.after_n if self.after_n else None
-
-    @property
-    def improved(self) -> bool | None:
-        """True/False when the change is unlikely to be chance (p < 0.05), None otherwise."""
-        if self.test is None or self.test.p_value >= 0.05 or self.test.difference == 0:
-            return None
-        return (self.test.difference > 0) == self.higher_is_better
-
-
-@dataclass(frozen=True)
-class SpeedChange:
+    before: float | None  # SIMPLE_DAYS before, pooled (calls or answered calls weigh)
+    after: float | None  # SIMPLE_DAYS after
     before_n: int
     after_n: int
-    test: MedianShift | None
-    verdict: str
+    effect: Effect
+    daily: pd.DataFrame = field(repr=False)  # date, t, value, weight, fitted, without_training
 
     @property
-    def improved(self) -> bool | None:
-        if self.test is None or self.test.p_value >= 0.05 or self.test.difference == 0:
-            return None
-        return self.test.difference < 0
+    def simple_change(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.effect.verdict
 
 
 @dataclass(frozen=True)
 class TrainingImpact:
     training_date: date
-    days: int
-    before_window: tuple[date, date]  # inclusive
-    after_window: tuple[date, date]  # inclusive
-    rates: tuple[RateChange, ...]
-    speed: SpeedChange
-    its: SegmentedFit | None
-    its_verdict: str | None
+    site: str | None  # the office judged
+    measures: tuple[MeasureImpact, ...]
     headline: str
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    explanation: str | None  # why the plain difference and the effect differ, when they do
+    warnings: tuple[str, ...]
+    before_window: tuple[date, date]  # the model's days, inclusive
+    after_window: tuple[date, date]
+
+    def measure(self, metric: str) -> MeasureImpact:
+        return next(m for m in self.measures if m.metric == metric)
 
     @property
-    def enough_data(self) -> bool:
-        return any(r.test is not None for r in self.rates)
+    def primary(self) -> MeasureImpact:
+        return self.measure(PRIMARY)
 
-    def rate(self, metric: str) -> RateChange:
-        return next(r for r in self.rates if r.metric == metric)
-
-    def lines(self) -> list[str]:
-        """Headline, per-metric verdicts and warnings, as a manager reads them."""
-        return [self.headline, *(r.verdict for r in self.rates), self.speed.verdict, *self.warnings]
+    @property
+    def verdict(self) -> Verdict:
+        return self.primary.verdict
 
 
-def _dates(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series).dt.date
+def amount(value: float, unit: Unit, signed: bool = True) -> str:
+    """A change in a measure's own terms: '+6.1 points' or '-2.0 s'."""
+    if unit == "rate":
+        return f"{100 * value:+.1f} points" if signed else f"{100 * abs(value):.1f} points"
+    return f"{value:+.1f} s" if signed else f"{abs(value):.1f} s"
 
 
-def _windows(training_date: date, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
-    before = (training_date - timedelta(days=days), training_date - timedelta(days=1))
-    after = (training_date + timedelta(days=1), training_date + timedelta(days=days))
-    return before, after
-
-
-def _rate_change(metric: str, label: str, higher: bool, x1: int, n1: int, x2: int, n2: int) -> RateChange:
-    enough = (
-        min(n1, n2) >= MIN_CALLS_PER_WINDOW
-        and min(x1 + x2, (n1 - x1) + (n2 - x2)) * min(n1, n2) / (n1 + n2) >= MIN_EXPECTED_PER_CELL
+def _daily(counted: pd.DataFrame, training_date: date) -> dict[str, pd.DataFrame]:
+    """Per measure: one row per local date with calls (date, t, weekday, value, weight)."""
+    day = counted["date"]
+    answered = counted["outcome"] == "answered"
+    ring = counted["ring_seconds"].where(answered & counted["ring_seconds"].notna())
+    flags = pd.DataFrame({
+        "date": day,
+        "n": 1,
+        "answer_rate": answered.astype(int),
+        "within_target_rate": (counted["within_target"].fillna(False).astype(bool) & answered).astype(int),
+        "voicemail_rate": (counted["outcome"] == "voicemail").astype(int),
+        "abandonment_rate": (counted["outcome"] == "abandoned").astype(int),
+        "ring_sum": ring.fillna(0.0),
+        "timed": ring.notna().astype(int),
+    })
+    sums = flags.groupby("date").sum()
+    dates = pd.DatetimeIndex(sums.index)
+    base = pd.DataFrame({
+        "date": dates.date,
+        "t": (dates - pd.Timestamp(training_date)).days.to_numpy(),
+        "weekday": dates.day_of_week.to_numpy(),
+    })
+    out = {key: base.assign(value=(sums[key] / sums["n"]).to_numpy(), weight=sums["n"].to_numpy(dtype=float))
+           for key in RATE_KEYS}
+    timed = sums["timed"].to_numpy(dtype=float)
+    out["speed_of_answer"] = base.assign(
+        value=np.divide(sums["ring_sum"].to_numpy(), timed, out=np.full(len(timed), np.nan), where=timed > 0),
+        weight=timed,
     )
-    if not enough:
-        verdict = (
-            f"{label}: too little data to tell ({pct(x1 / n1) if n1 else '–'} of {n1} calls before, "
-            f"{pct(x2 / n2) if n2 else '–'} of {n2} after; at least {MIN_CALLS_PER_WINDOW} calls on each side "
-            "are needed)"
-        )
-        return RateChange(metric, label, x1, n1, x2, n2, higher, None, verdict)
-    test = two_proportion_test(x1, n1, x2, n2)
-    before, after = pct(test.before), pct(test.after)
-    if before == after:
-        verdict = f"{label} held at {after}; no change to speak of"
-    else:
-        moved = "rose" if test.difference > 0 else "fell"
-        verdict = f"{label} {moved} from {before} to {after}; {chance_words(test.p_value)}"
-    return RateChange(metric, label, x1, n1, x2, n2, higher, test, verdict)
+    return out
 
 
-def _speed_change(before: np.ndarray, after: np.ndarray, ring_cycle: float) -> SpeedChange:
-    if min(len(before), len(after)) < MIN_ANSWERED_PER_WINDOW:
-        return SpeedChange(
-            len(before),
-            len(after),
-            None,
-            f"speed of answer: too little data to tell ({len(before)} answered calls before, {len(after)} after; "
-            f"at least {MIN_ANSWERED_PER_WINDOW} on each side are needed)",
-        )
-    test = median_shift(before, after)
-    b, a = f"{test.before_median:.0f} s", f"{test.after_median:.0f} s"
-    rings = f" (ring {rings_of(test.before_median, ring_cycle)} to ring {rings_of(test.after_median, ring_cycle)})"
-    if b == a:
-        verdict = f"median time to answer held at {a}; {chance_words(test.p_value)}"
-    else:
-        moved = "fell" if test.difference < 0 else "rose"
-        verdict = f"median time to answer {moved} from {b} to {a}{rings}; {chance_words(test.p_value)}"
-    return SpeedChange(len(before), len(after), test, verdict)
+def _measure(key: str, label: str, unit: Unit, higher: bool, daily: pd.DataFrame) -> MeasureImpact:
+    effect, lines = fit_effect(daily, higher)
+    frame = daily.merge(lines, on="t", how="left") if lines is not None else daily.assign(
+        fitted=np.nan, without_training=np.nan)
+
+    def pooled(mask: pd.Series) -> tuple[float | None, int]:
+        part = daily[mask & daily["value"].notna()]
+        total = float(part["weight"].sum())
+        return (float((part["value"] * part["weight"]).sum() / total) if total else None), int(total)
+
+    before, before_n = pooled((daily["t"] < 0) & (daily["t"] >= -SIMPLE_DAYS))
+    after, after_n = pooled((daily["t"] > 0) & (daily["t"] <= SIMPLE_DAYS))
+    return MeasureImpact(key, label, unit, higher, before, after, before_n, after_n, effect, frame)
 
 
-def _its(counted: pd.DataFrame, training_date: date) -> tuple[SegmentedFit | None, str | None]:
-    daily = counted.groupby("_date").agg(offered=("_answered", "size"), answered=("_answered", "sum"))
-    daily = daily[daily["offered"] >= MIN_CALLS_PER_ITS_DAY]
-    t = np.array([(d - training_date).days for d in daily.index])
-    days_before, days_after = int((t < 0).sum()), int((t > 0).sum())
-    if min(days_before, days_after) < MIN_ITS_DAYS_PER_SIDE:
-        return None, None
-    frame = pd.DataFrame(
-        {
-            "t": t,
-            "value": (daily["answered"] / daily["offered"]).to_numpy(),
-            "weekday": [d.weekday() for d in daily.index],
-        }
-    )
-    fit = segmented_regression(frame)
-    step = fit.level_change * 100
-    lo, hi = (v * 100 for v in fit.level_ci)
-    direction = "stepped up" if step > 0 else "stepped down"
-    text = (
-        f"The daily answer rate {direction} by {abs(step):.1f} points at the training, allowing for weekday and "
-        f"the trend before it (95% CI {lo:+.1f} to {hi:+.1f} points); {chance_words(fit.level_p)}"
-    )
-    if fit.slope_p < 0.05:
-        per_week = fit.slope_change * 700
-        trend = "improved" if per_week > 0 else "worsened"
-        text += f", and the trend {trend} by {abs(per_week):.1f} points a week after it"
-    return fit, text + "."
+def headline(m: MeasureImpact) -> str:
+    """The verdict in one sentence, as every screen prints it."""
+    e = m.effect
+    if e.estimate is None or e.ci_low is None or e.ci_high is None:
+        return f"Too little data to judge the {m.label} yet: {e.reason}."
+    ci = f"95 % CI {amount(e.ci_low, m.unit)} to {amount(e.ci_high, m.unit)}"
+    where = "above" if e.estimate > 0 else "below"
+    size = amount(e.estimate, m.unit, signed=False)
+    settled = f"from {RAMP_DAYS} days after the training on"
+    if e.verdict == "no clear change":
+        return (f"No clear change: {settled}, the {m.label} is {amount(e.estimate, m.unit)} from where its earlier "
+                f"trend was heading ({ci}); that could be chance.")
+    return (f"{e.verdict.capitalize()}: {settled}, the {m.label} is {size} {where} where its earlier trend was "
+            f"heading ({ci}).")
 
 
-def _warnings(
-    counted: pd.DataFrame,
-    in_before: pd.Series,
-    in_after: pd.Series,
-    coverage_end: date | None,
-    after_end: date,
-    days: int,
-) -> list[str]:
+def explanation(m: MeasureImpact) -> str | None:
+    """One sentence on why the plain before/after and the effect differ, or None when they agree."""
+    simple, e = m.simple_change, m.effect
+    if simple is None or e.estimate is None:
+        return None
+    gap = DIFFERENT_RATE if m.unit == "rate" else DIFFERENT_SECONDS
+    if abs(simple - e.estimate) < gap and np.sign(simple) == np.sign(e.estimate):
+        return None
+    trend = amount(e.trend_per_week or 0.0, m.unit)
+    return (f"The plain before/after difference ({amount(simple, m.unit)}) is not the training's effect "
+            f"({amount(e.estimate, m.unit)}): the effect sets aside the trend already under way before it "
+            f"({trend} a week), the weekday mix and the {RAMP_DAYS} days a change takes to settle.")
+
+
+def _warnings(counted: pd.DataFrame, training_date: date, coverage_end: date | None,
+              nearby: tuple[date, ...]) -> list[str]:
     out: list[str] = []
-    before, after = counted[in_before], counted[in_after]
-    days_b, days_a = before["_date"].nunique(), after["_date"].nunique()
+    t = (pd.DatetimeIndex(counted["date"]) - pd.Timestamp(training_date)).days.to_numpy()
+    before, after = counted[(t < 0) & (t >= -SIMPLE_DAYS)], counted[(t > 0) & (t <= SIMPLE_DAYS)]
+    days_b, days_a = before["date"].nunique(), after["date"].nunique()
     if days_b and days_a:
         per_b, per_a = len(before) / days_b, len(after) / days_a
         if max(per_b, per_a) / max(min(per_b, per_a), 1e-9) >= VOLUME_RATIO_WARNING:
-            out.append(
-                f"Call volume differs between the windows ({per_b:.0f} calls a day before, {per_a:.0f} after): "
-                "a busier or quieter period can move the rates on its own."
-            )
-        share_b = before["_weekday"].value_counts(normalize=True).reindex(range(7), fill_value=0.0)
-        share_a = after["_weekday"].value_counts(normalize=True).reindex(range(7), fill_value=0.0)
+            out.append(f"Call volume changed ({per_b:.0f} calls a day before, {per_a:.0f} after): a busier or "
+                       "quieter period can move the rates on its own.")
+        share_b = before["weekday"].value_counts(normalize=True).reindex(range(7), fill_value=0.0)
+        share_a = after["weekday"].value_counts(normalize=True).reindex(range(7), fill_value=0.0)
         gap = share_a - share_b
         if 0.5 * gap.abs().sum() > WEEKDAY_MIX_WARNING:
             day = int(gap.abs().idxmax())
-            out.append(
-                f"The windows have a different weekday mix ({DAY_NAMES[day]}s were {pct(share_b[day])} of calls "
-                f"before and {pct(share_a[day])} after): busy days answer differently, so this can mislead."
-            )
-    if coverage_end is not None and coverage_end < after_end:
-        have = max(0, days - (after_end - coverage_end).days)
-        out.append(f"Only {have} of the {days} days after the training have data so far; the picture may still change.")
+            out.append(f"The weekday mix changed ({DAY_NAMES[day]}s were {100 * share_b[day]:.0f} % of calls "
+                       f"before and {100 * share_a[day]:.0f} % after); the effect allows for weekday, the plain "
+                       "before/after does not.")
+    end = training_date + timedelta(days=AFTER_DAYS)
+    if coverage_end is not None and coverage_end < end:
+        have = max(0, (coverage_end - training_date).days)
+        out.append(f"Only {have} of the {AFTER_DAYS} days after the training have calls so far; "
+                    "the verdict may still change.")
+    for other in sorted(nearby):
+        if other != training_date and training_date - timedelta(days=BEFORE_DAYS) <= other <= end:
+            out.append(f"Another training at this office ({other:%d %b %Y}) falls within the weeks measured here; "
+                       "the two effects cannot be separated.")
     return out
 
 
 def training_impact(
     prepared_df: pd.DataFrame,
-    params: MetricParams,
     training_date: date,
-    days: int = 28,
     *,
+    site: str | None = None,
     other_trainings: tuple[date, ...] = (),
 ) -> TrainingImpact:
-    """Before/after comparison of one training date; see the module docstring."""
-    frame = prepared_df.assign(_date=_dates(prepared_df["date"])) if len(prepared_df) else prepared_df.assign(_date=[])
-    coverage_end = max(frame["_date"]) if len(frame) else None
-    counted = frame[frame["counted"].astype(bool)].reset_index(drop=True)
-    counted["_answered"] = (counted["outcome"] == "answered").astype(int)
-    counted["_weekday"] = [d.weekday() for d in counted["_date"]]
-    (b_start, b_end), (a_start, a_end) = _windows(training_date, days)
-    in_before = (counted["_date"] >= b_start) & (counted["_date"] <= b_end)
-    in_after = (counted["_date"] >= a_start) & (counted["_date"] <= a_end)
-    numerators = {
-        "answered": counted["outcome"] == "answered",
-        "within_target": counted["within_target"].fillna(False).astype(bool) & (counted["outcome"] == "answered"),
-        "voicemail": counted["outcome"] == "voicemail",
-        "abandoned": counted["outcome"] == "abandoned",
-    }
-    n1, n2 = int(in_before.sum()), int(in_after.sum())
-    rates = tuple(
-        _rate_change(
-            key,
-            label,
-            higher,
-            int((numerators[num] & in_before).sum()),
-            n1,
-            int((numerators[num] & in_after).sum()),
-            n2,
-        )
-        for key, label, num, higher in RATE_METRICS
-    )
-    answered = counted[counted["outcome"] == "answered"]
-    ring = answered["ring_seconds"].astype(float)
-    speed = _speed_change(
-        ring[in_before[answered.index] & ring.notna()].to_numpy(),
-        ring[in_after[answered.index] & ring.notna()].to_numpy(),
-        params.ring_cycle_seconds,
-    )
-    window = counted[in_before | in_after]
-    its, its_verdict = _its(window, training_date) if len(window) else (None, None)
-    warnings = _warnings(counted, in_before, in_after, coverage_end, a_end, days)
-    for other in sorted(other_trainings):
-        if other != training_date and b_start <= other <= a_end:
-            warnings.append(
-                f"Another training ({other:%b %d}) falls inside these windows; the two effects cannot be separated."
-            )
-    # The time series is the headline when there are enough days: a drift that
-    # was already under way does not pass for an effect of the training.
-    headline = its_verdict or f"{rates[0].verdict[0].upper()}{rates[0].verdict[1:]}."
+    """One office's training judged from that office's prepared calls; see the module docstring.
+
+    other_trainings: the office's other training dates (its own and those for every office).
+    """
+    first, last = training_date - timedelta(days=BEFORE_DAYS), training_date + timedelta(days=AFTER_DAYS)
+    day = prepared_df["date"]
+    inside = ((day >= pd.Timestamp(first)) & (day <= pd.Timestamp(last))).to_numpy(dtype=bool)
+    counted = prepared_df[inside & prepared_df["counted"].to_numpy(dtype=bool)]
+    coverage_end = pd.Timestamp(day.max()).date() if len(prepared_df) else None
+    daily = _daily(counted, training_date)
+    measures = tuple(_measure(key, label, unit, higher, daily[key]) for key, label, unit, higher in MEASURES)
+    primary = measures[0]
     return TrainingImpact(
         training_date=training_date,
-        days=days,
-        before_window=(b_start, b_end),
-        after_window=(a_start, a_end),
-        rates=rates,
-        speed=speed,
-        its=its,
-        its_verdict=its_verdict,
-        headline=headline,
-        warnings=tuple(warnings),
+        site=site,
+        measures=measures,
+        headline=headline(primary),
+        explanation=explanation(primary),
+        warnings=tuple(_warnings(counted, training_date, coverage_end, other_trainings)),
+        before_window=(first, training_date - timedelta(days=1)),
+        after_window=(training_date + timedelta(days=1), last),
     )

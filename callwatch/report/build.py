@@ -7,6 +7,7 @@ so the tests can check the numbers without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from callwatch.config.settings import Settings
 from callwatch.metrics import follow_ups as fu
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
-from callwatch.metrics.loader import TrainingSession, load_calls, load_follow_up_handled, load_trainings
+from callwatch.metrics.loader import load_calls, load_follow_up_handled, settings_for_site
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.quality import ring_time_note
 from callwatch.metrics.summary import (
@@ -30,12 +31,11 @@ from callwatch.metrics.summary import (
     summarize,
     summarize_by,
 )
-from callwatch.metrics.training import TrainingImpact, training_impact
+from callwatch.metrics.training_verdicts import JudgedTraining, judge_trainings
 from callwatch.report.periods import Period, last_complete_week
 
 # Trainings up to six weeks before the period still get their measured effect shown.
 TRAINING_LOOKBACK_DAYS = 42
-TRAINING_WINDOW_DAYS = 28
 TREND_WEEKS = 8
 # Follow-ups of late-week calls happen the next week; read that far past the period.
 FOLLOW_UP_READ_DAYS = 14
@@ -73,10 +73,8 @@ class MetricLine:
         return (self.value > self.previous) == self.higher_is_better
 
 
-@dataclass(frozen=True)
-class TrainingResult:
-    session: TrainingSession
-    impact: TrainingImpact
+# A training judged at this report's office: the same object the CLI and the Training page print.
+TrainingResult = JudgedTraining
 
 
 @dataclass(frozen=True)
@@ -202,11 +200,15 @@ def report_from_frame(
     *,
     site: str,
     goals: dict[str, float],
-    trainings: list[TrainingSession],
+    trainings: Sequence[JudgedTraining],
     now: datetime,
     handled: pd.DataFrame | None = None,
 ) -> WeeklyReport:
-    """The report over `prepared` (calls from well before the period up to `now`)."""
+    """The report over `prepared` (calls from well before the period up to `now`).
+
+    `trainings`: this office's trainings as judge_trainings judged them (those
+    from six weeks before the period to its end are shown).
+    """
     from callwatch.report.observations import observations
 
     upto_end = prepared[(prepared["date"] <= pd.Timestamp(period.last)).to_numpy(dtype=bool)]
@@ -218,12 +220,8 @@ def report_from_frame(
     rows = fu.follow_ups(prepared, params)
     rows = rows[((rows["date"] >= pd.Timestamp(period.first)) & (rows["date"] <= pd.Timestamp(period.last))).to_numpy()]
     awaiting = _awaiting(prepared, params, period, now, handled)
-    all_dates = tuple(t.date for t in trainings)
-    near = [t for t in trainings if period.first - timedelta(days=TRAINING_LOOKBACK_DAYS) <= t.date <= period.last]
-    results = tuple(
-        TrainingResult(t, training_impact(upto_end, params, t.date, TRAINING_WINDOW_DAYS, other_trainings=all_dates))
-        for t in near
-    )
+    results = tuple(t for t in trainings
+                    if period.first - timedelta(days=TRAINING_LOOKBACK_DAYS) <= t.session.date <= period.last)
     report = WeeklyReport(
         site=site,
         timezone=params.timezone,
@@ -255,10 +253,11 @@ def build_report(
 ) -> WeeklyReport:
     """Read what the report needs from the store and compute it (default: the last complete week)."""
     now = now or datetime.now(UTC)
-    period = period or last_complete_week(now, settings.timezone)
     site = site or settings.site
-    params = MetricParams.from_settings(settings)
-    lookback = max(4 * period.days, TRAINING_LOOKBACK_DAYS + TRAINING_WINDOW_DAYS + 1, 7 * TREND_WEEKS + 7)
+    own = settings_for_site(engine, settings, site)  # the office's own time zone, hours and goals
+    period = period or last_complete_week(now, own.timezone)
+    params = MetricParams.from_settings(own)
+    lookback = max(4 * period.days, 7 * TREND_WEEKS + 7)
     start, _ = local_day_bounds(params, period.first - timedelta(days=lookback), None)
     _, end = local_day_bounds(params, None, period.last + timedelta(days=FOLLOW_UP_READ_DAYS))
     end = min(end, now) if end is not None else now
@@ -268,8 +267,8 @@ def build_report(
         params,
         period,
         site=site,
-        goals=dict(settings.report.goals),
-        trainings=load_trainings(engine, settings, site),
+        goals=dict(own.report.goals),
+        trainings=judge_trainings(engine, settings, site),
         now=now,
         handled=load_follow_up_handled(engine, site),
     )

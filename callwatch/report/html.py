@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from callwatch import formatting
 from callwatch.metrics.quality import NOT_IN_EXPORT, RING_TIME_KEYS, ring_time_known
+from callwatch.metrics.training import SIMPLE_DAYS, MeasureImpact
 from callwatch.report import charts
 from callwatch.report.build import MetricLine, TrainingResult, WeeklyReport
 from callwatch.report.observations import DAY_NAMES, hour_span
@@ -246,49 +248,38 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
     )
 
 
+def _measure_cells(m: MeasureImpact) -> list[str]:
+    e = m.effect
+    if m.unit == "rate":
+        before, after, simple = _pct(m.before), _pct(m.after), formatting.points(m.simple_change)
+        effect = "–" if e.estimate is None else f"{formatting.points(e.estimate)} ({formatting.points(e.ci_low)} to " \
+            f"{formatting.points(e.ci_high)})"
+    else:
+        before, after = formatting.seconds(m.before), formatting.seconds(m.after)
+        simple = "–" if m.simple_change is None else f"{m.simple_change:+.1f} s"
+        effect = "–" if e.estimate is None else f"{e.estimate:+.1f} s ({e.ci_low:+.1f} to {e.ci_high:+.1f})"
+    return [escape(m.label), before, after, simple, effect, formatting.p_value(e.p_value), e.verdict]
+
+
 def _training_block(result: TrainingResult) -> str:
     impact, session = result.impact, result.session
-    head = f"<h3>{escape(session.title)} — {session.date:%A %b} {session.date.day}, {session.date.year}</h3>"
-    b0, b1 = impact.before_window
-    a0, a1 = impact.after_window
+    office = "every office" if session.site is None else escape(session.site)
+    head = (f"<h3>{escape(session.title)} — {session.date:%A %b} {session.date.day}, {session.date.year} "
+            f"<span class='note'>({office})</span></h3>")
+    b0, _ = impact.before_window
+    _, a1 = impact.after_window
     windows = (
-        f"<p class='note'>{impact.days} days before ({b0:%b %d}–{b1:%b %d}) against {impact.days} days after "
-        f"({a0:%b %d}–{a1:%b %d}); business hours; the training day itself left out.</p>"
+        f"<p class='note'>Effect: daily rates from {b0:%b %d} to {a1:%b %d} (business hours, the training day left "
+        f"out), allowing for the trend before the training, weekday and two weeks to settle in. Before/after: the "
+        f"{SIMPLE_DAYS} days each side, for context.</p>"
     )
-    rows = []
-    for r in impact.rates:
-        t = r.test
-        rows.append(
-            [
-                escape(r.label),
-                _pct(r.before),
-                _pct(r.after),
-                "–" if t is None else f"{t.difference * 100:+.1f} pts",
-                "–" if t is None else f"{t.ci_low * 100:+.1f} to {t.ci_high * 100:+.1f}",
-                "–" if t is None else f"{t.p_value:.3f}" if t.p_value >= 0.001 else "<0.001",
-                f"{r.before_n} / {r.after_n}",
-            ]
-        )
-    sp = impact.speed.test
-    rows.append(
-        [
-            "median time to answer",
-            "–" if sp is None else f"{sp.before_median:.0f} s",
-            "–" if sp is None else f"{sp.after_median:.0f} s",
-            "–" if sp is None else f"{sp.difference:+.1f} s",
-            "–" if sp is None else f"{sp.ci_low:+.1f} to {sp.ci_high:+.1f}",
-            "–" if sp is None else f"{sp.p_value:.3f}" if sp.p_value >= 0.001 else "<0.001",
-            f"{impact.speed.before_n} / {impact.speed.after_n}",
-        ]
-    )
-    table = _table(["Measure", "Before", "After", "Change", "95% CI", "p-value", "Calls (before / after)"], rows)
-    verdicts = "".join(
-        f"<li>{escape(line)}</li>" for line in [*(r.verdict for r in impact.rates), impact.speed.verdict]
-    )
+    rows = [_measure_cells(m) for m in impact.measures]
+    table = _table(["Measure", "Before", "After", "Plain difference", "Effect (95% CI)", "p-value", "Verdict"], rows)
+    why = f"<p class='note'>{escape(impact.explanation)}</p>" if impact.explanation else ""
     warns = "".join(f"<p class='warn'>⚠ {escape(w)}</p>" for w in impact.warnings)
     return (
-        f"<div class='training'>{head}<p class='headline'>{escape(impact.headline)}</p>{windows}{table}"
-        f"<ul>{verdicts}</ul>{warns}</div>"
+        f"<div class='training'>{head}<p class='headline'>{escape(impact.headline)}</p>{why}{windows}{table}"
+        f"{warns}</div>"
     )
 
 
@@ -340,9 +331,10 @@ times in {escape(report.timezone)} · generated {generated:%a %b %d, %Y %I:%M %p
 <footer><p><b>How these numbers are made.</b> Calls are inbound calls in business hours; a caller who hung up within
 the short-abandon limit (a likely wrong number) is left out. Answer, voicemail, abandonment (hung up while ringing or
 waiting) and missed rates are shares of those calls and add up to 100%. "Within target" is answered within the ring
-target. The 4-{period.noun} average pools the four {period.noun}s before this one. Training effects compare the days
-before and after with a two-proportion z-test (rates) and a Mann-Whitney test with a bootstrap interval (time to
-answer); the daily answer-rate step allows for weekday and the earlier trend. Caller numbers are masked. Settings:
+target. The 4-{period.noun} average pools the four {period.noun}s before this one. A training's effect is how far
+each daily rate sits from where its earlier trend was heading once the change has settled (a regression on daily
+rates allowing for weekday, the earlier trend and two weeks to settle in), with its 95% interval; the verdict is the
+answer rate's. Caller numbers are masked. Settings:
 {escape(report.params_note)}.</p></footer>
 </main></body></html>
 """

@@ -126,16 +126,12 @@ def _follow_up(report: WeeklyReport) -> tuple[float, str] | None:
 
 def _training(report: WeeklyReport) -> tuple[float, str] | None:
     for result in reversed(report.trainings):
-        rate = result.impact.rate("answer_rate")
-        if rate.test is None:
+        impact = result.impact
+        if impact.verdict == "too little data":
             continue
         when = f"{result.session.date:%b} {result.session.date.day}"
-        text = f"Since the {when} training ({result.session.title}), the {rate.verdict}"
-        days_since = (report.period.last - result.session.date).days
-        if days_since < result.impact.days:
-            text += f" (measured over the {days_since} days since; a full comparison needs {result.impact.days})"
-        text += "."
-        return 1.5 + (2.0 if rate.improved is not None else 0.0), text
+        text = f"{result.session.title} ({when}): {impact.headline}"
+        return 1.5 + (2.0 if impact.verdict in ("improved", "worsened") else 0.0), text
     return None
 
 

@@ -14,8 +14,8 @@ practice manager would recognise on the dashboard):
 - Staff differ in how fast they pick up (the by-staff view has a story).
 - Missed callers are sometimes phoned back (outbound) or call again and reach
   a person, so follow-ups have both kinds of match.
-- Most offices have a training date after which answering improves over two
-  weeks; one office in four has none (the control group).
+- Every office has its own training date; in most, answering improves over
+  two weeks after it, in one office in four nothing changes (the control group).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class Office:
     training: date | None
     training_gain: float  # answer-chance improvement once training has settled in
     area_code: str
+    training_ramp_days: int = 14  # how long the gain takes to settle in (0: all at once)
+    drift_per_week: float = 0.0  # a steady change in answer chance over the whole history
 
 
 def make_offices(
@@ -88,9 +90,10 @@ def make_offices(
         staff = tuple(str(200 + 10 * i + k) for k in range(n_staff))
         with_queue = bool(rng.uniform() < 0.6)
         queues = ("reception", "appointments", "billing")[: int(rng.integers(1, 4))] if with_queue else ()
-        trained = i == 0 or rng.uniform() < 0.75
+        # Every office holds a training; in one office of four it changes nothing (the control group).
+        effective = i == 0 or rng.uniform() < 0.75
         training = None
-        if trained and span >= 28:
+        if span >= 28:
             training = start + pd.Timedelta(days=int(span * rng.uniform(0.4, 0.6))).to_pytimedelta()
         offices.append(
             Office(
@@ -107,7 +110,7 @@ def make_offices(
                 ring_timeout_s=float(rng.choice([20.0, 24.0, 30.0])),
                 follow_up_rate=float(rng.uniform(0.3, 0.6)),
                 training=training,
-                training_gain=float(rng.uniform(0.05, 0.1)),
+                training_gain=float(rng.uniform(0.05, 0.1)) if effective else 0.0,
                 area_code=str(rng.choice(["212", "415", "503", "617", "720", "919"])),
             )
         )
@@ -189,10 +192,14 @@ def _office_frame(
 
     # Training settles in over two weeks; it lifts answering and speed.
     since = (day - np.datetime64(office.training, "D")).astype(int) if office.training else np.full(n, -1)
-    ramp = np.clip(since / 14, 0, 1) * (since >= 0)
+    ramp_days = max(office.training_ramp_days, 1)
+    ramp = np.clip(since / ramp_days, 0, 1) * (since > 0 if office.training_ramp_days == 0 else since >= 0)
+    ramp = ramp * (office.training_gain > 0)  # a training that changed nothing speeds nobody up either
+    drift = office.drift_per_week * (day - np.datetime64(start, "D")).astype(int) / 7
     lunch = (hour == 12) & open_
     monday_rush = (wd == 0) & (hour < 11)
-    p_answer = office.answer_rate + office.training_gain * ramp - office.lunch_dip * lunch - 0.06 * monday_rush
+    p_answer = (office.answer_rate + office.training_gain * ramp + drift - office.lunch_dip * lunch
+                - 0.06 * monday_rush)
     p_answer = np.clip(p_answer + day_staffing[di], 0.3, 0.98)
     u = rng.uniform(size=n)
     answered = open_ & (u < p_answer)

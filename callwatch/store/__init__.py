@@ -35,10 +35,11 @@ from callwatch.store.schema import (
     report_runs,
     rollup_days,
     rollup_dirty,
+    site_settings,
     staff_seen,
     trainings,
 )
-from callwatch.store.state import add_training
+from callwatch.store.state import add_training, remove_training, save_site_settings
 
 __all__ = [
     "ROLLUP_AFTER_HOURS_COLUMNS",
@@ -62,11 +63,14 @@ __all__ = [
     "merge_call",
     "metadata",
     "open_store",
+    "remove_training",
     "report_runs",
     "rollup_days",
     "rollup_dirty",
     "save_calls",
+    "save_site_settings",
     "select_calls",
+    "site_settings",
     "staff_seen",
     "trainings",
     "upsert_in",

@@ -120,16 +120,29 @@ follow_up_handled = sa.Table(
 
 # Staff training sessions entered at run time (the dashboard or a script), in
 # addition to the ones in callwatch.yaml; the metrics loader merges both.
+# site NULL: a training for every office.
 trainings = sa.Table(
     "trainings",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("site", sa.String(64), nullable=True),
     sa.Column("date", sa.Date(), nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("notes", sa.Text(), nullable=False, default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_trainings_site_date", "site", "date"),
+)
+
+# Each office's own settings (config.SiteSettings as JSON: time zone, opening
+# hours, holidays, ring target, trainings, goals), written by the process that
+# collects that office's calls, so every process reading this store judges the
+# office by its own settings rather than by the reader's file.
+site_settings = sa.Table(
+    "site_settings",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("settings", sa.Text(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # One row per weekly report sent, so a report missed while the service was down

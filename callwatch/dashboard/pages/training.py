@@ -1,7 +1,9 @@
-"""Training: did each staff training move the numbers, and is the change real?
+"""Training: did each staff training move the numbers at its office, and is the change real?
 
-Uses metrics.training.training_impact (the same comparison the weekly report
-prints) and lets the manager add a training date, stored in the trainings table.
+One office at a time (the configured office by default). Every verdict is
+metrics.training_verdicts' — the same the weekly report, the Trends markers
+and `callwatch training` print. The plain before/after table stays as context
+and never judges; the verdict column is the model's.
 """
 
 from __future__ import annotations
@@ -12,25 +14,35 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
+from callwatch import formatting
 from callwatch.dashboard import components as ui
-from callwatch.dashboard import data
-from callwatch.metrics.training import TrainingImpact, pct
+from callwatch.dashboard import data, figures
+from callwatch.metrics.effect import AFTER_DAYS, BEFORE_DAYS, RAMP_DAYS
+from callwatch.metrics.training import SIMPLE_DAYS, MeasureImpact
+from callwatch.metrics.training_verdicts import JudgedTraining
 
 dash.register_page(__name__, path="/training", name="Training", title="callwatch: training", order=4)
-WINDOW_DAYS = 28
+
+_TONE = {"improved": "outcome-answered", "worsened": "outcome-abandoned"}
 
 
 def layout(site: str | None = None, **_: Any) -> html.Div:
     ctx = data.context()
+    offices = sorted({*data.filter_options(ctx)[0], ctx.settings.site})
+    office = site if site in offices else ctx.settings.site
     return html.Div([
         html.H1("Training"),
-        html.P(f"For each staff training: the {WINDOW_DAYS} days before against the {WINDOW_DAYS} days after "
-               "(business hours, offered calls, the training day left out), with how likely chance alone could "
-               "explain the difference.", className="lead"),
+        html.P(f"For each staff training at an office: how far each daily rate sits from where its earlier trend "
+               f"was heading once the change has settled ({RAMP_DAYS} days on), allowing for weekday — from the "
+               f"{BEFORE_DAYS} days before to the {AFTER_DAYS} days after, business hours, the training day left out.",
+               className="lead"),
         html.Div([
+            html.Div([html.Label("Office", htmlFor="training-office"), dcc.Dropdown(
+                id="training-office", options=offices, value=office, clearable=False,
+                style={"width": "14rem"})], className="field"),
             html.Div([html.Label("Training date"), dcc.DatePickerSingle(
-                id="training-date", date=data.today(ctx.params).isoformat(), display_format="D MMM YYYY",
-                first_day_of_week=1)], className="field"),
+                id="training-date", date=data.today(data.params_for(ctx, office)).isoformat(),
+                display_format="D MMM YYYY", first_day_of_week=1)], className="field"),
             html.Div([html.Label("Title"), dcc.Input(id="training-title", placeholder="e.g. Phone manner workshop",
                                                      style={"width": "18rem"})], className="field"),
             html.Div([html.Label("Notes"), dcc.Input(id="training-notes", placeholder="optional",
@@ -38,7 +50,6 @@ def layout(site: str | None = None, **_: Any) -> html.Div:
             html.Button("Add training", id="training-add", className="handle"),
             html.Span(id="training-added", className="explain"),
         ], className="filters"),
-        dcc.Store(id="training-site", data=site),
         dcc.Loading(html.Div(id="training-body")),
     ])
 
@@ -48,80 +59,71 @@ def register_callbacks(app: Dash) -> None:
         Output("training-body", "children"),
         Output("training-added", "children"),
         Input("training-add", "n_clicks"),
+        Input("training-office", "value"),
         State("training-date", "date"),
         State("training-title", "value"),
         State("training-notes", "value"),
-        State("training-site", "data"),
     )
-    def update(clicks: int | None, day: str | None, title: str | None, notes: str | None, site: str | None) -> Any:
+    def update(clicks: int | None, office: str | None, day: str | None, title: str | None,
+               notes: str | None) -> Any:
         ctx = data.context()
         message = ""
-        if clicks and day:
+        if dash.ctx.triggered_id == "training-add" and clicks and day:
             if not (title or "").strip():
                 message = "Give the training a title first."
             else:
-                data.add_training(ctx, site, date.fromisoformat(day[:10]), title.strip(), (notes or "").strip())
-                message = f"Added {title.strip()} on {day[:10]}."
-        return body(ctx, site), message
+                data.add_training(ctx, office, date.fromisoformat(day[:10]), title.strip(), (notes or "").strip())
+                message = f"Added {title.strip()} on {day[:10]} for {office}."
+        return body(ctx, office or ctx.settings.site), message
 
 
-def body(ctx: data.DashboardContext, site: str | None) -> Any:
+def body(ctx: data.DashboardContext, office: str) -> Any:
     if not data.has_calls(ctx):
         return ui.new_install()
-    impacts, totals = data.training_impacts(ctx, site, WINDOW_DAYS)
-    if not impacts or totals is None:
-        return html.Div("No trainings recorded yet. Add one above (or under `trainings:` in callwatch.yaml) and its "
-                        "before/after comparison appears here.", className="empty")
-    return html.Div([
-        html.P("All calls in the windows around the trainings:", className="explain"),
-        ui.identity(totals),
-        *[impact_card(title, impact, site) for title, impact in reversed(impacts)],
+    judged = data.judged_trainings(ctx, office)
+    if not judged:
+        return html.Div(f"No trainings recorded for {office} yet. Add one above (or under `trainings:` in "
+                        "callwatch.yaml) and its verdict appears here.", className="empty")
+    return html.Div([impact_card(j) for j in reversed(judged)])
+
+
+def _row(m: MeasureImpact) -> html.Tr:
+    e = m.effect
+    if m.unit == "rate":
+        before, after, simple = formatting.pct(m.before), formatting.pct(m.after), formatting.points(m.simple_change)
+        ci = f"95 % CI {formatting.points(e.ci_low)} to {formatting.points(e.ci_high)}"
+        effect = "–" if e.estimate is None else f"{formatting.points(e.estimate)} ({ci})"
+    else:
+        before, after = formatting.seconds(m.before), formatting.seconds(m.after)
+        simple = "–" if m.simple_change is None else f"{m.simple_change:+.1f} s"
+        effect = "–" if e.estimate is None else f"{e.estimate:+.1f} s (95 % CI {e.ci_low:+.1f} to {e.ci_high:+.1f})"
+    return html.Tr([
+        html.Td(m.label), html.Td(f"{before} ({m.before_n})"), html.Td(f"{after} ({m.after_n})"), html.Td(simple),
+        html.Td(effect), html.Td(formatting.p_value(e.p_value)),
+        html.Td(html.Span(e.verdict, className=_TONE.get(e.verdict, "quiet"))),
     ])
 
 
-def impact_card(title: str, impact: TrainingImpact, site: str | None) -> html.Div:
-    rows = [
-        html.Tr([
-            html.Td(change.label),
-            html.Td(f"{pct(change.before, 1)} ({change.before_count}/{change.before_n})"),
-            html.Td(f"{pct(change.after, 1)} ({change.after_count}/{change.after_n})"),
-            html.Td("–" if change.test is None else
-                    f"{100 * change.test.difference:+.1f} points (95 % CI {100 * change.test.ci_low:+.1f} to "
-                    f"{100 * change.test.ci_high:+.1f})"),
-            html.Td("–" if change.test is None else f"{change.test.p_value:.3f}"),
-            html.Td(_tone(change.improved)),
-        ])
-        for change in impact.rates
-    ]
-    speed = impact.speed
-    if speed.test is not None:
-        rows.append(html.Tr([
-            html.Td("median time to answer"),
-            html.Td(f"{speed.test.before_median:.1f} s ({speed.before_n} answered)"),
-            html.Td(f"{speed.test.after_median:.1f} s ({speed.after_n} answered)"),
-            html.Td(f"{speed.test.difference:+.1f} s"),
-            html.Td(f"{speed.test.p_value:.3f}"),
-            html.Td(_tone(speed.improved)),
-        ]))
-    head = html.Tr([html.Th(h) for h in ("metric", "before", "after", "change", "p-value", "")])
-    (b1, b2), (a1, a2) = impact.before_window, impact.after_window
-    calls = data.Range(b1, a2, site).query()
+def impact_card(judged: JudgedTraining) -> html.Div:
+    impact, session = judged.impact, judged.session
+    head = html.Tr([html.Th(h) for h in ("measure", f"before ({SIMPLE_DAYS} days)", f"after ({SIMPLE_DAYS} days)",
+                                         "plain difference", "effect of the training", "p-value", "verdict")])
+    (b1, _), (_, a2) = impact.before_window, impact.after_window
+    calls = data.Range(b1, a2, judged.office).query()
+    primary = impact.primary
+    for_whom = "every office" if session.site is None else session.site
     return html.Div([
-        html.H2(f"{title}: {impact.training_date:%a %d %b %Y}"),
-        html.P(html.B(impact.headline), className="training-headline"),
-        html.Table([html.Thead(head), html.Tbody(rows)], className="simple"),
-        html.Ul([html.Li(line) for line in [*(r.verdict for r in impact.rates), speed.verdict]], className="explain"),
+        html.H2(f"{session.title}: {session.date:%a %d %b %Y}"),
+        html.P(f"Judged on {judged.office}'s calls (a training for {for_whom}).", className="explain"),
+        html.P([html.Span(impact.verdict, className=_TONE.get(impact.verdict, "quiet")), " — ",
+                html.B(impact.headline)], className="training-headline"),
+        *([html.P(impact.explanation, className="explain training-why")] if impact.explanation else []),
+        dcc.Graph(figure=figures.training_fit_figure(primary.daily, session.date, primary.label),
+                  config={"displayModeBar": False}, className="training-chart"),
+        html.Table([html.Thead(head), html.Tbody([_row(m) for m in impact.measures])], className="simple"),
         *([html.Div([html.B("Read with care: "), html.Ul([html.Li(w) for w in impact.warnings])],
                     className="empty")] if impact.warnings else []),
-        html.P([f"Before: {b1:%d %b} – {b2:%d %b %Y}; after: {a1:%d %b} – {a2:%d %b %Y}. p-value = the chance of a "
-                "difference at least this big if the training changed nothing (below 0.05: unlikely to be chance). ",
+        html.P([f"Measured from {b1:%d %b} to {a2:%d %b %Y}. The verdict is the answer rate's; p-value = the chance "
+                "of an effect at least this big if the training changed nothing (below 0.05: improved or worsened). ",
                 dcc.Link("See these calls →", href="/calls" + calls)], className="explain"),
     ], className="card")
-
-
-def _tone(improved: bool | None) -> html.Span:
-    if improved is None:
-        return html.Span("could be chance", className="quiet")
-    return html.Span("better" if improved else "worse",
-                     className="outcome-answered" if improved else "outcome-abandoned")
-
