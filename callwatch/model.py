@@ -29,6 +29,7 @@ class Outcome(StrEnum):
 class Source(StrEnum):
     AMI = "ami"
     CDR_CSV = "cdr-csv"
+    CEL = "cel"
     QUEUE_LOG = "queue-log"
     CSV = "csv"
 
@@ -54,8 +55,11 @@ RING_QUALITY_RANK: dict[str, int] = {RingQuality.EXACT: 2, RingQuality.DERIVED: 
 # Sources ranked by how much they know about one call. When two sources
 # describe the same call, the richer one wins the fields it knows (a queue_log
 # sees a timeout as "missed"; the CDR also sees the voicemail that followed).
+# CEL ranks above the CDR: it knows when each phone began ringing to the
+# microsecond, who picked a call up, and where it was transferred.
 SOURCE_RANK: dict[str, int] = {
-    Source.AMI: 3,
+    Source.AMI: 4,
+    Source.CEL: 3,
     Source.CDR_CSV: 2,
     Source.CSV: 1,
     Source.QUEUE_LOG: 0,

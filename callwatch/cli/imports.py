@@ -27,8 +27,8 @@ def describe_call(call: Call, settings: Settings) -> str:
     "--source",
     default="auto",
     show_default=True,
-    help="Log format: auto (detect), cdr-csv (Asterisk Master.csv), queue-log, csv:<map name> "
-    "(a column map from the settings), or preset:<name> for a phone system's export "
+    help="Log format: auto (detect), cdr-csv (Asterisk Master.csv), cel-csv (cel_custom CSV), queue-log, "
+    "csv:<map name> (a column map from the settings), or preset:<name> for a phone system's export "
     "(freepbx-cdr, yeastar-pseries, mango, 8x8-cdr, ringcentral-json; see docs/presets.md).",
 )
 @with_settings

@@ -24,9 +24,11 @@ from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
+from callwatch.collector.reconstruct.cel import CelCalls
 from callwatch.collector.reconstruct.queue_log import QueueLogCalls
 from callwatch.collector.sources import LineCursor, Reject
-from callwatch.collector.sources.detect import CDR_CSV, QUEUE_LOG, detect_source, parse_source
+from callwatch.collector.sources.cel import CelCsvParser
+from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
 from callwatch.collector.sources.presets import preset_named
@@ -163,6 +165,8 @@ def _calls(kind: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run:
         yield from _preset_calls(kind.removeprefix("preset:"), fh, cursor, settings, run)
     elif kind == QUEUE_LOG:
         yield from _queue_calls(fh, cursor, settings, run)
+    elif kind == CEL_CSV:
+        yield from _cel_calls(fh, cursor, settings, run)
     else:
         name = kind.removeprefix("csv:")
         parser = GenericCsvParser(name, settings.column_maps[name], settings)
@@ -245,6 +249,19 @@ def _counted(items: Iterator[tuple[list[Row], Call] | Reject], run: _Run) -> Ite
 def _queue_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
     tracker = QueueLogCalls(settings.site, emit_from=run.old_size)
     for item in events(fh, cursor):
+        if isinstance(item, Reject):
+            run.reject(item)
+            continue
+        run.row(item.offset)
+        yield from tracker.add(item)
+    pending, run.resume_at = tracker.finish(cursor.offset)
+    yield from pending
+
+
+def _cel_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
+    parser = CelCsvParser(zone=settings.tz, fields=settings.cel_fields)
+    tracker = CelCalls(CallContext.from_settings(settings), emit_from=run.old_size)
+    for item in parser.events(fh, cursor):
         if isinstance(item, Reject):
             run.reject(item)
             continue

@@ -117,7 +117,7 @@ class TailSettings(_Strict):
     """A CSV log the collector service re-reads on a schedule."""
 
     path: Path
-    source: Literal["auto", "cdr-csv", "queue-log", "csv"] = "auto"
+    source: Literal["auto", "cdr-csv", "cel-csv", "queue-log", "csv"] = "auto"
     interval_seconds: float = Field(30.0, gt=0)
 
 
@@ -310,6 +310,9 @@ class Settings(_Strict):
     voicemail_extensions: list[str] = []
     # Master.csv writes local time unless cdr.conf has usegmtime=yes.
     cdr_gmt: bool = True
+    # A cel_custom.conf mapping other than the known ones: its fields in order, by the names of
+    # the advanced mapping (EventType, EventTime, CIDName, ..., ChanName, UniqueID, LinkedID, Peer, Extra).
+    cel_fields: list[str] = []
     column_maps: dict[str, CsvColumnMap] = {}
     trainings: list[Training] = []
     # Extension or number -> who that is (metrics.staff): wins over names the PBX reports.

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from callwatch.collector.sources import SourceError
+from callwatch.collector.sources.cel import looks_like_cel
 from callwatch.collector.sources.generic_csv import header_matches
 from callwatch.collector.sources.master_csv import looks_like_master_csv
 from callwatch.collector.sources.presets import PRESETS, preset_named
@@ -15,13 +16,14 @@ from callwatch.config.settings import Settings
 
 CDR_CSV = "cdr-csv"
 QUEUE_LOG = "queue-log"
-SOURCES = ("auto", CDR_CSV, QUEUE_LOG, "csv:<map name>", "preset:<name>")
+CEL_CSV = "cel-csv"
+SOURCES = ("auto", CDR_CSV, CEL_CSV, QUEUE_LOG, "csv:<map name>", "preset:<name>")
 SAMPLE_LINES = 20
 
 
 def parse_source(source: str, settings: Settings) -> str:
     """Validate a `--source` value; `csv` alone means the only column map there is."""
-    if source in ("auto", CDR_CSV, QUEUE_LOG):
+    if source in ("auto", CDR_CSV, CEL_CSV, QUEUE_LOG):
         return source
     if source == "csv":
         if len(settings.column_maps) != 1:
@@ -43,7 +45,7 @@ def parse_source(source: str, settings: Settings) -> str:
 
 
 def detect_source(path: Path, settings: Settings) -> str:
-    """cdr-csv, queue-log, csv:<name> or preset:<name> by content; a SourceError says why none fits."""
+    """cdr-csv, cel-csv, queue-log, csv:<name> or preset:<name> by content; a SourceError says why none fits."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
     text = head.decode("utf-8-sig", errors="replace")
@@ -52,7 +54,7 @@ def detect_source(path: Path, settings: Settings) -> str:
         raise SourceError("the file is empty; nothing to detect the format from (pass --source)")
     if text.lstrip()[:1] in ("{", "["):
         return json_preset(text)
-    votes = {CDR_CSV: 0, QUEUE_LOG: 0}
+    votes = {CDR_CSV: 0, CEL_CSV: 0, QUEUE_LOG: 0}
     for line in lines:
         if looks_like_queue_log(line):
             votes[QUEUE_LOG] += 1
@@ -63,6 +65,8 @@ def detect_source(path: Path, settings: Settings) -> str:
                 continue
             if looks_like_master_csv(fields):
                 votes[CDR_CSV] += 1
+            elif looks_like_cel(fields, settings.cel_fields):
+                votes[CEL_CSV] += 1
     best = max(votes, key=lambda k: votes[k])
     if votes[best] * 2 > len(lines):
         return best
@@ -78,7 +82,8 @@ def detect_source(path: Path, settings: Settings) -> str:
     if preset:
         return "preset:" + preset
     raise SourceError(
-        "not an Asterisk Master.csv or queue_log, no preset fits, and the header matches no column map in the settings "
+        "not an Asterisk Master.csv, cel_custom CSV or queue_log, no preset fits, and the header matches no column "
+        "map in the settings "
         f"(its first line has {len(header)} comma-separated fields); pass --source"
     )
 
