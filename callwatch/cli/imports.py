@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -22,7 +23,7 @@ def describe_call(call: Call, settings: Settings) -> str:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True)
 @click.option(
     "--source",
     default="auto",
@@ -33,38 +34,53 @@ def describe_call(call: Call, settings: Settings) -> str:
 )
 @with_settings
 def import_command(files: tuple[str, ...], source: str, settings: Settings) -> None:
-    """Import Asterisk Master.csv, queue_log, CSV call logs or a phone system's export.
+    """Import Asterisk Master.csv, cel_custom CSV, queue_log, CSV call logs, a phone system's export,
+    or the PBX's CDR/CEL database.
 
-    Importing a file again adds nothing; a grown log is read from where the
-    last import stopped. Bad rows are skipped, counted and kept in a rejects
-    file. Exit code 1 only when a file cannot be read at all.
+    A database is given as a URL (mysql+pymysql://callwatch@pbx/asteriskcdrdb,
+    postgresql://..., sqlite:///...); its password comes only from
+    CALLWATCH_CDR_DATABASE_PASSWORD. Importing a file again adds nothing; a
+    grown log is read from where the last import stopped. Bad rows are
+    skipped, counted and kept in a rejects file. Exit code 1 only when a file
+    cannot be read at all.
     """
+    from callwatch.collector.database_import import import_database
     from callwatch.collector.importer import import_file
     from callwatch.collector.sources import SourceError
+    from callwatch.collector.sources.cdr_database import is_database_url, redacted
 
     settings, engine = open_collector_store(settings)
     failed = False
     for name in files:
+        shown = redacted(name) if is_database_url(name) else name
         try:
-            summary = import_file(engine, settings, name, source=source, progress=sys.stderr.isatty())
+            if is_database_url(name):
+                summaries = import_database(engine, settings, name)
+            else:
+                summaries = [import_file(engine, settings, name, source=source, progress=sys.stderr.isatty())]
         except (OSError, SourceError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            click.echo(f"{name}: cannot import: {reason}", err=True)
+            click.echo(f"{shown}: cannot import: {reason}", err=True)
             failed = True
             continue
-        if summary.unchanged:
-            click.echo(f"{name}: unchanged since the last import, nothing new")
-            continue
-        line = (
-            f"{name}: {summary.source}: {summary.rows_read} rows, {summary.calls_written} calls written, "
-            f"{summary.rejected} rejected"
-        )
-        if summary.rejects_path:
-            line += f" (see {summary.rejects_path})"
-        click.echo(line)
-        for note in summary.columns_read:
-            click.echo(f"  {note}")
-        if summary.example is not None:
-            click.echo(f"  example: {describe_call(summary.example, settings)}")
+        for summary in summaries:
+            _say(summary.file if is_database_url(name) else name, summary, settings)
     if failed:
         sys.exit(1)
+
+
+def _say(name: str, summary: Any, settings: Settings) -> None:
+    if summary.unchanged:
+        click.echo(f"{name}: unchanged since the last import, nothing new")
+        return
+    line = (
+        f"{name}: {summary.source}: {summary.rows_read} rows, {summary.calls_written} calls written, "
+        f"{summary.rejected} rejected"
+    )
+    if summary.rejects_path:
+        line += f" (see {summary.rejects_path})"
+    click.echo(line)
+    for note in summary.columns_read:
+        click.echo(f"  {note}")
+    if summary.example is not None:
+        click.echo(f"  example: {describe_call(summary.example, settings)}")

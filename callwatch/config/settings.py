@@ -114,9 +114,9 @@ class AmiSettings(_Strict):
 
 
 class TailSettings(_Strict):
-    """A CSV log the collector service re-reads on a schedule."""
+    """A CSV log, or the PBX's CDR/CEL database (a URL), that the collector service re-reads on a schedule."""
 
-    path: Path
+    path: str
     source: Literal["auto", "cdr-csv", "cel-csv", "queue-log", "csv"] = "auto"
     interval_seconds: float = Field(30.0, gt=0)
 

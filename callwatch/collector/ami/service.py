@@ -269,7 +269,7 @@ class CollectorService:
                 tail_once,
                 "interval",
                 seconds=entry.interval_seconds,
-                args=(self.engine, self.settings, str(entry.path), entry.source),
+                args=(self.engine, self.settings, entry.path, entry.source),
                 id=f"tail-{i}",
                 next_run_time=datetime.now(UTC),
                 max_instances=1,
@@ -294,10 +294,17 @@ class CollectorService:
 
 
 def tail_once(engine: Engine, settings: Settings, path: str, source: str) -> None:
-    """One scheduled look at a growing CSV log; the importer remembers how far it got."""
+    """One scheduled look at a growing CSV log or the PBX database; the importer remembers how far it got."""
     try:
+        from callwatch.collector.database_import import import_database
         from callwatch.collector.importer import import_file
+        from callwatch.collector.sources.cdr_database import is_database_url, redacted
 
+        if is_database_url(path):
+            for summary in import_database(engine, settings, path):
+                if summary.calls_written:
+                    log.info("tail: %s: %s", summary.file, summary)
+            return
         if not Path(path).exists():
             log.warning("tail: %s does not exist (yet)", path)
             return
@@ -305,4 +312,5 @@ def tail_once(engine: Engine, settings: Settings, path: str, source: str) -> Non
         if getattr(summary, "calls_written", 0):
             log.info("tail: %s: %s", path, summary)
     except Exception:
-        log.exception("tail: importing %s failed; will try again at the next interval", path)
+        shown = redacted(path) if "://" in path else path
+        log.exception("tail: importing %s failed; will try again at the next interval", shown)
