@@ -2,5 +2,7 @@
 
 # pg_cluster, pg_url and the backend-parametrised `engine` (SQLite and PostgreSQL): see tests/pg.py.
 # server: the test AMI server replaying the set-A capture; see tests/ami_helpers.py.
+# mariadb: a throwaway MariaDB server holding PBX CDR/CEL tables; see tests/mariadb.py.
 from ami_helpers import server  # noqa: F401
+from mariadb import mariadb  # noqa: F401
 from pg import engine, pg_cluster, pg_url  # noqa: F401

@@ -61,7 +61,7 @@ def open_database(name: str, password: str | None) -> Engine:
     backend = url.drivername.split("+")[0]
     if "+" not in url.drivername and backend in DRIVERS:
         url = url.set(drivername=DRIVERS[backend])
-    if password:
+    if password and url.username:
         url = url.set(password=password)
     return sa.create_engine(_with_charset(url), pool_pre_ping=True)
 
@@ -112,7 +112,9 @@ class PbxTables:
         """Every row from `since` on (a naive time as the table writes it), oldest first, exact duplicates dropped;
         plus the earlier rows of every linkedid seen, so that no call is read in part."""
         when = self.time_column(table)
-        query = sa.select(table).order_by(when)
+        # Events of one second keep the order they were written in (cel's AUTO_INCREMENT id).
+        order = [when, *([table.c["id"]] if "id" in table.c else [])]
+        query = sa.select(table).order_by(*order)
         if since is not None:
             query = query.where(when >= self._bind(since))
         with self.engine.connect() as conn:
@@ -122,8 +124,9 @@ class PbxTables:
                 ids = sorted({r[linked.name] for r in rows if r[linked.name]})
                 for start in range(0, len(ids), 500):
                     earlier = sa.select(table).where(linked.in_(ids[start:start + 500]), when < self._bind(since))
-                    rows = [dict(r) for r in conn.execute(earlier.order_by(when)).mappings()] + rows
-        return unique_rows(rows)
+                    rows = [dict(r) for r in conn.execute(earlier.order_by(*order)).mappings()] + rows
+        # Two CDR backends writing one table duplicate every row; CEL rows carry their own id.
+        return unique_rows(rows) if table is self.cdr else rows
 
     def _bind(self, when: datetime) -> datetime | str:
         # cdr_sqlite3_custom stores text 'YYYY-MM-DD HH:MM:SS': compare text with text.

@@ -22,6 +22,7 @@ Event names: https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentati
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -89,7 +90,9 @@ class CelEvent:
         try:
             value = json.loads(self.extra).get(name, "")
         except (ValueError, AttributeError):
-            return ""
+            # FreePBX's cel.eventextra is VARCHAR(255): a long JSON arrives cut short; take what is whole.
+            found = re.search(r'"' + re.escape(name) + r'"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))', self.extra)
+            return (found.group(1) or found.group(2) or "") if found else ""
         return "" if value is None else str(value)
 
 
