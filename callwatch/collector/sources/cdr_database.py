@@ -143,7 +143,7 @@ def unique_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[tuple[Any, ...]] = set()
     out = []
     for row in rows:
-        key = tuple(sorted((k, str(v)) for k, v in row.items() if k.lower() != "id"))
+        key = tuple(v for k, v in row.items() if k.lower() != "id")
         if key not in seen:
             seen.add(key)
             out.append(row)
