@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from ground_truth import SET_D, problems
 from import_helpers import make_settings, open_engine
 from mariadb import PASSWORD, MariaDb
 from pbx_tables import FREEPBX17_CDR, FREEPBX_CEL, ISSABEL_CDR, cdr_rows, cel_rows, execute, insert
-from source_truth import SET_D, exact_count, mismatches
 
 from callwatch import store
 from callwatch.collector.ami.service import tail_once
@@ -77,7 +77,7 @@ def test_freepbx17_cel_table_rebuilds_every_inbound_call(mariadb: MariaDb, tmp_p
     engine, summaries = _import(tmp_path, mariadb.reader_url(name), monkeypatch)
     assert [(s.source, s.rows_read, s.rejected) for s in summaries] == [("cdr-table", 235, 0), ("cel-table", 1350, 0)]
     # CEL wins each field it knows; the cdr table adds nothing wrong and no second record.
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_freepbx17_cdr_table_gives_what_the_same_rows_give_from_master_csv(
@@ -88,13 +88,11 @@ def test_freepbx17_cdr_table_gives_what_the_same_rows_give_from_master_csv(
     assert _close(_outcomes(engine), _from_master_csv(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, reason="the shared CDR reconstruction does not yet survive set D's dialplan "
-                   "(issue 10, cdr-reconstruct branch); remove this mark when it does")
 def test_set_d_every_inbound_call_exact_from_the_cdr_table_alone(mariadb: MariaDb, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     name = _freepbx(mariadb, cel=False)
     engine, _ = _import(tmp_path, mariadb.reader_url(name), monkeypatch)
-    assert mismatches(engine, SET_D) == [], "exact: {}/{}".format(*exact_count(engine, SET_D))
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_issabel_table_without_linkedid(mariadb: MariaDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +110,7 @@ def test_duplicate_rows_of_two_backends_count_once(mariadb: MariaDb, tmp_path: P
     name = _freepbx(mariadb, cdr=rows + rows)
     engine, summaries = _import(tmp_path, mariadb.reader_url(name), monkeypatch)
     assert summaries[0].rows_read == 235
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_late_batch_rows_are_imported_once_at_the_next_read(mariadb: MariaDb, tmp_path: Path,
@@ -156,7 +154,7 @@ def test_tail_polls_a_database_url(mariadb: MariaDb, tmp_path: Path, monkeypatch
                              tail=[{"path": mariadb.reader_url(name), "interval_seconds": 10}])
     engine = open_engine(settings)
     tail_once(engine, settings, settings.tail[0].path, settings.tail[0].source)
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 @pytest.mark.postgres
@@ -175,7 +173,7 @@ def test_cdr_pgsql_and_cel_pgsql_tables(pg_url: str, tmp_path: Path, monkeypatch
     url = pg_url.replace("postgresql+psycopg://", "postgresql://")
     engine, summaries = _import(tmp_path, url, monkeypatch)
     assert [s.rows_read for s in summaries] == [235, 1350]
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_cdr_sqlite3_custom_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
+from ground_truth import SET_A, SET_D, problems
 from import_helpers import make_settings, open_engine
-from source_truth import SET_A, SET_D, mismatches
 
 from callwatch import store
 from callwatch.collector.importer import import_file
@@ -38,13 +38,13 @@ def test_set_d_every_inbound_call_exact_from_cel_alone(tmp_path: Path) -> None:
     engine, summary = _import(tmp_path, SET_D / "cel-custom.csv")
     assert summary.source == "cel-csv"
     assert summary.rejected == 0
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_set_a_every_inbound_call_exact_from_cel_alone(tmp_path: Path) -> None:
     engine, summary = _import(tmp_path, SET_A / "cel-custom.csv")
     assert summary.source == "cel-csv"
-    assert mismatches(engine, SET_A) == []
+    assert problems(store.select_calls(engine), SET_A) == []
 
 
 def test_pickup_is_credited_to_who_picked_up_and_transfers_keep_the_first_answerer(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_advanced_fields_mapping_gives_the_same_calls(tmp_path: Path) -> None:
     engine, summary = _import(tmp_path, path)
     assert summary.source == "cel-csv"
     assert summary.rejected == 0
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_a_custom_mapping_is_read_through_cel_fields(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_a_custom_mapping_is_read_through_cel_fields(tmp_path: Path) -> None:
     path = _write(tmp_path / "custom.csv", rows)
     engine, summary = _import(tmp_path, path, source="cel-csv", cel_fields=fields)
     assert summary.rejected == 0
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
 
 
 def test_a_growing_log_read_in_two_parts_stores_each_call_once(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_a_growing_log_read_in_two_parts_stores_each_call_once(tmp_path: Path) -
     _write(path, rows)
     second = import_file(engine, settings, path)
     assert second.rows_read == len(rows) - 700
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []
     assert import_file(engine, settings, path).unchanged
 
 
@@ -108,4 +108,4 @@ def test_bad_lines_are_rejected_with_line_and_reason(tmp_path: Path) -> None:
     rejects = Path(summary.rejects_path).read_text(encoding="utf-8").splitlines()
     assert "\t6\tunknown CEL event type 'NOT_AN_EVENT'" in rejects[0]
     assert "\t7\t7 columns" in rejects[1]
-    assert mismatches(engine, SET_D) == []
+    assert problems(store.select_calls(engine), SET_D) == []

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from callwatch import store
 from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
 from callwatch.collector.sources import LineCursor, SourceError
+from callwatch.collector.sources.cdr_database import is_database_url
 from callwatch.collector.sources.detect import CDR_CSV, detect_source
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
 from callwatch.config.settings import Settings
@@ -51,7 +52,8 @@ def candidate_logs(engine: Engine, settings: Settings) -> list[Path]:
     query = sa.select(table.c.path).where(table.c.site == settings.site).order_by(table.c.updated_at.desc())
     with engine.connect() as conn:
         paths = [Path(p) for p in conn.execute(query).scalars()]
-    paths += [t.path for t in settings.tail if t.source in ("auto", CDR_CSV)]
+    # A tailed PBX database is not re-read here: --explain follows CDR log files.
+    paths += [Path(t.path) for t in settings.tail if t.source in ("auto", CDR_CSV) and not is_database_url(t.path)]
     return list(dict.fromkeys(paths))
 
 
