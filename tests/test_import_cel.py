@@ -56,6 +56,7 @@ def test_pickup_is_credited_to_who_picked_up_and_transfers_keep_the_first_answer
     assert by_caller["3125550123"]["answered_by"] == "201"  # parked, then retrieved by 202
     # CEL's times are microseconds: the pickup came 6.0 s after 201 began ringing.
     pickup = by_caller["3125550111"]
+    assert pickup["ring_quality"] == "exact"  # so the ring-time metrics count it
     assert abs((pickup["answered_at"] - pickup["ring_started_at"]).total_seconds() - 6.0) < 0.1
 
 

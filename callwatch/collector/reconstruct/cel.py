@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from callwatch.collector.reconstruct.cdr import SETTLE, ResumePoint, Span
 from callwatch.collector.reconstruct.channels import INTERNAL_NUMBER, CallContext, extension_of, matches_channel
 from callwatch.collector.sources.cel import CelEvent
-from callwatch.model import Call, Direction, Outcome, Source
+from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 RING_APPS = frozenset({"dial", "queue", "followme", "page"})
 DIALLER_APPS = frozenset({"", "appdial", "appdial2"})
@@ -171,6 +171,8 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
         left_message=left_message,
         source=Source.CEL,
         ring_ended_at=ring_ended,
+        # Each phone's channel creation and the answer are logged as they happened.
+        ring_quality=RingQuality.EXACT,
     )
 
 
