@@ -91,6 +91,10 @@ class Call:
     # The name the PBX gave the person who answered (an AMI queue MemberName, a
     # vendor's "Answered By" column), as it was on the day of the call.
     answered_by_name: str | None = None
+    # Other ids a source knows this call by, kept apart from the record (store.call_aliases):
+    # queue_log names a call by the uniqueid of the channel that joined the queue, which
+    # behind a Local-channel trunk is not the linkedid the other sources use.
+    aliases: tuple[str, ...] = dataclasses.field(default=(), metadata={"stored": False})
 
     def __post_init__(self) -> None:
         for name in ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at"):
@@ -114,10 +118,12 @@ class Call:
         return (self.ring_started_at - self.arrived_at).total_seconds()
 
     def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The stored fields (CALL_FIELDS) by name."""
+        return {name: getattr(self, name) for name in CALL_FIELDS}
 
 
-CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Call))
+# The fields of the stored record, the frame's columns (aliases live in their own table).
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Call) if f.metadata.get("stored", True))
 
 
 def ring_seconds(call: Call) -> float | None:

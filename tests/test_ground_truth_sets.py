@@ -96,3 +96,38 @@ def test_ami_inbound_channels_make_a_trunk_call_inbound_whatever_its_context() -
         msg = parse(decode(ev.raw))
         calls += tracker.feed(msg, event_time(msg, ev.t))
     assert problems([store.call_row(c) for c in calls], SET_D, tolerance=0.6) == []
+
+
+@pytest.mark.parametrize("other", ["Master.csv", "cel-custom.csv"])
+@pytest.mark.parametrize("queue_log_first", [False, True])
+def test_set_d_queue_log_with_another_source_is_one_record_per_call(tmp_path: Path, other: str,
+                                                                     queue_log_first: bool) -> None:
+    """queue_log names a queued call by its Local trunk half's uniqueid, the others by the linkedid.
+
+    Whichever file comes first, the 7 queue calls are stored once each (not 42 records for 35
+    calls), every inbound call stays exact, and each queued call keeps its queue.
+    """
+    settings = set_d_settings(tmp_path)
+    engine = open_engine(settings)
+    files = [SET_D / other, SET_D / "queue_log"]
+    for path in reversed(files) if queue_log_first else files:
+        import_file(engine, settings, path)
+    rows = store.select_calls(engine)
+    assert problems(rows, SET_D) == []
+    assert len(rows) == 35
+    assert sorted(r["queue"] for r in rows if r["queue"]) == ["billing"] * 2 + ["frontdesk"] * 2 + ["support"] * 3
+
+
+def test_set_d_queue_log_with_ami_is_one_record_per_call(tmp_path: Path) -> None:
+    settings = set_d_settings(tmp_path)
+    engine = open_engine(settings)
+    import_file(engine, settings, SET_D / "queue_log")
+    tracker = AmiTracker(settings)
+    calls = []
+    for event in load_capture(SET_D):
+        message = parse(decode(event.raw))
+        calls.extend(tracker.feed(message, event_time(message, event.t)))
+    store.save_calls(engine, calls)
+    rows = [r for r in store.select_calls(engine) if r["direction"] == "inbound"]
+    assert problems(rows, SET_D) == []
+    assert len(rows) == 32

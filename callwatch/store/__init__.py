@@ -48,6 +48,7 @@ __all__ = [
     "add_training",
     "alert_log",
     "alerts",
+    "call_aliases",
     "call_rollups",
     "call_row",
     "calls",

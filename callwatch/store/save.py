@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from callwatch.model import CALL_FIELDS, RING_QUALITY_RANK, SOURCE_RANK, Call, RingQuality
-from callwatch.store.schema import calls, rollup_dirty, staff_seen
+from callwatch.store.schema import call_aliases, calls, rollup_dirty, staff_seen
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
@@ -122,31 +122,75 @@ def save_calls(engine: Engine, items: Iterable[Call], batch_size: int = 5000) ->
 
 
 def _save_batch(engine: Engine, batch: list[Call]) -> int:
+    with engine.connect() as conn:
+        target = _alias_targets(conn, batch)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for call in batch:
-        key = (call.site, call.call_id)
-        rows[key] = merge_call(rows.get(key), call_row(call))
-    existing: dict[tuple[str, str], dict[str, Any]] = {}
-    with engine.connect() as conn:
-        for site in {k[0] for k in rows}:
-            ids = [k[1] for k in rows if k[0] == site]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                query = sa.select(calls).where(calls.c.site == site, calls.c.call_id.in_(chunk))
-                for found in conn.execute(query).mappings():
-                    existing[(found["site"], found["call_id"])] = dict(found)
+        row = call_row(call)
+        row["call_id"] = target.get((call.site, call.call_id), call.call_id)
+        key = (call.site, row["call_id"])
+        rows[key] = merge_call(rows.get(key), row)
+    # A call stored earlier under what is now known to be an alias (queue_log imported
+    # before the CDR) is folded into its record and its own row removed.
+    folded = {k: (k[0], v) for k, v in target.items() if k[1] != v}
+    existing = _stored(engine, [*rows, *folded])
+    stale = [k for k in folded if k in existing]
+    removed: list[dict[str, Any]] = []
+    for key in stale:
+        into = folded[key]
+        removed.append(existing.pop(key))
+        old = dict(removed[-1], call_id=into[1])
+        rows[into] = merge_call(old, rows[into]) if into in rows else merge_call(existing.get(into), old)
     merged = [merge_call(existing.get(key), row) for key, row in rows.items()]
     # The days whose stored rollups these writes change (a call may move day when a richer
     # source corrects its arrival), marked in the same transaction so no reader misses one.
     changed = [(old, new) for old, new in ((existing.get(k), m) for k, m in zip(rows, merged, strict=True))
                if old != new]
-    dirty = mark_rollups_dirty(engine, [r for pair in changed for r in pair if r is not None])
+    dirty = mark_rollups_dirty(engine, [r for pair in changed for r in pair if r is not None] + removed)
+    aliases = [{"site": c.site, "alias": a, "call_id": c.call_id} for c in batch for a in c.aliases if a != c.call_id]
     with engine.begin() as conn:
         upsert_in(conn, calls, merged, keys=("site", "call_id"))
+        for site, call_id in stale:
+            conn.execute(sa.delete(calls).where(calls.c.site == site, calls.c.call_id == call_id))
+        if aliases and _has_table(engine, call_aliases):
+            upsert_in(conn, call_aliases, aliases, keys=("site", "alias"))
         if dirty:
             upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
         upsert_in(conn, staff_seen, _staff_sightings(conn, merged), keys=("site", "extension", "name"))
     return len(merged)
+
+
+def _alias_targets(conn: sa.Connection, batch: list[Call]) -> dict[tuple[str, str], str]:
+    """(site, id) -> the call id it stands for: aliases the batch brings, and stored ones its ids are."""
+    target = {(c.site, a): c.call_id for c in batch for a in c.aliases if a != c.call_id}
+    if not _has_table(conn.engine, call_aliases):
+        return target
+    by_site: dict[str, set[str]] = {}
+    for call in batch:
+        by_site.setdefault(call.site, set()).add(call.call_id)
+    for site, ids in by_site.items():
+        listed = sorted(ids)
+        for start in range(0, len(listed), 500):
+            query = sa.select(call_aliases.c.alias, call_aliases.c.call_id).where(
+                call_aliases.c.site == site, call_aliases.c.alias.in_(listed[start : start + 500]))
+            for alias, call_id in conn.execute(query):
+                target.setdefault((site, alias), call_id)
+    return target
+
+
+def _stored(engine: Engine, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of these (site, call_id) keys."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    by_site: dict[str, list[str]] = {}
+    for site, call_id in keys:
+        by_site.setdefault(site, []).append(call_id)
+    with engine.connect() as conn:
+        for site, ids in by_site.items():
+            for start in range(0, len(ids), 500):
+                query = sa.select(calls).where(calls.c.site == site, calls.c.call_id.in_(ids[start : start + 500]))
+                for row in conn.execute(query).mappings():
+                    found[(row["site"], row["call_id"])] = dict(row)
+    return found
 
 
 def _staff_sightings(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -193,9 +237,18 @@ def select_calls(
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-# Engines known to have rollup_dirty: a store made by an early create_all may
-# lack it until init_db runs, and then there are no rollups to keep current.
-_HAS_DIRTY: weakref.WeakSet[Engine] = weakref.WeakSet()
+# Engines known to have a table added after the first schema: a store made by an
+# early create_all may lack it until init_db runs (then there is nothing to keep).
+_HAS_TABLE: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _has_table(engine: Engine, table: sa.Table) -> bool:
+    known = _HAS_TABLE.setdefault(engine, set())
+    if table.name not in known:
+        if not sa.inspect(engine).has_table(table.name):
+            return False
+        known.add(table.name)
+    return True
 
 
 def mark_rollups_dirty(engine: Engine, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -203,9 +256,7 @@ def mark_rollups_dirty(engine: Engine, rows: Iterable[dict[str, Any]]) -> list[d
     days = {(r["site"], r["arrived_at"].astimezone(UTC).date()) for r in rows}
     if not days:
         return []
-    if engine not in _HAS_DIRTY:
-        if not sa.inspect(engine).has_table(rollup_dirty.name):
-            return []
-        _HAS_DIRTY.add(engine)
+    if not _has_table(engine, rollup_dirty):
+        return []
     now = datetime.now(UTC)
     return [{"site": site, "day": day, "marked_at": now} for site, day in sorted(days)]

@@ -263,3 +263,16 @@ alerts = sa.Table(
     sa.Column("notify_error", sa.String(256), nullable=False, default=""),
     sa.Index("ix_alerts_site_fired", "site", "fired_at"),
 )
+
+# Other ids of a stored call: queue_log names a call by the uniqueid of the
+# channel that joined the queue, which behind a Local-channel trunk is not the
+# linkedid that AMI, the CDR and CEL use. A source that sees both records the
+# pair here, so the queue_log's view merges into the same record whichever
+# file is imported first.
+call_aliases = sa.Table(
+    "call_aliases",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("call_id", sa.String(128), nullable=False),
+)

@@ -46,6 +46,7 @@ class CallState:
     vm_status: str = ""
     queue: str | None = None
     queued: bool = False
+    queue_ids: set[str] = field(default_factory=set)  # uniqueids that joined a queue: queue_log's name for the call
     open_dials: dict[str, str] = field(default_factory=dict)  # dest uniqueid -> person
     pbx_hung_up: bool = False
     last_event_at: float = 0.0

@@ -216,6 +216,7 @@ class AmiTracker:
             ring_quality=RingQuality.DERIVED if in_gap or state.resynced else RingQuality.EXACT,
             answered_by_name=state.answered_by_name if answered_by == state.answered_by else None,
             ring_ended_at=utc(state.ring_ended_at) if state.answered_at is None else None,
+            aliases=tuple(sorted(state.queue_ids - {state.call_id})),
         )
 
     # -- ringing ------------------------------------------------------------------------------
@@ -405,6 +406,8 @@ def _on_queue_join(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
         return
     s.queue = m.get("Queue") or s.queue
     s.queued = True
+    if m.get("Uniqueid"):
+        s.queue_ids.add(m["Uniqueid"])
     tr._ring(s, t)
 
 

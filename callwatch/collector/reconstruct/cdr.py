@@ -276,7 +276,13 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
         ring_ended_at=ring_ended,
         # CDR times are whole seconds, and a leg's start includes the greeting before the Dial.
         ring_quality=RingQuality.DERIVED,
+        aliases=queue_aliases(own, origin.call_id),
     )
+
+
+def queue_aliases(own: list[CdrRow], call_id: str) -> tuple[str, ...]:
+    """The uniqueids queue_log may name this call by: the call's channels that ran Queue()."""
+    return tuple(sorted({r.uniqueid for r in own if r.lastapp.lower() == "queue" and r.uniqueid} - {call_id}))
 
 
 def _placed_call(rows: list[CdrRow], own: list[CdrRow], call_id: str, ctx: CallContext,

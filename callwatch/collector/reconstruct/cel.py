@@ -173,6 +173,10 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
         ring_ended_at=ring_ended,
         # Each phone's channel creation and the answer are logged as they happened.
         ring_quality=RingQuality.EXACT,
+        # queue_log names a queued call by the uniqueid of the channel that ran Queue()
+        # (any event logged while that channel was in the Queue application shows it).
+        aliases=tuple(sorted({e.uniqueid for e in events
+                              if e.appname.lower() == "queue" and e.uniqueid and e.uniqueid != linkedid})),
     )
 
 
