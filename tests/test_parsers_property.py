@@ -69,6 +69,10 @@ def _check(lines: list[tuple[bool, str]], outputs: list[object], parsed: type, f
         line = out.line  # type: ignore[attr-defined]
         assert line not in by_line, "one line gave two results"
         by_line[line] = out
+        # A quoted field with line breaks (RFC 4180) makes one row of several lines.
+        for more in range(1, getattr(out, "text", "").count("\n") + 1):
+            assert line + more not in by_line, "one line gave two results"
+            by_line[line + more] = out
         if isinstance(out, Reject):
             assert out.reason
         else:

@@ -111,6 +111,11 @@ class AmiSettings(_Strict):
     idle_timeout_seconds: float = Field(30.0, gt=0)
     ping_interval_seconds: float = Field(10.0, gt=0)
     reconnect_max_seconds: float = Field(60.0, gt=0)
+    # Rotated journals (full caller numbers) older than this are deleted.
+    journal_keep_days: int = Field(35, ge=1)
+    # Calls that never hang up must not grow memory without bound: beyond this
+    # many in flight the oldest is dropped, with a warning.
+    max_calls_in_flight: int = Field(10_000, ge=10)
 
 
 class TailSettings(_Strict):
@@ -160,6 +165,22 @@ class CsvColumnMap(_Strict):
         if "ring_seconds" in self.columns:
             return "exact"
         return "derived" if "answered_at" in self.columns else "unknown"
+
+
+class PlausibilitySettings(_Strict):
+    """What a real call can look like; a row outside it is rejected (kept in the rejects file), not stored.
+
+    One row dated 2099 would otherwise turn a day's mean speed of answer into years.
+    """
+
+    # No call is older than this date...
+    earliest: date = date(2000, 1, 1)
+    # ...or later than now plus this (a PBX clock a little ahead is fine).
+    future_seconds: float = Field(86_400.0, ge=0)
+    # Longest plausible call, arrival to hang-up.
+    max_call_seconds: float = Field(12 * 3600.0, gt=0)
+    # Longest plausible ring (or queue wait) before an answer or giving up.
+    max_ring_seconds: float = Field(3600.0, gt=0)
 
 
 class ReportSettings(_Strict):
@@ -277,6 +298,10 @@ class SmtpSettings(_Strict):
     starttls: bool = False
     username: str = ""
     sender: str = "callwatch@localhost"
+    # Each command's reply; the reply to the end of DATA may take longer (RFC 5321
+    # 4.5.3.2.6 suggests 10 minutes), and giving up early would send the report twice.
+    timeout_seconds: float = Field(30.0, gt=0)
+    data_timeout_seconds: float = Field(600.0, gt=0)
 
 
 class DashboardSettings(_Strict):
@@ -314,6 +339,7 @@ class Settings(_Strict):
     # the advanced mapping (EventType, EventTime, CIDName, ..., ChanName, UniqueID, LinkedID, Peer, Extra).
     cel_fields: list[str] = []
     column_maps: dict[str, CsvColumnMap] = {}
+    plausibility: PlausibilitySettings = PlausibilitySettings()
     trainings: list[Training] = []
     # Extension or number -> who that is (metrics.staff): wins over names the PBX reports.
     staff: dict[str, list[StaffName]] = {}

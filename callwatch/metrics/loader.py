@@ -60,6 +60,8 @@ def calls_frame(rows: Sequence[Sequence[Any]] | Sequence[dict[str, Any]]) -> pd.
     frame["left_message"] = frame["left_message"].astype("boolean")
     # Rows stored before ring_quality existed and never backfilled cannot vouch for their ring time.
     frame["ring_quality"] = frame["ring_quality"].fillna("unknown")
+    # Stores from before 0007 hold NULL: such a call was never marked incomplete.
+    frame["incomplete"] = frame["incomplete"].astype("boolean").fillna(False).astype(bool)
     return frame
 
 

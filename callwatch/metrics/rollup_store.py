@@ -22,6 +22,7 @@ the next one. Two processes refreshing the same day write the same rows
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -53,6 +54,8 @@ _SITES_SQL = sa.text(
     " UNION ALL SELECT (SELECT MIN(c.site) FROM calls c WHERE c.site > s.site) FROM s WHERE s.site IS NOT NULL"
     ") SELECT site FROM s WHERE site IS NOT NULL"
 )
+
+log = logging.getLogger(__name__)
 
 
 class Mark(NamedTuple):
@@ -87,8 +90,17 @@ def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> i
     """
     sites = None if site is None else _sites(engine, site)
     marks = _marks(engine, sites)
-    todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
+    todo = {(m.site, d) for m in marks for d in _local_dates_or_none(params, m.day)}
     return _recompute(engine, params, settings_key(params), todo, marks)
+
+
+def _local_dates_or_none(params: MetricParams, utc_day: date) -> list[date]:
+    # A call stored by an older version at 9999-12-31 has no next day: skip it, never fail every refresh.
+    try:
+        return _local_dates(params, utc_day)
+    except (OverflowError, ValueError):
+        log.warning("per-day rollups: skipped the day %s (out of the range callwatch can compute)", utc_day)
+        return []
 
 
 def refresh_rollups(engine: Engine, params: MetricParams, site: str, days: Iterable[date]) -> int:
@@ -154,10 +166,15 @@ def _recompute(
 ) -> int:
     for first, last in _spans(sorted({d for _, d in todo})):
         pairs = {(s, d) for s, d in todo if first <= d <= last}
-        sites = sorted({s for s, _ in pairs})
-        start, end = local_day_bounds(params, first, last)
-        calls = load_calls(engine, start=start, end=end, site=sites)
-        rows = daily_rollup(prepare(calls, params), params) if len(calls) else None
+        try:
+            sites = sorted({s for s, _ in pairs})
+            start, end = local_day_bounds(params, first, last)
+            calls = load_calls(engine, start=start, end=end, site=sites)
+            rows = daily_rollup(prepare(calls, params), params) if len(calls) else None
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime) as exc:
+            # One impossible row must not stop every other day's rollups (they stay marked for a later try).
+            log.warning("per-day rollups: skipped %s..%s: %s", first, last, exc)
+            continue
         _write(engine, key, rows, pairs)
     _clear(engine, marks)
     return len(todo)

@@ -251,7 +251,8 @@ def _office_frame(
         "answered_by": pd.Series(np.array(office.staff)[staff_i]).where(is_ans),
         "queue": pd.Series(queue).where(open_) if queue is not None else None,
         "left_message": pd.Series(left).where(is_vm),
-        "source": "ami",
+        "source": "demo",
+        "incomplete": False,
         # Ringing stopped without an answer: voicemail picked up, the caller hung up, the ring timed out.
         "ring_ended_at": answered_at.where(rang & ~is_ans),
         "ring_quality": "exact",  # the simulated PBX reports ringing as AMI would
@@ -311,7 +312,8 @@ def _follow_ups(
             "answered_by": pd.Series(staff).where(picked_up),
             "queue": None,
             "left_message": None,
-            "source": "ami",
+            "source": "demo",
+            "incomplete": False,
             "ring_ended_at": (ring_started + pd.Timedelta(seconds=30)).where(~picked_up),
             "ring_quality": "exact",
             "answered_by_name": pd.Series(staff_names(np.array(staff))).where(picked_up),

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from callwatch.model import CALL_FIELDS, RING_QUALITY_RANK, SOURCE_RANK, Call, RingQuality
-from callwatch.store.schema import call_aliases, calls, rollup_dirty, staff_seen
+from callwatch.store.schema import call_aliases, calls, import_calls, rollup_dirty, staff_seen
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
@@ -107,21 +107,56 @@ def call_row(call: Call) -> dict[str, Any]:
     return row
 
 
-def save_calls(engine: Engine, items: Iterable[Call], batch_size: int = 5000) -> int:
-    """Upsert calls in batches, merging with what is stored; returns how many were written."""
+def save_calls(engine: Engine, items: Iterable[Call], batch_size: int = 5000, *, file_key: str | None = None) -> int:
+    """Upsert calls in batches, merging with what is stored; returns how many were written.
+
+    `file_key` names the imported file the calls came from (import_calls), so a
+    re-read of that file can replace them (delete_file_calls).
+    """
     written = 0
     batch: list[Call] = []
     for call in items:
         batch.append(call)
         if len(batch) >= batch_size:
-            written += _save_batch(engine, batch)
+            written += _save_batch(engine, batch, file_key)
             batch = []
     if batch:
-        written += _save_batch(engine, batch)
+        written += _save_batch(engine, batch, file_key)
     return written
 
 
-def _save_batch(engine: Engine, batch: list[Call]) -> int:
+def delete_file_calls(engine: Engine, site: str, file_key: str, source: str) -> int:
+    """Delete the calls one imported file wrote, before it is read again; returns how many.
+
+    Only calls still described by that file's source go: a call a richer source
+    (AMI) also described keeps that description and is merged with the re-read.
+    """
+    ids = sa.select(import_calls.c.call_id).where(import_calls.c.site == site, import_calls.c.file_key == file_key)
+    doomed = sa.and_(calls.c.site == site, calls.c.source == source, calls.c.call_id.in_(ids))
+    with engine.connect() as conn:
+        days = [dict(r) for r in conn.execute(sa.select(calls.c.site, calls.c.arrived_at).where(doomed)).mappings()]
+    dirty = mark_rollups_dirty(engine, days)
+    with engine.begin() as conn:
+        deleted = conn.execute(sa.delete(calls).where(doomed)).rowcount
+        conn.execute(sa.delete(import_calls).where(import_calls.c.site == site, import_calls.c.file_key == file_key))
+        if dirty:
+            upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
+    return int(deleted or 0)
+
+
+def forget_file_calls(engine: Engine, site: str, file_key: str) -> None:
+    """A new file took the path (log rotation): keep the old file's calls, but no longer as this file's."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(import_calls).where(import_calls.c.site == site, import_calls.c.file_key == file_key))
+
+
+def _remember_origin(conn: sa.Connection, file_key: str, keys: Iterable[tuple[str, str]]) -> None:
+    rows = [{"site": site, "file_key": file_key, "call_id": call_id} for site, call_id in keys]
+    if rows:
+        conn.execute(_insert(conn.engine, import_calls).on_conflict_do_nothing(), rows)
+
+
+def _save_batch(engine: Engine, batch: list[Call], file_key: str | None = None) -> int:
     with engine.connect() as conn:
         target = _alias_targets(conn, batch)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -154,6 +189,8 @@ def _save_batch(engine: Engine, batch: list[Call]) -> int:
             conn.execute(sa.delete(calls).where(calls.c.site == site, calls.c.call_id == call_id))
         if aliases and _has_table(engine, call_aliases):
             upsert_in(conn, call_aliases, aliases, keys=("site", "alias"))
+        if file_key is not None:
+            _remember_origin(conn, file_key, rows)
         if dirty:
             upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
         upsert_in(conn, staff_seen, _staff_sightings(conn, merged), keys=("site", "extension", "name"))

@@ -57,6 +57,7 @@ calls = sa.Table(
     # exact | derived | unknown (model.RingQuality): how far ring_seconds can be trusted.
     sa.Column("ring_quality", sa.String(8)),  # NULL only in rows written before it existed: unknown
     sa.Column("answered_by_name", sa.String(128)),
+    sa.Column("incomplete", sa.Boolean()),
     sa.Index("ix_calls_site_arrived", "site", "arrived_at"),
     sa.Index("ix_calls_arrived", "arrived_at"),
 )
@@ -75,6 +76,22 @@ import_state = sa.Table(
     sa.Column("offset", sa.BigInteger(), nullable=False),
     sa.Column("line", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # How the file was read (source, column map, the settings that shape reconstruction
+    # and plausibility): another way of reading it starts over.
+    sa.Column("read_key", sa.String(64)),
+    # Byte offsets of the rows rejected so far and a hash of their bytes: a repaired row re-reads the file.
+    sa.Column("rejected", sa.Text()),
+)
+
+# Which calls each imported file wrote, so reading it again (`import --reread`,
+# a changed map or setting, a repaired row) replaces them instead of merging
+# a wrong first reading into the right one. file_key is a hash of the path.
+import_calls = sa.Table(
+    "import_calls",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("file_key", sa.String(40), primary_key=True),
+    sa.Column("call_id", sa.String(128), primary_key=True),
 )
 
 # Live state, owned by the AMI collector: one row per call ringing or waiting
@@ -154,6 +171,17 @@ report_runs = sa.Table(
     sa.Column("week", sa.String(10), primary_key=True),
     sa.Column("sent_at", UtcDateTime(), nullable=False),
     sa.Column("detail", sa.String(512), nullable=False, default=""),
+)
+
+# Who got which weekly report: a retry sends only to the recipients the server
+# refused, so nobody gets a report twice. Owned by callwatch.report.
+report_deliveries = sa.Table(
+    "report_deliveries",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("recipient", sa.String(254), primary_key=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
 )
 
 

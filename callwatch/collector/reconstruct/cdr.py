@@ -117,6 +117,10 @@ class CdrGrouper:
         """Buffer a row; return the groups that are now complete (usually none)."""
         keys = self.keys(row)
         owner = self.owner
+        uid_key = "u:" + row.uniqueid
+        if row.uniqueid and not row.linkedid and uid_key in owner and self._reused(row, owner[uid_key]):
+            # Another caller's channel with this uniqueid: a reused id, not a leg of that call.
+            keys.remove(uid_key)
         found = [owner[k] for k in keys if k in owner]
         if found:
             gid = min(found)
@@ -148,6 +152,12 @@ class CdrGrouper:
             self.latest_end = row.end
             self._horizon = row.end - self.settle
         return self._expire()
+
+    def _reused(self, row: CdrRow, gid: int) -> bool:
+        """`row`'s uniqueid already names another caller's channel in group `gid`."""
+        same = [r for r in self.groups[gid].rows if r.uniqueid == row.uniqueid]
+        channel = base_channel(row.channel)
+        return any(base_channel(r.channel) != channel and r.src and row.src and r.src != row.src for r in same)
 
     def _expire(self) -> list[list[CdrRow]]:
         horizon = self._horizon
@@ -259,6 +269,12 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
     else:
         outcome = _unanswered(own, legs, ring_started, note)
     caller_row = own[0]
+    incomplete = first is not None and first.incomplete
+    if incomplete:
+        # Answered (the caller's row says so), but when is unknown: no ring time rather than a guess of 0 s.
+        ring_started = None
+        note(("incomplete", f"the answering leg {first.row.dstchannel} has no rows of its own (cut short or "
+              "rejected): when it was answered is unknown"))
     return Call(
         call_id=origin.call_id,
         site=ctx.site,
@@ -266,7 +282,7 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
         caller=caller_number(caller_row.src or caller_row.cnum, caller_row.clid),
         arrived_at=pair[0].start,
         ring_started_at=ring_started,
-        answered_at=first.answered if first else None,
+        answered_at=first.answered if first and not incomplete else None,
         ended_at=max(r.end for r in pair),
         outcome=outcome,
         answered_by=first.answered_by if first else None,
@@ -275,8 +291,9 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
         source=Source.CDR_CSV,
         ring_ended_at=ring_ended,
         # CDR times are whole seconds, and a leg's start includes the greeting before the Dial.
-        ring_quality=RingQuality.DERIVED,
+        ring_quality=RingQuality.UNKNOWN if incomplete else RingQuality.DERIVED,
         aliases=queue_aliases(own, origin.call_id),
+        incomplete=incomplete,
     )
 
 

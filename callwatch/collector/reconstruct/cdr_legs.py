@@ -33,6 +33,9 @@ class Leg:
     answer_row: CdrRow | None
     voicemail: CdrRow | None  # the party's own chain reached VoiceMail (a follow-me or group fallback)
     stopped: datetime
+    # A dialled Local channel without its own rows (cut short, rejected): when it rang and was
+    # picked up is unknown, and the caller's row would pass its instant bridge off as an answer.
+    incomplete: bool = False
 
 
 @dataclass(slots=True)
@@ -83,7 +86,7 @@ def _dialled(r: CdrRow, by_base: dict[str, list[CdrRow]], leg_channels: set[str]
         # A phone (PJSIP/201-…) has no rows of its own: the caller's row is all there is.
         answer = max(r.answer, r.start) if r.disposition == "ANSWERED" and r.answer else None
         return Leg(r, r.start, r, answer, extension_of(r.dstchannel) if answer else None, r if answer else None,
-                   None, answer or r.end)
+                   None, answer or r.end, incomplete=answer is not None and r.dstchannel.startswith("Local/"))
     reach = _Reach()
     _follow(target, by_base, {target} | {base_channel(c) for c in leg_channels}, reach)
     if reach.answered is not None and r.disposition == "ANSWERED" and r.answer:

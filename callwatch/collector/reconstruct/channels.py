@@ -17,7 +17,9 @@ from callwatch.config.settings import Settings
 
 EXTENSION = re.compile(r"^[^/]+/([^@;/]+?)(?:@|-[0-9a-f]+(?:;\d)?$|;|$)")
 LOCAL_NAME = re.compile(r"^Local/([^@]+)@(.+)-[0-9a-f]+;[12]$", re.IGNORECASE)
-NUMBER_IN_CLID = re.compile(r"<([^>]*)>")
+# The number is the last <...> of the caller ID; a name may hold markup such as "<b>".
+NUMBER_IN_CLID = re.compile(r"<([^<>]*)>\s*$")
+LOOKS_LIKE_NUMBER = re.compile(r"^[\d+*#()\-. ]+$")
 INTERNAL_NUMBER = re.compile(r"^\d{2,5}$")
 # FreePBX follow-me dials `Local/FMPR-201@...` / `Local/FMGL-201@...`; `201#` rings the extension itself.
 FREEPBX_WRAPPERS = re.compile(r"^(?:FMPR-|FMGL-)|#$")
@@ -73,7 +75,10 @@ def caller_number(src: str, clid: str) -> str:
     if src:
         return src
     match = NUMBER_IN_CLID.search(clid)
-    return match.group(1) if match else clid
+    if match:
+        return match.group(1)
+    # A caller ID without <number> is a bare number, or a name: never store a name as the number.
+    return clid if LOOKS_LIKE_NUMBER.match(clid) else ""
 
 
 def uniqueid_order(uniqueid: str) -> tuple[int, int] | None:

@@ -28,18 +28,25 @@ class LineCursor:
 
     offset: int = 0
     line: int = 0
+    # Read a last line that has no newline: the file is finished (an export), not still being written.
+    take_last: bool = False
+    # Set by read_lines: the length of a last line without a newline, whether it was read or left.
+    unterminated: int = 0
 
 
 def read_lines(fh: BinaryIO, cursor: LineCursor) -> Iterator[str]:
     """Decoded complete lines from `cursor.offset`, advancing the cursor past each.
 
     A last line without its newline is still being written by the PBX: it is
-    left unread so the next import starts at its beginning.
+    left unread so the next import starts at its beginning, unless the cursor
+    says the file is finished (`take_last`), when it is the export's last row.
     """
     fh.seek(cursor.offset)
     for raw in fh:
         if not raw.endswith(b"\n"):
-            return
+            cursor.unterminated = len(raw)
+            if not cursor.take_last:
+                return
         cursor.offset += len(raw)
         cursor.line += 1
         # Bad bytes in one line (a caller name in Latin-1) must not stop the import.

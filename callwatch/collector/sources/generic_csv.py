@@ -55,7 +55,8 @@ class GenericCsvParser:
         header_bytes = self.read_header(fh)
         if cursor.offset < header_bytes:
             cursor.offset, cursor.line = header_bytes, 1
-        for line, offset, text, fields, error in split_csv_lines(fh, cursor):
+        need = max(self.index.values()) + 1
+        for line, offset, text, fields, error in split_csv_lines(fh, cursor, lambda width: width >= need):
             if fields is None:
                 yield Reject(line, error, clip(text), offset)
                 continue

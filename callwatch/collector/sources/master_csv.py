@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, BinaryIO
@@ -82,22 +82,75 @@ class _Feed:
         return line
 
 
-def split_csv_lines(fh: BinaryIO, cursor: LineCursor) -> Iterator[tuple[int, int, str, list[str] | None, str]]:
-    """(line number, start offset, text, fields or None, error) for each line from the cursor."""
-    feed = _Feed()
-    reader = csv.reader(feed, strict=True)
+# A quoted field may hold line breaks (RFC 4180 section 2.6): a line with an unclosed
+# quote is joined with up to this many following lines; beyond, it is a stray quote.
+MAX_CONTINUATION_LINES = 5
+
+
+def _numbered(fh: BinaryIO, cursor: LineCursor) -> Iterator[tuple[int, int, str]]:
     offset = cursor.offset
     for text in read_lines(fh, cursor):
         start, offset = offset, cursor.offset
+        yield cursor.line, start, text
+
+
+def _parse(reader: Iterator[list[str]], feed: _Feed, text: str) -> tuple[list[str] | None, str]:
+    feed.line = text
+    try:
+        return next(reader), ""
+    except csv.Error as exc:
+        return None, f"not valid CSV: {exc}"
+    except StopIteration:
+        return None, "not valid CSV"
+
+
+def split_csv_lines(
+    fh: BinaryIO, cursor: LineCursor, row_width: Callable[[int], bool] = lambda _n: True
+) -> Iterator[tuple[int, int, str, list[str] | None, str]]:
+    """(line number, start offset, text, fields or None, error) for each row from the cursor.
+
+    A row whose quoted field spans lines is one row (text joined with "\n"),
+    numbered by its first line, when the joined row has a width `row_width`
+    accepts; otherwise the quote was a stray one and each line stands alone.
+    """
+    feed = _Feed()
+    reader = csv.reader(feed, strict=True)
+    lines = _numbered(fh, cursor)
+    ahead: list[tuple[int, int, str]] = []
+    while (item := ahead.pop(0) if ahead else next(lines, None)) is not None:
+        line, start, text = item
         if not text.strip():
             continue
-        feed.line = text
-        try:
-            yield cursor.line, start, text, next(reader), ""
-        except csv.Error as exc:
-            yield cursor.line, start, text, None, f"not valid CSV: {exc}"
-        except StopIteration:
-            yield cursor.line, start, text, None, "not valid CSV"
+        if text.count('"') % 2:
+            # A quote still open at the end of the file is a stray quote: Asterisk writes a row in one go.
+            extra = _continuation(text, ahead, lines)
+            if extra is not None:
+                joined = "\n".join([text, *(e[2] for e in extra)])
+                fields, error = _parse(reader, feed, joined)
+                if fields is not None and row_width(len(fields)):
+                    yield line, start, joined, fields, ""
+                    continue
+                ahead[:0] = extra
+        fields, error = _parse(reader, feed, text)
+        yield line, start, text, fields, error
+
+
+def _continuation(
+    text: str, ahead: list[tuple[int, int, str]], lines: Iterator[tuple[int, int, str]]
+) -> list[tuple[int, int, str]] | None:
+    """The lines that close `text`'s open quote, or None (they are put back) when none within reach do."""
+    extra: list[tuple[int, int, str]] = []
+    quotes = text.count('"')
+    while len(extra) < MAX_CONTINUATION_LINES:
+        nxt = ahead.pop(0) if ahead else next(lines, None)
+        if nxt is None:
+            break
+        extra.append(nxt)
+        quotes += nxt[2].count('"')
+        if quotes % 2 == 0:
+            return extra
+    ahead[:0] = extra
+    return None
 
 
 def epoch_of_uniqueid(uniqueid: str) -> int | None:
@@ -128,7 +181,7 @@ class MasterCsvParser:
         self._cache: dict[str, datetime] = {}
 
     def rows(self, fh: BinaryIO, cursor: LineCursor) -> Iterator[CdrRow | Reject]:
-        for line, offset, text, fields, error in split_csv_lines(fh, cursor):
+        for line, offset, text, fields, error in split_csv_lines(fh, cursor, KNOWN_WIDTHS.__contains__):
             if fields is None:
                 yield Reject(line, error, clip(text), offset)
                 continue
