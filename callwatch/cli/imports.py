@@ -32,8 +32,12 @@ def describe_call(call: Call, settings: Settings) -> str:
     "csv:<map name> (a column map from the settings), or preset:<name> for a phone system's export "
     "(freepbx-cdr, yeastar-pseries, mango, 8x8-cdr, ringcentral-json; see docs/presets.md).",
 )
+@click.option(
+    "--reread", is_flag=True,
+    help="Read the files again from their start, replacing (never doubling) the calls they wrote before.",
+)
 @with_settings
-def import_command(files: tuple[str, ...], source: str, settings: Settings) -> None:
+def import_command(files: tuple[str, ...], source: str, reread: bool, settings: Settings) -> None:
     """Import Asterisk Master.csv, cel_custom CSV, queue_log, CSV call logs, a phone system's export,
     or the PBX's CDR/CEL database.
 
@@ -41,8 +45,10 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
     postgresql://..., sqlite:///...); its password comes only from
     CALLWATCH_CDR_DATABASE_PASSWORD. Importing a file again adds nothing; a
     grown log is read from where the last import stopped. Bad rows are
-    skipped, counted and kept in a rejects file. Exit code 1 only when a file
-    cannot be read at all.
+    skipped, counted and kept in a rejects file. A file read another way (a
+    different --source, column map or setting) or whose rejected row was
+    repaired is read again, replacing its calls. Exit code 1 when a file cannot
+    be read at all or every row of it was rejected.
     """
     from callwatch.collector.database_import import import_database
     from callwatch.collector.importer import import_file
@@ -57,22 +63,29 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
             if is_database_url(name):
                 summaries = import_database(engine, settings, name)
             else:
-                summaries = [import_file(engine, settings, name, source=source, progress=sys.stderr.isatty())]
+                summaries = [import_file(engine, settings, name, source=source, progress=sys.stderr.isatty(),
+                                         reread=reread)]
         except (OSError, SourceError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             click.echo(f"{shown}: cannot import: {reason}", err=True)
             failed = True
             continue
         for summary in summaries:
-            _say(summary.file if is_database_url(name) else name, summary, settings)
+            failed = _say(summary.file if is_database_url(name) else name, summary, settings) or failed
     if failed:
         sys.exit(1)
 
 
-def _say(name: str, summary: Any, settings: Settings) -> None:
+def _say(name: str, summary: Any, settings: Settings) -> bool:
+    """Print what happened to one file; True when every row was rejected (a failure for cron)."""
     if summary.unchanged:
-        click.echo(f"{name}: unchanged since the last import, nothing new")
-        return
+        click.echo(f"{name}: unchanged since the last import, nothing new (--reread reads it again)")
+        return False
+    if getattr(summary, "reread", None):
+        click.echo(f"{name}: read again from the start ({summary.reread}); {summary.replaced} earlier call(s) "
+                   "replaced")
+    for warning in getattr(summary, "warnings", []):
+        click.echo(f"{name}: warning: {warning}", err=True)
     line = (
         f"{name}: {summary.source}: {summary.rows_read} rows, {summary.calls_written} calls written, "
         f"{summary.rejected} rejected"
@@ -84,3 +97,8 @@ def _say(name: str, summary: Any, settings: Settings) -> None:
         click.echo(f"  {note}")
     if summary.example is not None:
         click.echo(f"  example: {describe_call(summary.example, settings)}")
+    if summary.rows_read and summary.rejected == summary.rows_read:
+        # Cron must not see success: this is a wrong --source or column map, not a few bad rows.
+        click.echo(f"{name}: every row was rejected: is --source {summary.source} right for this file?", err=True)
+        return True
+    return False
