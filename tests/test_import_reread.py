@@ -1,4 +1,4 @@
-"""A first import that went wrong never poisons a file: another way of reading it, --reread or a repaired row reads it again."""
+"""A failed first import never poisons a file: another way of reading it, --reread or a repaired row reads it again."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def test_wrong_source_first_then_the_right_one_reads_the_file(tmp_path: Path) ->
 
 def test_corrected_column_map_reads_the_export_again(tmp_path: Path) -> None:
     export = tmp_path / "calls.csv"
-    export.write_text("When,From,Result\n24/11/2026 09:00:00,6175550101,answered\n24/11/2026 09:05:00,6175550102,missed\n")
+    export.write_text("When,From,Result\n24/11/2026 09:00:00,6175550101,answered\n"
+                      "24/11/2026 09:05:00,6175550102,missed\n")
     wrong = make_settings(tmp_path, column_maps={"pbx": {"columns": {"arrived_at": "When", "caller": "From",
                                                                       "outcome": "Result"},
                                                           "time_format": "%m/%d/%Y %H:%M:%S"}})

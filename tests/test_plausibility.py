@@ -1,4 +1,4 @@
-"""Calls that cannot be real (1970, 2099, 9999, rings of hours) are rejected and kept, from every source; rollups go on."""
+"""Calls that cannot be real (1970, 2099, 9999, hour-long rings) are rejected and kept, from every source."""
 
 from __future__ import annotations
 
