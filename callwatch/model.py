@@ -154,9 +154,10 @@ def rings(seconds: float, ring_cycle_seconds: float) -> int:
     return math.floor(seconds / ring_cycle_seconds) + 1
 
 
-# A phone number inside free text: 7+ digits, maybe with +, spaces, dots or dashes between
-# them, not part of a decimal (an Asterisk uniqueid "1795553420.425" is not a number to hide).
-_NUMBER_IN_TEXT = re.compile(r"(?<![\d.])\+?\d(?:[ \-]?\d){6,}(?![\d]|\.\d)")
+# A phone number inside free text, as PBXs write them: 7+ digits in a row, maybe after a +,
+# not part of a decimal (an Asterisk uniqueid "1795553420.425" is not a number to hide)
+# and not a date or a time (their digit groups are short).
+_NUMBER_IN_TEXT = re.compile(r"(?<![\d.])\+?\d{7,}(?!\d|\.\d)")
 
 
 def mask_numbers_in(text: str) -> str:

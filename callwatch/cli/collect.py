@@ -29,6 +29,7 @@ def collect_command(settings: Settings) -> None:
 
     The AMI secret comes from $CALLWATCH_AMI_SECRET. SIGTERM or Ctrl-C stops it cleanly.
     """
+    from callwatch.collector.ami.journal import JournalLocked
     from callwatch.collector.ami.service import CollectorService
 
     ami_secret = secret(SECRET_ENV)
@@ -37,7 +38,11 @@ def collect_command(settings: Settings) -> None:
         sys.exit(2)
     _service_logging()
     settings, engine = open_collector_store(settings)
-    service = CollectorService(settings, ami_secret, engine=engine)
+    try:
+        service = CollectorService(settings, ami_secret, engine=engine)
+    except JournalLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
     def _stop(signum: int, _frame: Any) -> None:
         logging.getLogger("callwatch").info("signal %s: stopping", signal.Signals(signum).name)

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config import ConfigError, Settings, load_settings
+from callwatch.model import mask_numbers_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,7 +44,45 @@ def load_or_exit(config_path: str | None) -> Settings:
 
 
 def open_store(settings: Settings) -> Engine:
-    return store.open_store(settings.database_url)
+    return store.open_store(settings.database_url, settings.database_busy_timeout_seconds)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Log lines and tracebacks with every phone-number-like run masked: logs end up in cron mail and journald."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_numbers_in(super().format(record))
+
+
+class SafeGroup(click.Group):
+    """The one error boundary of the `callwatch` command: a clean message, never a traceback with patient data.
+
+    A database error prints the database's own complaint (e.g. "database is
+    locked"), not the statement or its parameters; anything else prints its
+    type and message with numbers masked. `-vv` adds the (masked) traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            click.echo(f"error: {describe_error(exc)}", err=True)
+            if logging.getLogger().level <= logging.DEBUG:
+                logging.getLogger("callwatch").debug("traceback", exc_info=True)
+            sys.exit(1)
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a person, with no statement, parameters or caller numbers in it."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        reason = str(exc.orig).strip() or type(exc.orig).__name__
+        hint = "; another process holds the database: try again later" if "locked" in reason else ""
+        return mask_numbers_in(f"database error: {reason}{hint} (calls already stored are kept)")
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return f"database error: {type(exc).__name__}"
+    return mask_numbers_in(f"{type(exc).__name__}: {exc}")
 
 
 def open_collector_store(settings: Settings) -> tuple[Settings, Engine]:
@@ -66,13 +106,15 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="callwatch")
 def main(verbose: int) -> None:
     """callwatch: how your practice answers its phones."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 @main.command("check-config")

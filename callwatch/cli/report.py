@@ -65,5 +65,12 @@ def report_command(
     for line in report.observations:
         click.echo(f"  - {line}")
     if email:
-        sent = ", ".join(files.emailed_to) or "nobody (report.recipients is empty)"
-        click.echo(f"emailed to {sent}")
+        sent = ", ".join(files.emailed_to) or "nobody"
+        click.echo(f"emailed to {sent}" if files.emailed_to or files.refused or files.unconfirmed
+                   else "emailed to nobody (report.recipients is empty)")
+        for address in files.unconfirmed:
+            click.echo(f"sent to {address}, but the server never confirmed it (not resent)", err=True)
+        if files.refused:
+            for address, reply in files.refused.items():
+                click.echo(f"NOT delivered to {address}: the server said {reply}", err=True)
+            sys.exit(1)

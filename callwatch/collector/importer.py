@@ -35,6 +35,7 @@ from callwatch.collector.plausibility import Plausibility
 from callwatch.collector.reconstruct.cdr import SETTLE, CallContext, CdrGrouper, call_from_rows
 from callwatch.collector.reconstruct.cel import CelCalls
 from callwatch.collector.reconstruct.queue_log import QueueLogCalls
+from callwatch.collector.rejects import open_private, reject_line
 from callwatch.collector.sources import LineCursor, Reject, SourceError
 from callwatch.collector.sources.cel import CelCsvParser
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source, parse_source
@@ -260,9 +261,7 @@ class _Run:
         if self._rejects is None:
             self._rejects = open_private(self.rejects_file)
             self.summary.rejects_path = str(self.rejects_file)
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        text = bad.text.replace("\t", " ").replace("\n", "\\n")
-        self._rejects.write(f"{stamp}\t{self.path}\t{bad.line}\t{bad.reason}\t{text}\n")
+        self._rejects.write(reject_line(str(self.path), bad.line, bad.reason, bad.text))
 
     def close(self) -> None:
         if self._rejects is not None:
@@ -270,14 +269,6 @@ class _Run:
         if self._bar is not None:
             self._bar.update(self.cursor.offset - self._seen)
             self._bar.close()
-
-
-def open_private(path: Path) -> IO[str]:
-    """Open a file that holds caller numbers for appending, readable by its owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchmod(fd, 0o600)  # a file made by an older version with the umask's mode
-    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def _line_at(path: Path, offset: int) -> str:

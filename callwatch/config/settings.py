@@ -318,6 +318,8 @@ class Settings(_Strict):
     site: str = "main-office"
     timezone: str = "America/New_York"
     database_url: str = "sqlite:///data/callwatch.db"
+    # How long a write waits for another process's lock on a SQLite store before it gives up.
+    database_busy_timeout_seconds: float = Field(30.0, gt=0)
     business_hours: dict[str, list[OpeningHours]] = Field(default_factory=_default_hours)
     holidays: list[date] = []
     ring_cycle_seconds: float = Field(6.0, gt=0)

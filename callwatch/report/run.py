@@ -6,9 +6,11 @@ Used by `callwatch report` and by the weekly scheduled job.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,7 +20,7 @@ from callwatch.config.settings import Settings
 from callwatch.report.build import WeeklyReport, build_report
 from callwatch.report.export import daily_csv
 from callwatch.report.html import render_html
-from callwatch.report.mail import build_message, send_message
+from callwatch.report.mail import Delivery, build_message, send_message
 from callwatch.report.periods import Period
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ class ReportFiles:
     html_path: Path
     csv_path: Path
     emailed_to: tuple[str, ...] = ()
+    # recipient -> the server's reply, for each one that did not get it (retried by the schedule)
+    refused: dict[str, str] = field(default_factory=dict)
+    # sent, but the server never confirmed: not resent (a second copy is worse than a doubt)
+    unconfirmed: tuple[str, ...] = ()
 
 
 def _slug(text: str) -> str:
@@ -47,11 +53,19 @@ def write_report(report: WeeklyReport, out_dir: Path) -> tuple[Path, Path, str, 
     stem = f"callwatch-{_slug(report.site)}-{report.period.label}"
     html, csv_text = render_html(report), daily_csv(report)
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
-    html_path.write_text(html, encoding="utf-8")
+    # Reports list follow-ups (masked numbers, but patient data all the same): owner-only files.
+    with _private(html_path) as handle:
+        handle.write(html)
     # newline="" keeps the CSV's own CRLF line ends, as spreadsheets expect.
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+    with _private(csv_path, newline="") as handle:
         handle.write(csv_text)
     return html_path, csv_path, html, csv_text
+
+
+def _private(path: Path, newline: str | None = None) -> TextIO:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline=newline)
 
 
 def already_sent(engine: Engine, site: str, week: str) -> bool:
@@ -60,6 +74,20 @@ def already_sent(engine: Engine, site: str, week: str) -> bool:
     )
     with engine.connect() as conn:
         return conn.execute(query).first() is not None
+
+
+def delivered_to(engine: Engine, site: str, week: str) -> set[str]:
+    """The recipients who already got this week's report."""
+    table = store.report_deliveries
+    query = sa.select(table.c.recipient).where(table.c.site == site, table.c.week == week)
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(query)}
+
+
+def record_delivered(engine: Engine, site: str, week: str, recipients: tuple[str, ...], now: datetime | None) -> None:
+    at = now or datetime.now(UTC)
+    rows = [{"site": site, "week": week, "recipient": r[:254], "sent_at": at} for r in recipients]
+    store.upsert_rows(engine, store.report_deliveries, rows, keys=("site", "week", "recipient"))
 
 
 def record_sent(engine: Engine, site: str, week: str, detail: str, now: datetime | None = None) -> None:
@@ -77,18 +105,30 @@ def produce_report(
     email: bool = False,
     recipients: list[str] | None = None,
     now: datetime | None = None,
+    skip_delivered: bool = False,
 ) -> ReportFiles:
-    """Build, write, and (with `email`) send the report; a sent report is recorded in report_runs."""
+    """Build, write, and (with `email`) send the report.
+
+    Each recipient the server accepted is recorded (report_deliveries); the
+    week counts as sent (report_runs) once every recipient has it.
+    `skip_delivered` (the schedule's retries) sends only to those who have not.
+    """
     report = build_report(engine, settings, period, site=site, now=now)
     html_path, csv_path, html, csv_text = write_report(report, out_dir or settings.report.out_dir)
-    sent_to: tuple[str, ...] = ()
-    if email:
-        to = list(recipients if recipients is not None else settings.report.recipients)
-        if to:
-            message = build_message(settings, subject_line(report), html, csv_text, csv_path.name, to)
-            send_message(settings, message)
-            sent_to = tuple(to)
-        detail = f"emailed to {', '.join(to)}" if to else f"no recipients configured; written to {html_path}"
-        record_sent(engine, report.site, report.period.label, detail, now)
-        log.info("weekly report %s for %s: %s", report.period.label, report.site, detail)
-    return ReportFiles(report, html_path, csv_path, sent_to)
+    if not email:
+        return ReportFiles(report, html_path, csv_path)
+    week = report.period.label
+    everyone = list(recipients if recipients is not None else settings.report.recipients)
+    done = delivered_to(engine, report.site, week) if skip_delivered else set()
+    to = [r for r in everyone if r not in done]
+    delivery = Delivery()
+    if to:
+        message = build_message(settings, subject_line(report), html, csv_text, csv_path.name, to)
+        delivery = send_message(settings, message, to)
+        record_delivered(engine, report.site, week, delivery.accepted + delivery.unconfirmed, now)
+    if not delivery.refused:
+        got = ", ".join(everyone)
+        detail = f"emailed to {got}" if everyone else f"no recipients configured; written to {html_path}"
+        record_sent(engine, report.site, week, detail, now)
+        log.info("weekly report %s for %s: %s", week, report.site, detail)
+    return ReportFiles(report, html_path, csv_path, delivery.accepted, delivery.refused, delivery.unconfirmed)

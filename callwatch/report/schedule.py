@@ -83,10 +83,17 @@ def send_due_report(settings: Settings, engine: Engine, now: datetime | None = N
             log.info("weekly report %s skipped: no calls stored yet for %s", period.label, settings.site)
             return None
         try:
-            return produce_report(engine, settings, period, email=True, now=now)
+            files = produce_report(engine, settings, period, email=True, now=now, skip_delivered=True)
         except ReportMailError as exc:
             log.error("weekly report %s not sent (will retry within the hour): %s", period.label, exc)
             return None
+        for address, reply in files.refused.items():
+            log.error("weekly report %s not delivered to %s (%s); will retry only them within the hour",
+                      period.label, address, reply)
+        for address in files.unconfirmed:
+            log.warning("weekly report %s: %s never confirmed the mail to %s; not resent to avoid a second copy",
+                        period.label, settings.smtp.host, address)
+        return files
 
 
 def _has_calls_before(engine: Engine, settings: Settings, period: Period) -> bool:

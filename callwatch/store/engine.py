@@ -5,7 +5,9 @@ SQLite (one file, WAL) is the embedded default; a PostgreSQL URL works unchanged
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,18 @@ from callwatch.store.schema import metadata
 log = logging.getLogger(__name__)
 
 
-def create_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and a busy timeout."""
+def create_engine(url: str, busy_timeout: float = 30.0) -> Engine:
+    """An engine for `url`; SQLite files get their folder, WAL and a busy timeout.
+
+    hide_parameters: a failed statement's error never carries the values it
+    wrote (caller numbers) into a message, log line or traceback.
+    """
     if url.startswith("sqlite"):
         db_path = sa.engine.make_url(url).database
-        if db_path and db_path != ":memory:":
+        if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+            _create_private(Path(db_path))
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,7 +41,13 @@ def create_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _create_private(path: Path) -> None:
+    """A new SQLite store holds caller numbers: readable by its owner only (its WAL files follow its mode)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def init_db(engine: Engine) -> None:
@@ -53,8 +66,8 @@ def init_db(engine: Engine) -> None:
         metadata.create_all(engine, tables=missing)
 
 
-def open_store(url: str) -> Engine:
+def open_store(url: str, busy_timeout: float = 30.0) -> Engine:
     """An engine for `url` with the schema at the newest revision."""
-    engine = create_engine(url)
+    engine = create_engine(url, busy_timeout)
     init_db(engine)
     return engine

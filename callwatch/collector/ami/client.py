@@ -56,6 +56,37 @@ class ClientStats:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+class WarningLimit:
+    """Repeated identical warnings (an endless line, every 64 KB) are logged a few times, then summed up.
+
+    The first REPEATS of a kind are logged; after that one line per
+    QUIET_SECONDS says how many more there were.
+    """
+
+    REPEATS = 3
+    QUIET_SECONDS = 600.0
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.log = logger
+        self._seen: dict[str, tuple[int, float]] = {}  # kind -> (count, when last logged)
+
+    def warn(self, message: str, *, key: str) -> bool:
+        """Log `message` unless its kind was logged too often lately; True when it was logged."""
+        count, last = self._seen.get(key, (0, 0.0))
+        count += 1
+        now = time.monotonic()
+        if count <= self.REPEATS:
+            self._seen[key] = (count, now)
+            self.log.warning("%s", message)
+            return True
+        if now - last >= self.QUIET_SECONDS:
+            self._seen[key] = (self.REPEATS, now)
+            self.log.warning("%s (and %d more like it since)", message, count - self.REPEATS)
+            return True
+        self._seen[key] = (count, last)
+        return False
+
+
 class AmiClient:
     def __init__(
         self,
@@ -80,6 +111,7 @@ class AmiClient:
         self.connect_timeout = connect_timeout
         self.tick = min(0.25, ping_interval / 2, idle_timeout / 4)
         self.stats = ClientStats()
+        self.warnings = WarningLimit(log)
         self.connected = False
         self._ids = itertools.count(1)
         self._sock: socket.socket | None = None
@@ -223,16 +255,17 @@ class AmiClient:
         for raw in framer.feed(data):
             if isinstance(raw, Skipped):
                 self.stats.skipped += 1
-                log.warning("skipped %d bytes from the PBX: %s", raw.size, raw.reason)
+                self.warnings.warn(f"skipped {raw.size} bytes from the PBX: {raw.reason}", key=raw.reason)
                 continue
             text = protocol.decode(raw)
             if "\ufffd" in text:
                 self.stats.bad_utf8 += 1
-                log.warning("message with invalid UTF-8 from the PBX (bad bytes replaced): %.80r", text)
+                self.warnings.warn(f"message with invalid UTF-8 from the PBX (bad bytes replaced): {text:.80}",
+                                   key="bad utf-8")
             msg = protocol.parse(text)
             if "Event" not in msg and "Response" not in msg:
                 self.stats.skipped += 1
-                log.warning("skipped a message without Event or Response: %.80r", text)
+                self.warnings.warn(f"skipped a message without Event or Response: {text:.80}", key="no event")
                 continue
             out.append((received, text, msg))
         return out

@@ -19,6 +19,7 @@ store are not affected).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -27,14 +28,20 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
 ROTATE_BYTES = 256 * 1024 * 1024
 FSYNC_SECONDS = 1.0
+KEEP_DAYS = 35
+_STAMP = "%Y%m%dT%H%M%S"
+
+
+class JournalLocked(Exception):
+    """Another collector writes this journal: two would interleave and double every call."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,16 +55,21 @@ class Record:
 class Journal:
     """Append-only writer; safe to call from the reader and the service thread."""
 
-    def __init__(self, path: Path, *, fsync_seconds: float = FSYNC_SECONDS) -> None:
+    def __init__(self, path: Path, *, fsync_seconds: float = FSYNC_SECONDS, keep_days: int = KEEP_DAYS) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._owner = _lock_owner(self.path)
+        self.keep_days = keep_days
         self._lock = threading.Lock()
         self._fsync_seconds = fsync_seconds
         self._last_sync = time.monotonic()
         self._open()
 
     def _open(self) -> None:
-        self._file = open(self.path, "ab")  # noqa: SIM115 - held open for the service's life
+        # Every PBX message, caller numbers included: owner-only, whatever the umask says.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        self._file = os.fdopen(fd, "ab")
         self.offset = self._file.tell()
         if self.offset and not _ends_with_newline(self.path):
             # A crash cut the last line short; start ours on a fresh line so it stays readable.
@@ -106,11 +118,12 @@ class Journal:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            stamp = datetime.now(UTC).strftime(_STAMP)
             self.path.rename(self.path.with_name(f"{self.path.name}.{stamp}"))
             self._open()
             log.info("journal rotated at %s bytes", max_bytes)
-            return True
+        prune_rotated(self.path, self.keep_days)
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -118,6 +131,48 @@ class Journal:
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
+        if not self._owner.closed:
+            self._owner.close()  # releases the single-instance lock
+
+
+def _lock_owner(path: Path) -> IO[str]:
+    """Hold `<journal>.lock` for the process's life; a second collector on the same journal is refused."""
+    lock_path = path.with_name(path.name + ".lock")
+    handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the service's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise JournalLocked(
+            f"another collector (pid {holder}) is already running with the journal {path}; "
+            "stop it first, or give this one its own journal_path"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def prune_rotated(path: Path, keep_days: int, now: datetime | None = None) -> list[Path]:
+    """Delete rotated journals older than `keep_days` (they hold full caller numbers); returns what went."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
+    gone = []
+    for old in journal_files(path):
+        if old == Path(path):
+            continue
+        try:
+            rotated_at = datetime.strptime(old.name.rsplit(".", 1)[1], _STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if rotated_at < cutoff:
+            old.unlink(missing_ok=True)
+            gone.append(old)
+    if gone:
+        log.info("deleted %d journal file(s) older than %d days (ami.journal_keep_days)", len(gone), keep_days)
+    return gone
 
 
 def _encode(record: Record) -> bytes:

@@ -29,6 +29,8 @@ from callwatch.collector.ami import journal as jr
 from callwatch.collector.ami import live_state, protocol
 from callwatch.collector.ami.client import AmiClient, Batch
 from callwatch.collector.ami.tracker import AmiTracker
+from callwatch.collector.plausibility import Plausibility
+from callwatch.collector.rejects import open_private, reject_line
 from callwatch.config import Settings
 from callwatch.model import Call
 
@@ -67,7 +69,9 @@ class CollectorService:
         self.engine = engine or store.create_engine(settings.database_url)
         store.init_db(self.engine)
         self.tracker = AmiTracker(settings)
-        self.journal = jr.Journal(Path(settings.journal_path))
+        # Refuses to start when another collector holds this journal (JournalLocked).
+        self.journal = jr.Journal(Path(settings.journal_path), keep_days=settings.ami.journal_keep_days)
+        jr.prune_rotated(self.journal.path, settings.ami.journal_keep_days)
         self.queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self.stop_event = threading.Event()
         ami = settings.ami
@@ -96,6 +100,7 @@ class CollectorService:
         self._last_heard: float | None = None
         self._rollups_due = False  # calls were stored since the per-day rollups were last refreshed
         self._rollups_at = 0.0
+        self.rejected = 0  # implausible calls kept in the rejects file instead of the store
         self.ready = threading.Event()  # set once recovered and connecting (tests wait on it)
 
     # -- the reader thread's side: journal first, then hand over ---------------------------------
@@ -168,7 +173,7 @@ class CollectorService:
             return
         try:
             if self._pending:
-                store.save_calls(self.engine, self._pending)
+                store.save_calls(self.engine, self._plausible(self._pending))
                 self._pending = []
                 self._rollups_due = True
             if self.tracker.live_changed or final:
@@ -190,6 +195,23 @@ class CollectorService:
         self.journal.flush()  # the once-a-second fsync also happens when the PBX falls quiet
         if self._rollups_due and (final or now - self._rollups_at >= ROLLUP_REFRESH_SECONDS):
             self._refresh_rollups(now)
+
+    def _plausible(self, calls: list[Call]) -> list[Call]:
+        """The calls that can be real; the others go to the AMI rejects file (a PBX clock in 2099...)."""
+        rules = Plausibility.from_settings(self.settings)
+        kept = []
+        for call in calls:
+            problem = rules.problem(call)
+            if problem is None:
+                kept.append(call)
+                continue
+            self.rejected += 1
+            with open_private(Path(self.settings.rejects_dir) / "ami.rejects.tsv") as handle:
+                handle.write(reject_line("ami", call.call_id, f"implausible call: {problem}", str(call.as_dict())))
+            if self.rejected % 100 == 1:
+                log.warning("AMI call %s not stored: %s (%d so far, see the rejects file)",
+                            call.call_id, problem, self.rejected)
+        return kept
 
     def _refresh_rollups(self, now: float) -> None:
         """Today's per-day rollup follows the calls that just ended, at most every few seconds."""

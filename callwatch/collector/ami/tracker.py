@@ -45,6 +45,8 @@ class AmiTracker:
         self.inbound_channels = tuple(settings.inbound_channels)
         self.voicemail_extensions = set(settings.voicemail_extensions)
         self.voicemail_message_seconds = settings.voicemail_message_seconds
+        self.max_in_flight = settings.ami.max_calls_in_flight
+        self.dropped_in_flight = 0
         self.calls: dict[str, CallState] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._seq = 0
@@ -142,7 +144,22 @@ class AmiTracker:
             state.direction = Direction.INBOUND  # a trunk's channel, whatever context it runs
         self._decide_direction(state, msg.get("Context", ""), msg.get("Exten", ""), only_inbound=True)
         self.calls[state.call_id] = state
+        if len(self.calls) > self.max_in_flight:
+            self._drop_oldest()
         return state
+
+    def _drop_oldest(self) -> None:
+        """Calls that never hang up (a flood, a PBX bug) must not grow memory without bound."""
+        oldest = next(iter(self.calls))  # dicts keep creation order
+        del self.calls[oldest]
+        self.live_changed = True
+        self.dropped_in_flight += 1
+        # One warning for the first and then one per thousand: a flood must not flood the log too.
+        if self.dropped_in_flight % 1000 == 1:
+            log.warning(
+                "more than %d calls in flight (calls that never hang up?): dropped the oldest without storing it "
+                "(%d so far; ami.max_calls_in_flight)", self.max_in_flight, self.dropped_in_flight,
+            )
 
     def _set_caller(self, state: CallState, msg: Message) -> None:
         # Once something rang, a new caller ID on the caller's channel is a connected-line update
