@@ -8,6 +8,7 @@ the environment (see `secrets`).
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from callwatch.model import CALL_FIELDS
 
@@ -28,10 +31,34 @@ class _Loader(yaml.SafeLoader):
     reported by the validator with its key, not by the YAML parser."""
 
 
+def _no_duplicate_keys(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """A key given twice is refused: YAML would keep the last one silently."""
+    seen: dict[Any, int] = {}
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1}; the last would win silently)",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)  # type: ignore[arg-type]
+
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+# An address as mail servers take it in RCPT TO: something@somewhere, no spaces, brackets or lists.
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+# What `callwatch hash-password` prints (werkzeug): method$salt$hash.
+PASSWORD_HASH = re.compile(r"^(scrypt|pbkdf2)(:[^$]*)?\$[^$]+\$[0-9a-f]+$")
+# calls.site and every other site column are VARCHAR(64): PostgreSQL refuses a longer name at every write.
+SITE_MAX_LENGTH = 64
 
 
 class ConfigError(Exception):
@@ -198,6 +225,14 @@ class ReportSettings(_Strict):
         "abandonment_rate": 0.03,
     }
 
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not EMAIL_ADDRESS.match(v.strip())]
+        if bad:
+            raise ValueError(f"{bad} are not email addresses (one address per list item: name@example.org)")
+        return [v.strip() for v in value]
+
     @field_validator("goals")
     @classmethod
     def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
@@ -313,9 +348,19 @@ class DashboardSettings(_Strict):
     # Behind an HTTPS reverse proxy: send the session cookie only over HTTPS.
     secure_cookies: bool = False
 
+    @field_validator("users")
+    @classmethod
+    def _hashes_only(cls, value: dict[str, str]) -> dict[str, str]:
+        # The value itself is never repeated in the message: it may be someone's password.
+        plain = sorted(name for name, hashed in value.items() if not PASSWORD_HASH.match(str(hashed)))
+        if plain:
+            raise ValueError(f"users {plain}: a plain password, not a hash; run `callwatch hash-password NAME` "
+                             "and paste the line it prints")
+        return value
+
 
 class Settings(_Strict):
-    site: str = "main-office"
+    site: str = Field("main-office", min_length=1, max_length=SITE_MAX_LENGTH)
     timezone: str = "America/New_York"
     database_url: str = "sqlite:///data/callwatch.db"
     # How long a write waits for another process's lock on a SQLite store before it gives up.
@@ -464,6 +509,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
     if in_file:
         advice = "secrets do not belong in the file; set them in the environment"
         raise ConfigError([f"{file}: {key}: {advice}" for key in in_file])
+    if isinstance(data.get("database_url"), str) and _has_password(data["database_url"]):
+        raise ConfigError([f"{file}: database_url: holds a password; {_SECRET_ADVICE}"])
     if env.get("CALLWATCH_DATABASE_URL"):
         data = {**data, "database_url": env["CALLWATCH_DATABASE_URL"]}
     try:
@@ -471,6 +518,16 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
     except ValidationError as exc:
         problems = [f"{file}: {_location(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise ConfigError(problems) from None
+
+
+_SECRET_ADVICE = "secrets do not belong in the file; set the whole URL in CALLWATCH_DATABASE_URL instead"
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        return False  # not a URL at all: the engine will say so by name
 
 
 def secret(name: str) -> str | None:
