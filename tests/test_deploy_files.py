@@ -101,7 +101,7 @@ def test_restart_policies_and_startup_order() -> None:
         assert SERVICES[name]["restart"] in ("always", "unless-stopped", "on-failure"), name
     for name in CALLWATCH_SERVICES:
         assert SERVICES[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    one_shots = [n for n, s in SERVICES.items() if "demo" in s.get("profiles", [])]
+    one_shots = [n for n, s in SERVICES.items() if "demo" in s.get("profiles", []) and "demo" in s["command"][1:2]]
     assert one_shots and all(SERVICES[n]["restart"] == "no" for n in one_shots)
 
 
@@ -152,10 +152,15 @@ def test_dockerfile_builds_a_non_root_python_image() -> None:
     assert (ROOT / "config" / "callwatch.example.yaml").exists()  # the demo profile's settings
 
 
-def test_demo_profile_uses_the_example_settings() -> None:
+def test_demo_profile_uses_the_example_settings_and_its_own_database() -> None:
     demo = SERVICES["demo"]
     assert demo["environment"]["CALLWATCH_CONFIG"] == "/etc/callwatch/callwatch.example.yaml"
     assert "./config:/etc/callwatch:ro" in demo["volumes"]
+    production = SERVICES["collector"]["environment"]["CALLWATCH_DATABASE_URL"]
+    for name in ("demo", "demo-dashboard"):
+        assert SERVICES[name]["profiles"] == ["demo"]
+        assert SERVICES[name]["environment"]["CALLWATCH_DATABASE_URL"] != production
+        assert "callwatch-demo:/var/lib/callwatch-demo" in SERVICES[name]["volumes"]
 
 
 # -- the health-check module, for real ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Writes to the store's small tables: trainings entered at run time, each office's settings."""
+"""Writes to the store's small tables: run-time trainings, each office's settings, demo data kept apart."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch.store.save import upsert_rows
-from callwatch.store.schema import site_settings, trainings
+from callwatch.model import Source
+from callwatch.store.save import mark_rollups_dirty, upsert_in, upsert_rows
+from callwatch.store.schema import calls, rollup_dirty, site_settings, trainings
+
+DEMO_SOURCE = Source.DEMO.value
+# Demo trainings carry this in their title: `callwatch demo --remove` finds them by it.
+DEMO_TRAINING_MARK = "(demo)"
 
 
 def add_training(engine: Engine, site: str | None, day: date, title: str, notes: str = "") -> int:
@@ -38,3 +43,27 @@ def save_site_settings(engine: Engine, site: str, settings: dict[str, Any]) -> N
     text = json.dumps(settings, sort_keys=True, default=str)
     upsert_rows(engine, site_settings, [{"site": site, "settings": text, "updated_at": datetime.now(UTC)}],
                 keys=("site",))
+
+
+def count_real_calls(engine: Engine) -> int:
+    """Calls that did not come from `callwatch demo`."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(calls).where(calls.c.source != DEMO_SOURCE))
+                   .scalar_one())
+
+
+def remove_demo(engine: Engine) -> tuple[int, int]:
+    """Delete every demo call and demo training; returns (calls, trainings) deleted. Their days' rollups recompute."""
+    demo = calls.c.source == DEMO_SOURCE
+    with engine.connect() as conn:
+        days = {(r[0], r[1].date()) for r in conn.execute(sa.select(calls.c.site, calls.c.arrived_at).where(demo))}
+    dirty = mark_rollups_dirty(engine, [{"site": site, "arrived_at": datetime.combine(day, datetime.min.time(), UTC)}
+                                        for site, day in days])
+    with engine.begin() as conn:
+        removed_calls = conn.execute(sa.delete(calls).where(demo)).rowcount
+        removed_trainings = conn.execute(
+            sa.delete(trainings).where(trainings.c.title.endswith(DEMO_TRAINING_MARK))
+        ).rowcount
+        if dirty:
+            upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
+    return int(removed_calls or 0), int(removed_trainings or 0)
