@@ -129,7 +129,7 @@ def test_cli_prints_a_summary_per_file_and_exits_0_with_rejects(tmp_path: Path) 
     assert lines[0].startswith(f"{log}: cdr-csv: {len(LINES) + 1} rows, 29 calls written, 1 rejected (see ")
     assert lines[1] == f"{QUEUE_LOG}: queue-log: 18 rows, 4 calls written, 0 rejected"
     again = CliRunner().invoke(main, ["import", str(log), "--config", str(_config(tmp_path))])
-    assert again.output == f"{log}: unchanged since the last import, nothing new\n"
+    assert again.output == f"{log}: unchanged since the last import, nothing new (--reread reads it again)\n"
 
 
 def test_cli_exits_1_when_a_file_cannot_be_read(tmp_path: Path) -> None:
@@ -142,8 +142,9 @@ def test_cli_exits_1_when_a_file_cannot_be_read(tmp_path: Path) -> None:
 def test_cli_source_overrides_detection(tmp_path: Path) -> None:
     cfg = str(_config(tmp_path))
     result = CliRunner().invoke(main, ["import", str(QUEUE_LOG), "--source", "cdr-csv", "--config", cfg])
-    assert result.exit_code == 0
-    assert "0 calls written, 18 rejected" in result.output
+    # Every row rejected is a wrong --source, not a few bad rows: cron must not see success.
+    assert result.exit_code == 1
+    assert "0 calls written, 18 rejected" in result.output and "every row was rejected" in result.output
     bogus = CliRunner().invoke(main, ["import", str(QUEUE_LOG), "--source", "bogus", "--config", cfg])
     assert bogus.exit_code == 1 and "unknown source" in bogus.output
 
