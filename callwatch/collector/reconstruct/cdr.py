@@ -269,7 +269,10 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
     else:
         outcome = _unanswered(own, legs, ring_started, note)
     caller_row = own[0]
-    incomplete = first is not None and first.incomplete
+    # Only when nothing else says when ringing began: a pickup's leg has no rows of its own in this
+    # call either (they carry the picker's linkedid), yet another leg rang before it was answered.
+    incomplete = (first is not None and first.incomplete and ring_started is not None
+                  and first.answered is not None and first.answered <= ring_started)
     if incomplete:
         # Answered (the caller's row says so), but when is unknown: no ring time rather than a guess of 0 s.
         ring_started = None
