@@ -25,6 +25,7 @@ from callwatch.store.schema import (
     ROLLUP_COUNT_COLUMNS,
     UtcDateTime,
     alerts,
+    call_aliases,
     call_rollups,
     calls,
     dashboard_sessions,
