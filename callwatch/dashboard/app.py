@@ -41,6 +41,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
                        secure_cookies=settings.dashboard.secure_cookies)
     downloads.install(server)
     server.before_request(_home_is_live)
+    app.index_string = INDEX_HTML
     app.layout = _shell
     # Page callbacks are registered on this app (not with the global
     # dash.callback) so two apps in one process never share callbacks.
@@ -49,6 +50,26 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
     for page in (live, trends, staffing, staff_member, follow_ups, calls, training):
         page.register_callbacks(app)
     return app
+
+
+# Dash's own page, with the language named (screen readers pick their voice from it).
+INDEX_HTML = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
 def _home_is_live() -> flask.Response | None:
@@ -64,24 +85,32 @@ def create_server() -> flask.Flask:
 
 
 def _shell() -> html.Div:
-    """Navigation and the page; a function so the page list is read per request."""
+    """Skip link, navigation and the page; a function so the page list is read per request.
+
+    The menu links are plain links (a full page load): assets/callwatch.js adds
+    the office, dates and queue of the current URL to them as they are
+    followed, so the filters go with the user from page to page.
+    """
     links = [
-        dcc.Link(page["name"], href=page["relative_path"], className="nav-link", id=f"nav-{page['name'].lower()}")
+        html.A(page["name"], href=page["relative_path"], className="nav-link", id=f"nav-{page['name'].lower()}")
         for page in dash.page_registry.values()
         if page.get("nav", True)
     ]
     user = flask_login_name()
     return html.Div(
         [
+            html.A("Skip to content", href="#content", className="skip-link"),
             html.Header(
                 [
                     html.Span("callwatch", className="brand"),
-                    html.Nav(links, className="nav"),
-                    html.Span([f"{user} · ", html.A("Sign out", href="/logout")], className="user"),
+                    html.Button("Menu", id="nav-toggle", className="nav-toggle", type="button",
+                                **{"aria-expanded": "false", "aria-controls": "nav"}),
+                    html.Nav([*links, html.Span([f"{user} · ", html.A("Sign out", href="/logout")], className="user")],
+                             className="nav", id="nav", **{"aria-label": "pages"}),
                 ],
                 className="topbar",
             ),
-            html.Main(dash.page_container, className="page"),
+            html.Main(dash.page_container, className="page", id="content", tabIndex="-1"),
         ]
     )
 
