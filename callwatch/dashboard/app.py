@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dash
 import flask
-from dash import Dash, dcc, html
+from dash import Dash, html
 from sqlalchemy.engine import Engine
 
 from callwatch.config import Settings, load_settings

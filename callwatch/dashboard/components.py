@@ -111,9 +111,13 @@ def ring_time_banner(summary: Mapping[str, Any], element_id: str = "ring-time-no
     return html.Div(note[0].upper() + note[1:] + ".", className="quality-note", id=element_id, role="note")
 
 
-def kpi(label: str, value: str, tone: str = "", title: str = "") -> html.Div:
-    return html.Div([html.Div(value, className="value"), html.Div(label, className="label")],
-                    className=f"kpi {tone}".strip(), title=title)
+def kpi(label: str, value: str, tone: str = "", title: str = "", note: str = "") -> html.Div:
+    """A big number with its label; `tone` adds a word and a shape too (status is never colour alone)."""
+    parts = [html.Div(value, className="value"), html.Div(label, className="label")]
+    words = {"good": "✓ at goal", "warn": "▼ below goal", "bad": "▼▼ well below goal"}.get(tone)
+    if words or note:
+        parts.append(html.Div(" · ".join(x for x in (words, note) if x), className="note"))
+    return html.Div(parts, className=f"kpi {tone}".strip(), title=title)
 
 
 def rate_tone(value: float | None, good: float, warn: float, higher_is_better: bool = True) -> str:
@@ -122,6 +126,18 @@ def rate_tone(value: float | None, good: float, warn: float, higher_is_better: b
     if not higher_is_better:
         value, good, warn = -value, -good, -warn
     return "good" if value >= good else "warn" if value >= warn else "bad"
+
+
+def office_picker(component_id: str, sites: Sequence[str], value: str | None, *,
+                  all_label: str = "all offices") -> html.Div:
+    """A labelled office menu; the value "all" pools every office."""
+    options = [{"label": s, "value": s} for s in sites]
+    if value and value not in sites and value != "all":
+        options.insert(0, {"label": value, "value": value})
+    options.append({"label": all_label, "value": "all"})
+    return html.Div([html.Label("Office", htmlFor=component_id, id=f"{component_id}-label"),
+                     dcc.Dropdown(id=component_id, options=options, value=value, clearable=False, searchable=False)],
+                    className="field")
 
 
 def new_install() -> html.Div:

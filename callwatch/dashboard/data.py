@@ -23,7 +23,14 @@ from callwatch.config import Settings
 from callwatch.dashboard.cache import TTLCache
 from callwatch.dashboard.figures import TrainingMark
 from callwatch.metrics import hours, loader
-from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
+from callwatch.metrics.follow_ups import (
+    URGENCY_ORDER,
+    awaiting_follow_up,
+    by_urgency,
+    follow_up_summary,
+    follow_up_summary_by,
+    follow_ups,
+)
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
@@ -43,7 +50,6 @@ class DashboardContext:
     # Site/queue names for the filter menus; cached per app because the
     # distinct scan touches every row and the names rarely change.
     _options: tuple[float, list[str], list[str]] | None = field(default=None, repr=False)
-    _awaiting: dict[str | None, tuple[float, int]] = field(default_factory=dict, repr=False)
     # Answers shared by every session of this app for a moment (the live
     # refresh: every screen of one office asks the same question each 2 s).
     shared: TTLCache = field(default_factory=TTLCache, repr=False)
@@ -95,13 +101,38 @@ def today(params: MetricParams, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(params.tz).date()
 
 
-def parse_range(ctx: DashboardContext, start: str | None, end: str | None, default_days: int = 90,
+# One default range on every page with dates: the last four weeks.
+DEFAULT_DAYS = 28
+
+
+def parse_range(ctx: DashboardContext, start: str | None, end: str | None, default_days: int = DEFAULT_DAYS,
                 site: str | None = None, queue: str | None = None) -> Range:
-    last = _parse_date(end) or today(ctx.params)
+    """The range in the URL or the filters; without one, the last `default_days` days that have calls.
+
+    A store whose newest call is older than that (the bundled October sample, an
+    import of last year's logs) opens on the weeks up to its newest call, not on
+    an empty range.
+    """
+    last = _parse_date(end) or default_last_day(ctx, site)
     first = _parse_date(start) or (last - timedelta(days=default_days - 1))
     if first > last:
         first, last = last, first
     return Range(first, last, site or None, queue or None)
+
+
+def default_last_day(ctx: DashboardContext, site: str | None = None) -> date:
+    """Today, unless no call arrived in the last DEFAULT_DAYS days: then the day of the newest call."""
+    now = today(ctx.params)
+    newest = latest_call_day(ctx, site)
+    if newest is not None and newest < now - timedelta(days=DEFAULT_DAYS - 1):
+        return newest
+    return now
+
+
+def latest_call_day(ctx: DashboardContext, site: str | None = None) -> date | None:
+    """The practice-local day of the newest stored call (None: no calls)."""
+    newest = loader.latest_arrival(ctx.engine, site)
+    return None if newest is None else newest.astimezone(ctx.params.tz).date()
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -167,7 +198,7 @@ def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
 
 
 def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
-    ctx._awaiting.clear()
+    ctx.shared.clear()
     store.upsert_rows(
         ctx.engine,
         store.follow_up_handled,
@@ -310,17 +341,31 @@ def awaiting_follow_ups(ctx: DashboardContext, site: str | None, now: datetime,
     return awaiting_follow_up(calls, params, now, handled)
 
 
-AWAITING_COUNT_TTL_SECONDS = 30.0
+AWAITING_KEEP_SECONDS = 30.0
+
+
+def awaiting_by_urgency(ctx: DashboardContext, site: str | None, now: datetime) -> pd.DataFrame:
+    """awaiting_follow_ups, most urgent first (metrics.follow_ups.by_urgency), shared by every screen for 30 s.
+
+    Marking a caller handled clears it at once (mark_follow_up_handled), so
+    the front desk sees its own click straight away.
+    """
+    def compute() -> pd.DataFrame:
+        return by_urgency(awaiting_follow_ups(ctx, site, now), ctx.params, now)
+
+    return ctx.shared.get(("awaiting", site, today(ctx.params, now)), AWAITING_KEEP_SECONDS, compute)
+
+
+def awaiting_follow_up_counts(ctx: DashboardContext, site: str | None, now: datetime) -> dict[str, int]:
+    """Callers waiting for a call back: {"due_today", "overdue", "later", "waiting"} (every live screen asks)."""
+    urgency = awaiting_by_urgency(ctx, site, now)["urgency"]
+    counts = {u.replace(" ", "_"): int((urgency == u).sum()) for u in URGENCY_ORDER}
+    return {**counts, "waiting": len(urgency)}
 
 
 def awaiting_follow_up_count(ctx: DashboardContext, site: str | None, now: datetime) -> int:
-    """How many callers wait for a call back; cached briefly per app, as every live screen asks every 2 s."""
-    cached = ctx._awaiting.get(site)
-    if cached is not None and time.monotonic() - cached[0] < AWAITING_COUNT_TTL_SECONDS:
-        return cached[1]
-    count = len(awaiting_follow_ups(ctx, site, now))
-    ctx._awaiting[site] = (time.monotonic(), count)
-    return count
+    """How many callers wait for a call back."""
+    return awaiting_follow_up_counts(ctx, site, now)["waiting"]
 
 
 def follow_up_weeks(

@@ -11,6 +11,22 @@ import pandas as pd
 from callwatch.dashboard.data import DashboardContext
 from callwatch.metrics import loader
 
+ALL_OFFICES = "all"
+
+
+def office(ctx: DashboardContext, site: str | None) -> str:
+    """The office a live screen shows: ?site= if given, else the configured one; "all" pools every office."""
+    return str(site) if site else ctx.settings.site
+
+
+def site_filter(office: str) -> str | None:
+    """The store's site filter for an office choice (None reads every site)."""
+    return None if office == ALL_OFFICES else office
+
+
+def office_name(office: str) -> str:
+    return "all offices" if office == ALL_OFFICES else office
+
 
 @dataclass(frozen=True)
 class LiveView:

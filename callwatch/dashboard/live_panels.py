@@ -39,8 +39,9 @@ def heartbeat_banner(ctx: data.DashboardContext, heartbeat: dict[str, Any] | Non
         className="banner down", id="heartbeat-banner", role="alert")
 
 
-def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, calls: pd.DataFrame) -> html.Div:
-    """Today's numbers from today's prepared calls (data.day_calls)."""
+def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, calls: pd.DataFrame,
+                waiting: dict[str, int]) -> html.Div:
+    """Today's numbers from today's prepared calls (data.day_calls); `waiting`: data.awaiting_follow_up_counts."""
     s = summarize(calls, ctx.params)
     closed = after_hours_counts(calls)
     target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
@@ -48,7 +49,6 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     if s["asa_median_rings"] is not None:
         speed += f" ({s['asa_median_rings']:.0f} rings)"
     speed = ui.ring_value(s, speed)
-    awaiting = data.awaiting_follow_up_count(ctx, site, now)
     kpis = html.Div(
         [
             ui.kpi("calls offered", f"{s['offered']:,}", title="inbound calls in business hours, minus short abandons"),
@@ -57,12 +57,14 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
             ui.kpi("within target", ui.ring_value(s, ui.fmt_pct(s["within_target_rate"])),
                    ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered calls with a ring time"),
             ui.kpi("to voicemail", f"{s['voicemail']:,}", title="voicemail calls today"),
-            ui.kpi("abandoned", f"{s['abandoned']:,}", "bad" if s["abandoned"] else "",
+            ui.kpi("abandoned", f"{s['abandoned']:,}",
                    title="caller hung up while it rang or waited (short abandons left out)"),
             ui.kpi("median speed of answer", speed, title="median ring time of answered calls"),
-            dcc.Link(ui.kpi("awaiting follow-up", f"{awaiting:,}", "warn" if awaiting else "good",
-                            title="callers who reached voicemail, hung up or were missed and were not called back"),
-                     href="/follow-ups", id="live-awaiting"),
+            dcc.Link(ui.kpi("to call back today", f"{waiting['due_today']:,}",
+                            note=f"+ {waiting['overdue']:,} overdue" if waiting["overdue"] else "none overdue",
+                            title="callers who reached voicemail, hung up or were missed, not yet called back, "
+                                  "whose follow-up window closes today"),
+                     href="/follow-ups" + ("?site=" + site if site else ""), id="live-awaiting"),
         ],
         className="kpis", id="live-kpis",
     )

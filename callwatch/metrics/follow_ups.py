@@ -200,6 +200,29 @@ def awaiting_follow_up(
     return grouped[list(AWAITING_COLUMNS)]
 
 
+URGENCY_ORDER: tuple[str, ...] = ("due today", "overdue", "later")
+
+
+def by_urgency(awaiting: pd.DataFrame, params: MetricParams, now: datetime) -> pd.DataFrame:
+    """awaiting_follow_up's rows with `urgency`, most urgent first: the list a front desk works down.
+
+    "due today": the follow-up window closes later today (still in time);
+    "overdue": it has closed (longest waiting first); "later": it closes on a
+    later day. Inside "due today" and "later", the first to close comes first.
+    """
+    local_now = _local_now(now, params)
+    ends = pd.to_datetime(awaiting["window_ends_local"])
+    due_today = (~awaiting["overdue"].astype(bool)) & (ends.dt.normalize() <= local_now.normalize())
+    urgency = np.where(awaiting["overdue"].astype(bool), "overdue", np.where(due_today, "due today", "later"))
+    rank = pd.Series(urgency, index=awaiting.index).map({u: i for i, u in enumerate(URGENCY_ORDER)})
+    first_local = pd.to_datetime(awaiting["first_arrived_at"], utc=True).dt.tz_convert(params.timezone)
+    # Overdue: the longest waiting first; the others: the first window to close first.
+    key = ends.where(urgency != "overdue", first_local.dt.tz_localize(None))
+    order = awaiting.assign(urgency=urgency, _rank=rank.to_numpy(), _key=key.to_numpy())
+    order = order.sort_values(["_rank", "_key", "first_arrived_at"], kind="stable", ignore_index=True)
+    return order.drop(columns=["_rank", "_key"])
+
+
 def _open_windows(rows: pd.DataFrame, now: datetime | None, params: MetricParams | None) -> np.ndarray:
     """Calls not yet followed up whose window is still open at `now` (undecided, left out of the rate)."""
     if now is None or params is None or not len(rows):

@@ -133,6 +133,17 @@ def load_staff_seen(engine: Engine, site: str | Sequence[str] | None = None) -> 
     return frame
 
 
+def latest_arrival(engine: Engine, site: str | None = None) -> datetime | None:
+    """When the newest stored call arrived (UTC), None for an empty store; one index lookup."""
+    table = store.calls
+    query = sa.select(sa.func.max(sa.type_coerce(table.c.arrived_at, sa.String())))
+    if site:
+        query = query.where(table.c.site == site)
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return None if value is None else pd.Timestamp(_utc(pd.Series([value])).iloc[0]).to_pydatetime()
+
+
 def load_rollups(
     engine: Engine,
     params: MetricParams,
