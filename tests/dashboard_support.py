@@ -100,7 +100,7 @@ def calls_callback(day: date = DAY) -> dict[str, Any]:
     """The Calls page's table callback for one day, no other filter."""
     return callback_payload(
         [("calls-table", "data"), ("calls-summary", "children"), ("calls-download", "href")],
-        [("calls-range", "start_date", day.isoformat()), ("calls-range", "end_date", day.isoformat()),
+        [("calls-start", "value", day.isoformat()), ("calls-end", "value", day.isoformat()),
          ("calls-site", "value", None), ("calls-queue", "value", None), ("calls-outcome", "value", None),
          ("calls-staff", "value", ""), ("calls-counted", "value", [])],
         [("calls-slot", "data", {"weekday": None, "hour": None})],

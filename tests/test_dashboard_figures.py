@@ -112,8 +112,19 @@ def test_new_install_shows_how_to_get_calls_in(tmp_path: Path) -> None:
         from callwatch.dashboard import live_panels
 
         ctx, now = _context(app), datetime.now(UTC)
-        live = _text(live_panels.today_panel(ctx, None, now, data.day_calls(ctx, None, now)))
+        waiting = data.awaiting_follow_up_counts(ctx, None, now)
+        live = _text(live_panels.today_panel(ctx, None, now, data.day_calls(ctx, None, now), waiting))
         assert "callwatch import" in live and "= 0 offered" in live
+
+
+def test_empty_state_names_the_command_that_runs_here() -> None:
+    """`make run` leaves callwatch in .venv/bin, off PATH: the page must name a command that works."""
+    import shutil
+
+    from callwatch.dashboard import components as ui
+
+    cmd = ui.command()
+    assert cmd == "callwatch" and shutil.which("callwatch") or Path(cmd).is_file()
 
 
 def test_heatmap_counts_unanswered_by_weekday_and_hour(app) -> None:
@@ -144,13 +155,13 @@ def test_live_state_masks_callers_and_counts_from_the_ring(app) -> None:
     assert live.state["target_s"] == 18
 
 
-def test_heartbeat_goes_stale_after_the_configured_seconds(app) -> None:
+def test_heartbeat_goes_stale_within_seconds_of_the_collector_falling_silent(app) -> None:
     ctx = _context(app)
     now = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
     beat = {"site": "main-office", "last_event_at": now, "connected": True, "updated_at": now, "detail": ""}
     assert live_data.heartbeat_status(ctx, None, now)[0] == "never"
-    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=30))[0] == "ok"
-    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=91))[0] == "stale"
+    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=5))[0] == "ok"
+    assert live_data.heartbeat_status(ctx, beat, now + timedelta(seconds=11))[0] == "stale"
     assert live_data.heartbeat_status(ctx, {**beat, "connected": False}, now)[0] == "down"
 
 

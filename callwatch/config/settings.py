@@ -344,9 +344,15 @@ class DashboardSettings(_Strict):
     port: int = Field(8050, ge=1, le=65535)
     # username -> password hash (werkzeug format, `callwatch hash-password`).
     users: dict[str, str] = {}
-    heartbeat_stale_seconds: float = Field(90.0, gt=0)
+    # The collector writes its heartbeat every second; this long without one
+    # and the Live page says the collector is silent.
+    heartbeat_stale_seconds: float = Field(10.0, gt=0)
     # Behind an HTTPS reverse proxy: send the session cookie only over HTTPS.
     secure_cookies: bool = False
+    # Who may see a waiting caller's full number on the Follow-ups page (to call
+    # them back; every look is kept in the caller_reveals table). None: every
+    # dashboard user; []: nobody.
+    caller_number_viewers: list[str] | None = None
 
     @field_validator("users")
     @classmethod

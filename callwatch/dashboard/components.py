@@ -3,12 +3,16 @@ identity, the new-install guidance."""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
-from callwatch.dashboard.data import Range
+from callwatch.dashboard.data import DEFAULT_DAYS, Range
 from callwatch.metrics.params import WEEKDAYS, MetricParams
 from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note
 
@@ -23,24 +27,70 @@ def fmt_seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} s"
 
 
+def date_fields(prefix: str, rng: Range, extra: Sequence[Any] = ()) -> html.Div:
+    """From and to dates as the browser's own date inputs (`<prefix>-start`, `-end`), each labelled."""
+    return html.Div([
+        html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
+                  dcc.Input(id=f"{prefix}-start", type="date", value=rng.first.isoformat(), debounce=True)],
+                 className="field date"),
+        html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
+                  dcc.Input(id=f"{prefix}-end", type="date", value=rng.last.isoformat(), debounce=True)],
+                 className="field date"),
+        *extra,
+        dcc.Store(id=f"{prefix}-dates-url"),
+    ], className="filters")
+
+
+def labelled_dropdown(component_id: str, label: str, options: Sequence[Any], value: Any,
+                      placeholder: str) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=component_id, id=f"{component_id}-label"),
+                     dcc.Dropdown(id=component_id, options=list(options), value=value, placeholder=placeholder,
+                                  clearable=True)], className="field")
+
+
 def filter_bar(prefix: str, rng: Range, sites: Sequence[str], queues: Sequence[str],
                extra: Sequence[Any] = ()) -> html.Div:
-    """Date range, site and queue pickers with ids `<prefix>-range`, `-site`, `-queue`."""
+    """Office, dates and queue (ids `<prefix>-site`, `-start`, `-end`, `-queue`), kept in the URL (sync_filters)."""
     return html.Div(
         [
-            html.Div([html.Label("Dates (practice-local)"), dcc.DatePickerRange(
-                id=f"{prefix}-range", start_date=rng.first.isoformat(), end_date=rng.last.isoformat(),
-                display_format="D MMM YYYY", minimum_nights=0, first_day_of_week=1)], className="field"),
-            html.Div([html.Label("Site"), dcc.Dropdown(
-                id=f"{prefix}-site", options=[{"label": s, "value": s} for s in sites], value=rng.site,
-                placeholder="all sites", clearable=True)], className="field"),
-            html.Div([html.Label("Queue"), dcc.Dropdown(
-                id=f"{prefix}-queue", options=[{"label": q, "value": q} for q in queues], value=rng.queue,
-                placeholder="all queues", clearable=True)], className="field"),
+            labelled_dropdown(f"{prefix}-site", "Office", [{"label": s, "value": s} for s in sites], rng.site,
+                              "all offices"),
+            html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
+                      dcc.Input(id=f"{prefix}-start", type="date", value=rng.first.isoformat(), debounce=True)],
+                     className="field date"),
+            html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
+                      dcc.Input(id=f"{prefix}-end", type="date", value=rng.last.isoformat(), debounce=True)],
+                     className="field date"),
+            labelled_dropdown(f"{prefix}-queue", "Queue", [{"label": q, "value": q} for q in queues], rng.queue,
+                              "all queues"),
             *extra,
+            dcc.Store(id=f"{prefix}-url"),
         ],
         className="filters",
     )
+
+
+_SET_QUERY_JS = """function(%s) {
+    window.callwatchSetQuery({%s});
+    return null;
+}"""
+
+
+def sync_filters(app: Any, prefix: str, names: Sequence[str] = ("site", "start", "end", "queue"),
+                 store: str = "url") -> None:
+    """Write the filter bar's values into the URL (no reload), so they follow the user to other pages."""
+    ids = {"start": f"{prefix}-start", "end": f"{prefix}-end", "site": f"{prefix}-site", "queue": f"{prefix}-queue"}
+    args = ", ".join(names)
+    app.clientside_callback(
+        _SET_QUERY_JS % (args, ", ".join(f"{n}: {n}" for n in names)),
+        Output(f"{prefix}-{store}", "data"),
+        *[Input(ids[n], "value") for n in names],
+    )
+
+
+def sync_dates(app: Any, prefix: str) -> None:
+    """sync_filters for a page with only dates (the office is kept by the page's own picker)."""
+    sync_filters(app, prefix, ("start", "end"), store="dates-url")
 
 
 def hours_text(params: MetricParams) -> str:
@@ -140,32 +190,52 @@ def office_picker(component_id: str, sites: Sequence[str], value: str | None, *,
                     className="field")
 
 
+def command() -> str:
+    """How to run callwatch here: `callwatch` when it is on PATH, else the full path next to this Python.
+
+    `make run` installs into .venv without putting it on PATH, so a bare
+    "callwatch import ..." would fail in the shell the reader has open.
+    """
+    on_path = shutil.which("callwatch")
+    beside = Path(sys.executable).parent / "callwatch"
+    if on_path and Path(on_path).resolve() == beside.resolve():
+        return "callwatch"
+    return str(beside) if beside.exists() else "callwatch"
+
+
 def new_install() -> html.Div:
     """Shown instead of charts while the store has no calls at all."""
+    cmd = command()
     return html.Div(
         [
             html.H2("No calls yet"),
             html.P("callwatch has not stored any calls. Get calls in one of two ways:"),
             html.Ol([
                 html.Li(["Import call logs from the phone system: ",
-                         html.Code("callwatch import /var/log/asterisk/cdr-csv/Master.csv /var/log/asterisk/queue_log"),
+                         html.Code(f"{cmd} import /var/log/asterisk/cdr-csv/Master.csv /var/log/asterisk/queue_log"),
                          " (re-running it only adds new calls)."]),
                 html.Li(["Or start the live collector, which listens to the PBX over AMI: ",
-                         html.Code("callwatch collect"),
+                         html.Code(f"{cmd} collect"),
                          " (AMI host and user in callwatch.yaml, the secret in CALLWATCH_AMI_SECRET)."]),
             ]),
-            html.P(["Check the settings with ", html.Code("callwatch check-config"),
+            html.P(["Check the settings with ", html.Code(f"{cmd} check-config"),
                     ". This page fills in by itself once calls arrive."]),
         ],
         className="empty", id="empty-state",
     )
 
 
-def no_calls_in_range(rng: Range) -> html.Div:
-    return html.Div(
-        [html.B("No calls in this range. "),
-         f"Nothing arrived between {rng.first:%d %b %Y} and {rng.last:%d %b %Y}"
-         + (f" for site {rng.site}" if rng.site else "") + (f" in queue {rng.queue}" if rng.queue else "")
-         + ". Try a wider date range or clear the filters."],
-        className="empty",
-    )
+def no_calls_in_range(rng: Range, latest: date | None = None) -> html.Div:
+    """Nothing in the range: say so, and where the newest stored call is (a link to its weeks)."""
+    words = [html.B("No calls in this range. "),
+             f"Nothing arrived between {rng.first:%d %b %Y} and {rng.last:%d %b %Y}"
+             + (f" for office {rng.site}" if rng.site else "") + (f" in queue {rng.queue}" if rng.queue else "")
+             + ". "]
+    if latest is not None and not rng.first <= latest <= rng.last:
+        there = Range(latest - timedelta(days=DEFAULT_DAYS - 1), latest, rng.site, rng.queue)
+        words += [f"The newest call stored{' for this office' if rng.site else ''} arrived on {latest:%d %b %Y}: ",
+                  html.A(f"show {there.first:%d %b} – {there.last:%d %b %Y}", href="?" + there.query()[1:],
+                         id="latest-data-link"), "."]
+    else:
+        words.append("Try a wider date range or clear the filters.")
+    return html.Div(words, className="empty", id="no-calls")

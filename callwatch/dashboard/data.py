@@ -207,6 +207,17 @@ def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user:
     )
 
 
+def may_see_numbers(ctx: DashboardContext, user: str) -> bool:
+    """May `user` see a waiting caller's full number (dashboard.caller_number_viewers; None: every user)?"""
+    viewers = ctx.settings.dashboard.caller_number_viewers
+    return viewers is None or user in viewers
+
+
+def reveal_caller(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
+    """Keep that `user` was shown the full number of (site, call_id) now (store.caller_reveals)."""
+    store.record_caller_reveal(ctx.engine, site, call_id, user)
+
+
 def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.DataFrame:
     """Today's calls, practice-local day (the office's own)."""
     day = today(params_for(ctx, site), now)

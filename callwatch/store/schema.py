@@ -135,6 +135,22 @@ follow_up_handled = sa.Table(
     sa.Column("handled_by", sa.String(64), nullable=False),
 )
 
+# Who saw which caller's full number, and when: the Follow-ups page shows a
+# waiting caller's number only on request (to call them back) and keeps this
+# record of each request. The number itself is not copied here; (site,
+# call_id) names the call it belongs to.
+caller_reveals = sa.Table(
+    "caller_reveals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("call_id", sa.String(128), nullable=False),
+    sa.Column("revealed_by", sa.String(64), nullable=False),
+    sa.Column("revealed_at", UtcDateTime(), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Index("ix_caller_reveals_revealed_at", "revealed_at"),
+)
+
 # Staff training sessions entered at run time (the dashboard or a script), in
 # addition to the ones in callwatch.yaml; the metrics loader merges both.
 # site NULL: a training for every office.

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from callwatch.model import Source
 from callwatch.store.save import mark_rollups_dirty, upsert_in, upsert_rows
-from callwatch.store.schema import calls, rollup_dirty, site_settings, trainings
+from callwatch.store.schema import caller_reveals, calls, rollup_dirty, site_settings, trainings
 
 DEMO_SOURCE = Source.DEMO.value
 # Demo trainings carry this in their title: `callwatch demo --remove` finds them by it.
@@ -67,3 +67,8 @@ def remove_demo(engine: Engine) -> tuple[int, int]:
         if dirty:
             upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
     return int(removed_calls or 0), int(removed_trainings or 0)
+def record_caller_reveal(engine: Engine, site: str, call_id: str, user: str, purpose: str = "call back") -> None:
+    """Keep that `user` was shown the full number of call (site, call_id) now."""
+    with engine.begin() as conn:
+        conn.execute(caller_reveals.insert().values(
+            site=site, call_id=call_id, revealed_by=user, revealed_at=datetime.now(UTC), purpose=purpose))

@@ -33,14 +33,14 @@ def layout(**query: Any) -> html.Div:
     ctx = data.context()
     if not data.has_calls(ctx):
         return html.Div([html.H1("Calls"), ui.new_install()])
-    rng = data.parse_range(ctx, query.get("start"), query.get("end"), 30, query.get("site"), query.get("queue"))
+    rng = data.parse_range(ctx, query.get("start"), query.get("end"), site=query.get("site"), queue=query.get("queue"))
     flt = data.CallFilter.from_query(query)
     sites, queues = data.filter_options(ctx)
     extra = [
-        html.Div([html.Label("Outcome"), dcc.Dropdown(id="calls-outcome", options=OUTCOME_OPTIONS, value=flt.outcome,
-                                                      placeholder="any outcome")], className="field"),
-        html.Div([html.Label("Answered by"), dcc.Input(id="calls-staff", value=flt.staff or "", debounce=True,
-                                                       placeholder="extension or name")], className="field"),
+        ui.labelled_dropdown("calls-outcome", "Outcome", OUTCOME_OPTIONS, flt.outcome, "any outcome"),
+        html.Div([html.Label("Answered by", htmlFor="calls-staff"),
+                  dcc.Input(id="calls-staff", value=flt.staff or "", debounce=True, placeholder="extension or name")],
+                 className="field"),
         html.Div([dcc.Checklist(id="calls-counted", value=["counted"] if flt.counted else [],
                                 options=[{"label": " only calls counted in offered", "value": "counted"}])],
                  className="field"),
@@ -58,19 +58,20 @@ def layout(**query: Any) -> html.Div:
         html.A("Download these calls as CSV", id="calls-download", href="#", className="explain"),
         dcc.Loading(dash_table.DataTable(
             id="calls-table", columns=[{"name": c.replace("_", " "), "id": c} for c in data.TABLE_COLUMNS],
-            page_size=PAGE_SIZE, sort_action="native", filter_action="native",
+            page_size=PAGE_SIZE, sort_action="native",
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "system-ui", "fontSize": "0.85rem"},
         )),
     ])
 
 
 def register_callbacks(app: Dash) -> None:
+    ui.sync_filters(app, "calls")
     @app.callback(
         Output("calls-table", "data"),
         Output("calls-summary", "children"),
         Output("calls-download", "href"),
-        Input("calls-range", "start_date"),
-        Input("calls-range", "end_date"),
+        Input("calls-start", "value"),
+        Input("calls-end", "value"),
         Input("calls-site", "value"),
         Input("calls-queue", "value"),
         Input("calls-outcome", "value"),
@@ -81,7 +82,7 @@ def register_callbacks(app: Dash) -> None:
     def update(start: str, end: str, site: str | None, queue: str | None, outcome: str | None, staff: str | None,
                counted: list[str], slot: dict[str, Any]) -> tuple[Any, ...]:
         ctx = data.context()
-        rng = data.parse_range(ctx, start, end, 30, site, queue)
+        rng = data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue)
         extra = {"outcome": outcome, "staff": staff, "counted": "1" if counted else None, **(slot or {})}
         flt = data.CallFilter.from_query({k: v for k, v in extra.items() if v is not None})
         calls = data.prepared_calls(ctx, rng)

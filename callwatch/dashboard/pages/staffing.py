@@ -20,7 +20,7 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
     ctx = data.context()
     if not data.has_calls(ctx):
         return html.Div([html.H1("Staffing"), ui.new_install()])
-    rng = data.parse_range(ctx, start, end, 28, site, queue)
+    rng = data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue)
     sites, queues = data.filter_options(ctx)
     return html.Div([
         html.H1("Staffing"),
@@ -34,13 +34,14 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
 
 
 def register_callbacks(app: Dash) -> None:
-    filters = [Input("staffing-range", "start_date"), Input("staffing-range", "end_date"),
+    ui.sync_filters(app, "staffing")
+    filters = [Input("staffing-start", "value"), Input("staffing-end", "value"),
                Input("staffing-site", "value"), Input("staffing-queue", "value")]
 
     @app.callback(Output("staffing-body", "children"), *filters)
     def update(start: str, end: str, site: str | None, queue: str | None) -> Any:
         ctx = data.context()
-        return body(ctx, data.parse_range(ctx, start, end, 28, site, queue))
+        return body(ctx, data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue))
 
     @app.callback(
         Output("staffing-click", "children"),
@@ -53,13 +54,13 @@ def register_callbacks(app: Dash) -> None:
                 queue: str | None) -> Any:
         ctx = data.context()
         click = {"staffing-heatmap": heat, "staffing-hours": hours, "staffing-staff": staff}[dash.ctx.triggered_id]
-        return click_link(data.parse_range(ctx, start, end, 28, site, queue), dash.ctx.triggered_id, click)
+        return click_link(data.parse_range(ctx, start, end, site=site, queue=queue), dash.ctx.triggered_id, click)
 
 
 def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
     calls = data.prepared_calls(ctx, rng)
     if calls.empty:
-        return ui.no_calls_in_range(rng)
+        return ui.no_calls_in_range(rng, data.latest_call_day(ctx, rng.site))
     p = ctx.params
     totals = summarize(calls, p)
     staff = summarize_by(calls, p, "staff")

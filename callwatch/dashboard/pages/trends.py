@@ -20,7 +20,7 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
     ctx = data.context()
     if not data.has_calls(ctx):
         return html.Div([html.H1("Trends"), ui.new_install()])
-    rng = data.parse_range(ctx, start, end, 90, site, queue)
+    rng = data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue)
     sites, queues = data.filter_options(ctx)
     period = html.Div([html.Label("Per"), dcc.RadioItems(
         id="trends-granularity", options=[{"label": " day ", "value": "day"}, {"label": " week", "value": "week"}],
@@ -37,24 +37,25 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
 
 
 def register_callbacks(app: Dash) -> None:
+    ui.sync_filters(app, "trends")
     @app.callback(
         Output("trends-body", "children"),
-        Input("trends-range", "start_date"),
-        Input("trends-range", "end_date"),
+        Input("trends-start", "value"),
+        Input("trends-end", "value"),
         Input("trends-site", "value"),
         Input("trends-queue", "value"),
         Input("trends-granularity", "value"),
     )
     def update(start: str, end: str, site: str | None, queue: str | None, granularity: str) -> Any:
         ctx = data.context()
-        return body(ctx, data.parse_range(ctx, start, end, 90, site, queue), granularity)
+        return body(ctx, data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue), granularity)
 
     @app.callback(
         Output("trends-click", "children"),
         Input("trends-rates", "clickData"),
         Input("trends-speed", "clickData"),
-        State("trends-range", "start_date"),
-        State("trends-range", "end_date"),
+        State("trends-start", "value"),
+        State("trends-end", "value"),
         State("trends-site", "value"),
         State("trends-queue", "value"),
         State("trends-granularity", "value"),
@@ -64,13 +65,13 @@ def register_callbacks(app: Dash) -> None:
                 granularity: str) -> Any:
         ctx = data.context()
         point = rates if dash.ctx.triggered_id == "trends-rates" else speed
-        return click_link(data.parse_range(ctx, start, end, 90, site, queue), point, granularity)
+        return click_link(data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue), point, granularity)
 
 
 def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
     found = data.trend(ctx, rng, granularity)
     if found is None:
-        return ui.no_calls_in_range(rng)
+        return ui.no_calls_in_range(rng, data.latest_call_day(ctx, rng.site))
     periods = found.periods
     marks = data.training_marks(ctx, rng.site)
     href = "/calls" + rng.query()
