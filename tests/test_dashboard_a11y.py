@@ -3,6 +3,7 @@ keyboard (skip link, chart toolbars out of the tab order) and on a phone."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,7 +62,7 @@ def test_no_serious_or_critical_axe_violation_on_any_page(browser: Any, dashboar
     found["/login"] = axe_serious(browser)
     summary = {path: [(v["id"], v["impact"], v["nodes"]) for v in found_] for path, found_ in found.items() if found_}
     print("axe serious/critical per page:", {p: len(v) for p, v in found.items()})
-    assert summary == {}
+    assert summary == {}, json.dumps(summary)
 
 
 def test_page_has_a_language_and_a_skip_link_to_the_content(browser: Any, dashboard: str) -> None:

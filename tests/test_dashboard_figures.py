@@ -124,7 +124,7 @@ def test_empty_state_names_the_command_that_runs_here() -> None:
     from callwatch.dashboard import components as ui
 
     cmd = ui.command()
-    assert cmd == "callwatch" and shutil.which("callwatch") or Path(cmd).is_file()
+    assert (cmd == "callwatch" and shutil.which("callwatch")) or Path(cmd).is_file()
 
 
 def test_heatmap_counts_unanswered_by_weekday_and_hour(app) -> None:
@@ -248,7 +248,7 @@ def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
     payload = callback_payload(
         [("training-body", "children"), ("training-added", "children")],
         [("training-add", "n_clicks", 1), ("training-office", "value", "main-office")],
-        [("training-date", "date", "2026-03-02"), ("training-title", "value", "Hold music review"),
+        [("training-date", "value", "2026-03-02"), ("training-title", "value", "Hold music review"),
          ("training-notes", "value", "")],
     )
     payload["changedPropIds"] = ["training-add.n_clicks"]  # what the browser sends on a click

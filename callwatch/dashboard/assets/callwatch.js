@@ -52,15 +52,35 @@
         }
     }, true);
 
+    // Also the dropdowns' hidden focus catcher (aria-hidden, so it must not take the keyboard focus
+    // either; the menu's own button does).
+    var UNTAB = ".modebar-btn, .modebar a, .dash-dropdown-focus-target";
+
     function untab(root) {
-        (root.querySelectorAll ? root.querySelectorAll(".modebar-btn, .modebar a") : []).forEach(function (b) {
+        if (!root.querySelectorAll) { return; }
+        var found = Array.prototype.slice.call(root.querySelectorAll(UNTAB));
+        if (root.matches && root.matches(UNTAB)) { found.push(root); }
+        found.forEach(function (b) {
             if (b.getAttribute("tabindex") !== "-1") { b.setAttribute("tabindex", "-1"); }
+        });
+    }
+
+    // The Calls table's page buttons are arrows only: give them names a screen reader can say.
+    var PAGE_BUTTONS = {"first-page": "First page", "previous-page": "Previous page", "next-page": "Next page",
+                        "last-page": "Last page"};
+
+    function name(root) {
+        if (!root.querySelectorAll) { return; }
+        Object.keys(PAGE_BUTTONS).forEach(function (cls) {
+            root.querySelectorAll("button." + cls).forEach(function (b) {
+                if (!b.getAttribute("aria-label")) { b.setAttribute("aria-label", PAGE_BUTTONS[cls]); }
+            });
         });
     }
 
     new MutationObserver(function (records) {
         records.forEach(function (r) {
-            r.addedNodes.forEach(function (n) { if (n.nodeType === 1) { untab(n); } });
+            r.addedNodes.forEach(function (n) { if (n.nodeType === 1) { untab(n); name(n.parentNode || n); } });
         });
     }).observe(document.documentElement, {childList: true, subtree: true});
 })();

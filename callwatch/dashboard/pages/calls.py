@@ -41,8 +41,10 @@ def layout(**query: Any) -> html.Div:
         html.Div([html.Label("Answered by", htmlFor="calls-staff"),
                   dcc.Input(id="calls-staff", value=flt.staff or "", debounce=True, placeholder="extension or name")],
                  className="field"),
-        html.Div([dcc.Checklist(id="calls-counted", value=["counted"] if flt.counted else [],
-                                options=[{"label": " only calls counted in offered", "value": "counted"}])],
+        html.Div([html.Label("Counted in offered", htmlFor="calls-counted"),
+                  dcc.Dropdown(id="calls-counted", value=["counted"] if flt.counted else [], multi=True,
+                               searchable=False, placeholder="any call",
+                               options=[{"label": "only calls counted in offered", "value": "counted"}])],
                  className="field"),
     ]
     return html.Div([

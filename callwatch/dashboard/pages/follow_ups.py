@@ -28,8 +28,8 @@ from callwatch.metrics.summary import summarize
 dash.register_page(__name__, path="/follow-ups", name="Follow-ups", title="callwatch: follow-ups", order=3)
 REFRESH_MS = 30_000
 PAGE_ROWS = 25
-SHOW_OPTIONS = [{"label": " due today ", "value": "due today"}, {"label": " overdue ", "value": "overdue"},
-                {"label": " all waiting", "value": "all"}]
+SHOW_OPTIONS = [{"label": "all waiting", "value": "all"}, {"label": "due today", "value": "due today"},
+                {"label": "overdue", "value": "overdue"}]
 HEADERS = ("urgency", "first call", "caller", "calls", "last outcome", "waiting", "office", "call back")
 
 
@@ -50,10 +50,9 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
                f"{ctx.params.timezone}.", className="lead"),
         html.Div([
             ui.office_picker("fu-site", sites, site or "all"),
-            html.Div([html.Span("Show", className="label", id="fu-show-label"),
-                      dcc.RadioItems(id="fu-show", options=SHOW_OPTIONS, inline=True,
-                                     value=show if show in ("due today", "overdue") else "all")],
-                     className="field", role="radiogroup", **{"aria-labelledby": "fu-show-label"}),
+            html.Div([html.Label("Show", htmlFor="fu-show"),
+                      dcc.Dropdown(id="fu-show", options=SHOW_OPTIONS, clearable=False, searchable=False,
+                                   value=show if show in ("due today", "overdue") else "all")], className="field"),
         ], className="filters"),
         html.Div([
             html.Div(id="fu-count", role="status"),
@@ -186,11 +185,11 @@ def awaiting_table(ctx: data.DashboardContext, rows: pd.DataFrame, revealed: lis
         shown = [row.site, row.call_id] in revealed
         caller: Any = html.A(row.caller, href=f"tel:{row.caller}") if shown else row.caller_masked
         actions = [html.Button("Mark handled", className="handle", type="button", id={"type": "fu-handle", **key},
-                               **{"aria-label": f"Mark caller {row.caller_masked} handled"})]
+                               **{"aria-label": f"Mark handled: caller {row.caller_masked}"})]
         if may_see and not shown:
             actions.insert(0, html.Button("Show number", className="reveal", type="button",
                                           id={"type": "fu-reveal", **key},
-                                          **{"aria-label": f"Show the full number of caller {row.caller_masked}"}))
+                                          **{"aria-label": f"Show number of caller {row.caller_masked}"}))
         body.append(html.Tr([
             html.Td(_URGENCY_WORDS.get(row.urgency, row.urgency), className=f"urgency-{row.urgency.replace(' ', '-')}"),
             html.Td(f"{row.first_arrived_at.astimezone(tz):%a %d %b %H:%M}"),

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
@@ -29,17 +30,24 @@ def layout(week: str | None = None, **_: Any) -> html.Div:
     ctx = data.context()
     if not data.has_calls(ctx):
         return html.Div([html.H1("Group"), ui.new_install()])
-    day = _parse_week(week) or data.today(ctx.params)
+    today = data.today(ctx.params)
+    day = _parse_week(week) or today
     start, end = week_bounds(day)
+    # The week under way is compared so far, against the same days of the week before (like with like).
+    partial = start <= today < end - timedelta(days=1)
+    if partial:
+        end = today + timedelta(days=1)
     # The previous week for the change column, the following days for follow-ups.
     rng = data.Range(start - timedelta(days=7), end + timedelta(days=_FOLLOW_UP_DAYS_AFTER - 1))
     prepared = data.prepared_calls(ctx, rng)
     table = compare_sites(prepared, ctx.params, start, end) if not prepared.empty else None
     return html.Div([
-        html.H1(f"Group: week of {start:%a %d %b %Y}"),
-        html.P("Every office that shares this database, for one week (Monday to Sunday, practice-local). "
-               "Best and worst are ranked by answer rate among offices with at least 20 offered calls.",
-               className="lead"),
+        html.H1(f"Group: week of {start:%a %d %b %Y}" + (" (so far)" if partial else "")),
+        html.P(("This week so far, " + f"{start:%a} to {today:%a}" + ", against the same days of last week. "
+                if partial else "One whole week, Monday to Sunday, against the week before. ")
+               + f"Every office that shares this database; days in {ctx.params.timezone}. Best and worst are "
+               "ranked by answer rate among offices with at least 20 offered calls.", className="lead",
+               id="group-period"),
         _week_links(start),
         _body(table, start, end, ctx) if table is not None and len(table) else ui.no_calls_in_range(
             data.Range(start, end - timedelta(days=1))),
@@ -79,14 +87,14 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
         ui.kpi("answer rate, all offices", ui.fmt_pct(summary["answer_rate"])),  # type: ignore[arg-type]
         ui.kpi("within target, all offices", ui.fmt_pct(summary["within_target_rate"])),  # type: ignore[arg-type]
         ui.kpi("offered calls", f"{summary['offered']:,}"),
-        ui.kpi("best office", str(summary["best"] or "–"), "good"),
-        ui.kpi("worst office", str(summary["worst"] or "–"), "bad" if summary["worst"] else ""),
+        ui.kpi("best office", str(summary["best"] or "–")),
+        ui.kpi("worst office", str(summary["worst"] or "–")),
     ], className="kpis", id="group-kpis")
     header = ["Office", "Offered", "Answer rate (vs last week)", "Within target (vs last week)", "Voicemail",
-              "Abandoned", "Median ring", "Followed up", ""]
+              "Abandoned", "Median ring", "Followed up", "Rank"]
     rows = []
     for row in table.itertuples():
-        badge = "best" if row.best else "worst" if row.worst else "" if row.rank == row.rank else "too few calls"
+        badge = "best" if row.best else "worst" if row.worst else "too few calls" if pd.isna(row.rank) else ""
         trends = f"/trends?site={row.site}&start={(start - timedelta(days=83)).isoformat()}&end={last.isoformat()}"
         rows.append(html.Tr([
             html.Td(dcc.Link(row.site, href=trends)),
@@ -97,7 +105,8 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
             html.Td(_pct(row.abandonment_rate)),
             html.Td(ui.fmt_seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))),
             html.Td(_pct(row.follow_up_rate)),
-            html.Td(badge, className={"best": "outcome-answered", "worst": "outcome-missed"}.get(badge, "quiet")),
+            html.Td({"best": "▲ best", "worst": "▼ worst"}.get(badge, badge),
+                    className={"best": "outcome-answered", "worst": "outcome-missed"}.get(badge, "quiet")),
         ], id=f"group-row-{row.site}"))
     calls_href = "/calls" + data.Range(start, last).query(counted=1)
     return html.Div([
@@ -107,7 +116,7 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
                        className="simple", id="group-table"),
             ui.explain("How is this calculated?", [
                 "answer rate = answered / offered, per office, for the week; within target likewise",
-                "vs last week = this week's rate minus the previous week's, in percentage points",
+                "vs last week = this period's rate minus the same days of the previous week, in percentage points",
                 "followed up = share of this week's missed, abandoned and voicemail callers that the office "
                 f"called back or who reached a person within {ctx.params.follow_up_window_business_days} "
                 "business day(s)",

@@ -40,13 +40,14 @@ def layout(site: str | None = None, **_: Any) -> html.Div:
             html.Div([html.Label("Office", htmlFor="training-office"), dcc.Dropdown(
                 id="training-office", options=offices, value=office, clearable=False,
                 style={"width": "14rem"})], className="field"),
-            html.Div([html.Label("Training date"), dcc.DatePickerSingle(
-                id="training-date", date=data.today(data.params_for(ctx, office)).isoformat(),
-                display_format="D MMM YYYY", first_day_of_week=1)], className="field"),
-            html.Div([html.Label("Title"), dcc.Input(id="training-title", placeholder="e.g. Phone manner workshop",
-                                                     style={"width": "18rem"})], className="field"),
-            html.Div([html.Label("Notes"), dcc.Input(id="training-notes", placeholder="optional",
-                                                     style={"width": "18rem"})], className="field"),
+            html.Div([html.Label("Training date", htmlFor="training-date"), dcc.Input(
+                id="training-date", type="date", value=data.today(data.params_for(ctx, office)).isoformat())],
+                className="field"),
+            html.Div([html.Label("Title", htmlFor="training-title"), dcc.Input(
+                id="training-title", placeholder="e.g. Phone manner workshop", style={"width": "18rem"})],
+                className="field"),
+            html.Div([html.Label("Notes", htmlFor="training-notes"), dcc.Input(
+                id="training-notes", placeholder="optional", style={"width": "18rem"})], className="field"),
             html.Button("Add training", id="training-add", className="handle"),
             html.Span(id="training-added", className="explain"),
         ], className="filters"),
@@ -60,7 +61,7 @@ def register_callbacks(app: Dash) -> None:
         Output("training-added", "children"),
         Input("training-add", "n_clicks"),
         Input("training-office", "value"),
-        State("training-date", "date"),
+        State("training-date", "value"),
         State("training-title", "value"),
         State("training-notes", "value"),
     )

@@ -22,9 +22,9 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
         return html.Div([html.H1("Trends"), ui.new_install()])
     rng = data.parse_range(ctx, start, end, data.DEFAULT_DAYS, site, queue)
     sites, queues = data.filter_options(ctx)
-    period = html.Div([html.Label("Per"), dcc.RadioItems(
-        id="trends-granularity", options=[{"label": " day ", "value": "day"}, {"label": " week", "value": "week"}],
-        value="week" if granularity == "week" else "day", inline=True)], className="field")
+    period = html.Div([html.Label("Per", htmlFor="trends-granularity"), dcc.Dropdown(
+        id="trends-granularity", options=[{"label": "day", "value": "day"}, {"label": "week", "value": "week"}],
+        value="week" if granularity == "week" else "day", clearable=False, searchable=False)], className="field")
     return html.Div([
         html.H1("Trends"),
         html.P("How inbound calls in business hours were handled over time. Dashed purple lines mark staff "
