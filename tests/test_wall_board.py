@@ -1,0 +1,274 @@
+"""The wall board (/live?wall=1) as a front-desk lead sees it on a TV across the room,
+in a real headless Chromium against the real server; screenshots in tests/output/."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import OUTPUT, chrome, log_in, need_chromium, page_height, served, set_size, shot, wait_for
+from dashboard_support import call, practice_day, seeded_engine, settings_for
+from werkzeug.serving import make_server
+
+from callwatch import store
+from callwatch.dashboard.app import create_app
+
+pytestmark = pytest.mark.browser
+need_chromium()
+from selenium.webdriver.common.by import By  # noqa: E402
+
+TODAY = datetime.now(UTC).date()
+
+
+def _other_office_calls() -> list[Any]:
+    """A second office sharing the database: 12 answered calls today, which must not leak into main-office."""
+    return [call(f"north-{i}", f"{9 + i % 8:02d}:{i:02d}", "answered", 4, day=TODAY, site="north")
+            for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("wall")
+    settings = settings_for(tmp)
+    calls = [c for back in range(3, -1, -1) for c in practice_day(TODAY - timedelta(days=back))]
+    engine = seeded_engine(settings, calls + _other_office_calls())
+    with served(settings, engine) as url:
+        yield {"url": url, "engine": engine, "settings": settings}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    driver = chrome()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _live(engine: Any, calls: list[tuple[str, str, float, str | None]], site: str = "main-office") -> None:
+    """The collector's view: (call_id, state, seconds since ringing began, queue), heartbeat fresh."""
+    now = datetime.now(UTC)
+    store.upsert_rows(engine, store.heartbeat, [{
+        "site": site, "last_event_at": now, "connected": True, "updated_at": now, "detail": ""}], keys=("site",))
+    with engine.begin() as conn:
+        conn.execute(store.live_calls.delete())
+    store.upsert_rows(engine, store.live_calls, [{
+        "site": site, "call_id": call_id, "caller": f"+1617555{i:04d}", "state": state,
+        "ring_started_at": now - timedelta(seconds=age), "arrived_at": now - timedelta(seconds=age + 2),
+        "location": "Reception" if state == "ringing" else None, "queue": queue, "updated_at": now,
+    } for i, (call_id, state, age, queue) in enumerate(calls)], keys=("site", "call_id"))
+
+
+def _beat(engine: Any) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(store.heartbeat.update().values(updated_at=now, last_event_at=now))
+
+
+def _state(browser: Any) -> str:
+    return browser.find_element(By.ID, "wall-state").text
+
+
+def test_board_fits_one_screen_at_tv_and_desk_sizes_and_reads_from_across_the_room(
+        browser: Any, board: dict[str, Any]) -> None:
+    # A busy moment: six calls ringing and three in the queue, more than the board has room for.
+    _live(board["engine"], [(f"r{i}", "ringing", 2 + i, None) for i in range(6)]
+          + [(f"q{i}", "queued", 3 + i, "reception") for i in range(3)])
+    log_in(browser, board["url"], "/live?wall=1")
+    heights = {}
+    for size in ("1920x1080", "1366x768", "390x844"):
+        set_size(browser, size)
+        browser.get(board["url"] + "/live?wall=1")
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#live-ringing .ring-card"), what="ring cards")
+        _beat(board["engine"])
+        heights[size] = page_height(browser)
+        shot(browser, f"wall-{size}")
+        if size == "390x844":
+            continue
+        viewport = int(size.split("x")[1])
+        assert heights[size] <= viewport, (size, heights[size])
+        # Everything the lead needs is on the screen itself, not below it.
+        for element_id in ("wall-state", "tile-ringing", "tile-waiting", "tile-answered", "tile-within",
+                           "tile-callback", "live-ringing", "live-queued"):
+            box = browser.find_element(By.ID, element_id).rect
+            assert box["y"] + min(box["height"], 40) <= viewport, (size, element_id, box)
+        tile_px = browser.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('#tile-ringing .value')).fontSize)")
+        label_px = browser.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('#tile-ringing .label')).fontSize)")
+        assert tile_px >= 60 and label_px >= 20, (size, tile_px, label_px)
+        assert "+ 2 more ringing" in browser.find_element(By.ID, "live-ringing").text
+    print("wall board page heights:", heights)
+    assert not browser.find_element(By.CLASS_NAME, "topbar").is_displayed()
+    assert browser.find_element(By.ID, "tile-ringing").text.startswith("6")
+    assert browser.find_element(By.ID, "tile-waiting").text.startswith("3")
+    assert "main-office" in browser.find_element(By.TAG_NAME, "h1").text
+    set_size(browser, "1366x768")
+
+
+def test_state_is_said_in_words_and_shapes_and_cards_not_by_colour_alone(
+        browser: Any, board: dict[str, Any]) -> None:
+    engine = board["engine"]
+    # ring 2 (6-12 s), the last ring inside the 3-ring target (12-18 s), and past it; a queue caller at 27 s.
+    _live(engine, [("ok", "ringing", 7, None), ("last", "ringing", 13, None), ("late", "ringing", 19, None),
+                   ("q", "queued", 27, "reception")])
+    log_in(browser, board["url"], "/live?wall=1")
+    browser.get(board["url"] + "/live?wall=1")
+    card = lambda cid: browser.find_element(By.ID, cid)  # noqa: E731 - redrawn every second
+    wait_for(lambda: card("ringing-main-office-late"), what="the ring cards")
+    assert card("ringing-main-office-ok").text.startswith("● ringing")
+    assert "◆ LAST RING" in card("ringing-main-office-last").text
+    late = card("ringing-main-office-late").text
+    assert "▲ PAST TARGET" in late and "ring 4" in late
+    assert "▲ WAITING TOO LONG" in card("queued-main-office-q").text
+    assert "CALLS WAITING NOW" in _state(browser) and "▲" in _state(browser)
+    # In greyscale the three tones still differ: their backgrounds differ in lightness, not only in hue.
+    lightness = browser.execute_script("""
+        const lum = id => { const c = getComputedStyle(document.getElementById(id)).backgroundColor
+            .match(/\\d+/g).map(Number).map(v => v / 255)
+            .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+            return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]; };
+        return ["ringing-main-office-ok", "ringing-main-office-last", "ringing-main-office-late"].map(lum);""")
+    ok, last, red = lightness
+    assert (ok + 0.05) / (red + 0.05) > 3 and (last + 0.05) / (red + 0.05) > 3, lightness
+    shot(browser, "wall-state-alert-1366x768")
+    # Everybody answered, today's rates under the goals: the board says it is falling behind.
+    _live(engine, [])
+    wait_for(lambda: "FALLING BEHIND" in _state(browser), timeout=10, what="falling behind")
+    assert "▼" in _state(browser) and "answered" in _state(browser)
+    shot(browser, "wall-state-behind-1366x768")
+
+
+def test_on_target_when_nobody_waits_and_the_goals_are_met(browser: Any, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    good = [call(f"g{i}", f"{9 + i % 7:02d}:{i:02d}", "answered", 3, day=TODAY, caller=f"+1617555{i:04d}")
+            for i in range(10)]
+    engine = seeded_engine(settings, good)
+    with served(settings, engine) as url:
+        _live(engine, [])
+        browser.delete_all_cookies()
+        log_in(browser, url, "/live?wall=1")
+        wait_for(lambda: "ON TARGET" in _state(browser), what="on target")
+        assert "✓" in _state(browser)
+        assert "No calls ringing." in browser.find_element(By.ID, "live-ringing").text
+        shot(browser, "wall-state-on-target-1366x768")
+
+
+def test_silent_collector_shows_within_seconds_and_never_says_no_calls_ringing(
+        browser: Any, board: dict[str, Any]) -> None:
+    engine = board["engine"]
+    _live(engine, [("r", "ringing", 3, None)])
+    log_in(browser, board["url"], "/live?wall=1")
+    browser.get(board["url"] + "/live?wall=1")
+    wait_for(lambda: browser.find_elements(By.ID, "ringing-main-office-r"), what="a ringing call")
+    silent_at = datetime.now(UTC)  # the collector's last heartbeat: it stops here
+    with engine.begin() as conn:
+        conn.execute(store.heartbeat.update().values(updated_at=silent_at))
+    wait_for(lambda: "NO LIVE DATA" in _state(browser), timeout=20, what="the silent collector")
+    seconds = (datetime.now(UTC) - silent_at).total_seconds()
+    print(f"collector silence shown after {seconds:.1f} s")
+    assert seconds < 16  # heartbeat_stale_seconds is 10
+    assert "No calls ringing." not in browser.find_element(By.ID, "live-ringing").text
+    assert "unknown" in browser.find_element(By.ID, "live-ringing").text
+    assert browser.find_element(By.ID, "heartbeat-banner").is_displayed()
+    shot(browser, "wall-collector-silent-1366x768")
+
+
+def test_board_survives_a_server_restart_and_a_lost_session(browser: Any, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    engine = seeded_engine(settings, practice_day(TODAY))
+    app = create_app(settings, engine=engine)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    port = server.server_port
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    browser.delete_all_cookies()
+    log_in(browser, url, "/live?wall=1&site=main-office")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#wall-state .state"), what="the board")
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+    banner = wait_for(lambda: browser.find_element(By.ID, "conn-banner"), timeout=20, what="the lost-contact banner")
+    assert "Lost contact with the dashboard server" in banner.text
+    assert "NO CONNECTION" in _state(browser)
+    shot(browser, "wall-server-lost-1366x768")
+    # The server comes back (a restart: a new process would read the same key file).
+    server = make_server("127.0.0.1", port, create_app(settings, engine=engine).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: "Reconnected" in browser.find_element(By.ID, "conn-banner").text, timeout=20,
+                 what="the board to reconnect by itself")
+        assert "NO CONNECTION" not in _state(browser)
+        # The sign-in is lost: the board says so and opens the sign-in page, which leads back to the board.
+        browser.delete_all_cookies()
+        wait_for(lambda: "Signed out" in browser.find_element(By.ID, "conn-banner").text, timeout=25,
+                 what="the signed-out message")
+        shot(browser, "wall-signed-out-1366x768")
+        wait_for(lambda: "/login" in browser.current_url, timeout=20, what="the sign-in page")
+        log_in(browser, url, "/live?wall=1&site=main-office")
+        wait_for(lambda: "wall=1" in browser.current_url and "site=main-office" in browser.current_url,
+                 what="back on the same board")
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def test_live_page_shows_one_office_the_configured_one_by_default(browser: Any, board: dict[str, Any]) -> None:
+    _live(board["engine"], [])
+    log_in(browser, board["url"])
+    browser.get(board["url"] + "/live")
+    identity = wait_for(lambda: browser.find_element(By.ID, "identity-line"), what="today's numbers")
+    assert "main-office" in browser.find_element(By.TAG_NAME, "h1").text
+    # main-office today: 5 offered (practice_day); north's 12 answered calls are not pooled in.
+    assert "= 5 offered" in identity.text
+    shot(browser, "live-one-office-1366x768")
+    browser.get(board["url"] + "/live?site=north")
+    wait_for(lambda: "= 12 offered" in browser.find_element(By.ID, "identity-line").text, what="north's numbers")
+    assert "north" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.get(board["url"] + "/live?site=all")
+    wait_for(lambda: "= 17 offered" in browser.find_element(By.ID, "identity-line").text, what="pooled on request")
+    for size in ("1920x1080", "390x844"):
+        set_size(browser, size)
+        browser.get(board["url"] + "/live")
+        wait_for(lambda: browser.find_element(By.ID, "identity-line"), what="today's numbers")
+        shot(browser, f"live-one-office-{size}")
+    set_size(browser, "1366x768")
+    assert OUTPUT.exists()
+
+
+def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_alert(
+        browser: Any, tmp_path: Path) -> None:
+    """The real `callwatch collect` service fed by the AMI replay server; the PBX pauses with a call ringing."""
+    from ami_helpers import EVENTS, running_collector
+    from ami_helpers import settings_for as ami_settings
+    from amiserver import AmiTestServer
+
+    ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
+    collector_settings = ami_settings(tmp_path, ami.port)
+    settings = settings_for(tmp_path, database_url=collector_settings.database_url)
+    try:
+        with served(settings) as url, running_collector(collector_settings):
+            browser.delete_all_cookies()
+            log_in(browser, url, f"/live?wall=1&site={collector_settings.site}")
+            wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#live-ringing .ring-card"), timeout=60,
+                     what="a call ringing during the replay")
+            ami.paused = True  # the PBX goes quiet (pings still answered): the call keeps ringing
+            assert "NO LIVE DATA" not in _state(browser)
+            wait_for(lambda: "CALLS WAITING NOW" in _state(browser), timeout=30,
+                     what="the board's alert state once a call rings past 3 rings")
+            assert "▲ PAST TARGET" in browser.find_element(By.ID, "live-ringing").text
+            assert page_height(browser) <= 768
+            shot(browser, "wall-collector-alert-1366x768")
+            ami.paused = False
+            ami.wait_done(timeout=120)
+            wait_for(lambda: "No calls ringing." in browser.find_element(By.ID, "live-ringing").text, timeout=20,
+                     what="the cards to clear once the calls end")
+            assert "CALLS WAITING NOW" not in _state(browser)
+    finally:
+        ami.close()
