@@ -53,6 +53,9 @@ class DashboardContext:
     # Answers shared by every session of this app for a moment (the live
     # refresh: every screen of one office asks the same question each 2 s).
     shared: TTLCache = field(default_factory=TTLCache, repr=False)
+    # (site, call_id) marked handled since the shared follow-up lists were built.
+    # (Kept for a few minutes: by then every shared list was rebuilt from the store, which has them.)
+    handled_now: dict[str, float] = field(default_factory=dict, repr=False)
 
 
 def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:
@@ -198,7 +201,11 @@ def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
 
 
 def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
-    ctx.shared.clear()
+    # The shared list leaves the caller out at once (awaiting_by_urgency) instead of being rebuilt:
+    # with thousands waiting a rebuild would keep the front desk waiting for its own click.
+    clock = time.monotonic()
+    ctx.handled_now = {k: t for k, t in ctx.handled_now.items() if clock - t < 4 * AWAITING_KEEP_SECONDS}
+    ctx.handled_now[f"{site}\x1f{call_id}"] = clock
     store.upsert_rows(
         ctx.engine,
         store.follow_up_handled,
@@ -364,7 +371,11 @@ def awaiting_by_urgency(ctx: DashboardContext, site: str | None, now: datetime) 
     def compute() -> pd.DataFrame:
         return by_urgency(awaiting_follow_ups(ctx, site, now), ctx.params, now)
 
-    return ctx.shared.get(("awaiting", site, today(ctx.params, now)), AWAITING_KEEP_SECONDS, compute)
+    waiting = ctx.shared.get(("awaiting", site, today(ctx.params, now)), AWAITING_KEEP_SECONDS, compute)
+    if ctx.handled_now and len(waiting):
+        keys = waiting["site"].astype(str) + "\x1f" + waiting["call_id"].astype(str)
+        waiting = waiting[~keys.isin(list(ctx.handled_now)).to_numpy()]
+    return waiting
 
 
 def awaiting_follow_up_counts(ctx: DashboardContext, site: str | None, now: datetime) -> dict[str, int]:

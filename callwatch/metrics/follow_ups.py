@@ -212,7 +212,9 @@ def by_urgency(awaiting: pd.DataFrame, params: MetricParams, now: datetime) -> p
     """
     local_now = _local_now(now, params)
     ends = pd.to_datetime(awaiting["window_ends_local"])
-    due_today = (~awaiting["overdue"].astype(bool)) & (ends.dt.normalize() <= local_now.normalize())
+    # A window that ends at midnight (the end of a business day) ends today if that midnight is tonight's.
+    tonight = local_now.normalize() + pd.Timedelta(days=1)
+    due_today = (~awaiting["overdue"].astype(bool)) & (ends <= tonight)
     urgency = np.where(awaiting["overdue"].astype(bool), "overdue", np.where(due_today, "due today", "later"))
     rank = pd.Series(urgency, index=awaiting.index).map({u: i for i, u in enumerate(URGENCY_ORDER)})
     first_local = pd.to_datetime(awaiting["first_arrived_at"], utc=True).dt.tz_convert(params.timezone)
