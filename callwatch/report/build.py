@@ -94,7 +94,8 @@ class WeeklyReport:
     staff: pd.DataFrame
     follow_up: dict[str, Any]
     awaiting: pd.DataFrame  # caller_masked, first_arrived_local, calls, last_outcome, overdue
-    awaiting_total: int
+    awaiting_total: int  # callers whose wait began in the period and who still wait (all, not just printed)
+    awaiting_overdue: int  # of awaiting_total, those past the follow-up window
     trainings: tuple[TrainingResult, ...]
     observations: tuple[str, ...]
 
@@ -179,8 +180,11 @@ def _awaiting(
     prepared: pd.DataFrame, params: MetricParams, period: Period, now: datetime, handled: pd.DataFrame | None
 ) -> pd.DataFrame:
     waiting = fu.awaiting_follow_up(prepared, params, now, handled)
-    since = pd.Timestamp(local_day_bounds(params, period.first, None)[0])
-    waiting = waiting[(waiting["last_arrived_at"] >= since).to_numpy(dtype=bool)]
+    # "From this week": callers whose wait began in the period (a caller first missed the week
+    # before belongs to that week's report), the same calls the follow-up numbers count.
+    since, until = (pd.Timestamp(t) for t in local_day_bounds(params, period.first, period.last))
+    first = waiting["first_arrived_at"]
+    waiting = waiting[((first >= since) & (first < until)).to_numpy(dtype=bool)]
     return pd.DataFrame(
         {
             "caller_masked": waiting["caller_masked"],
@@ -237,6 +241,7 @@ def report_from_frame(
         follow_up=fu.follow_up_summary(rows, now=now, params=params),
         awaiting=awaiting.head(MAX_AWAITING_ROWS),
         awaiting_total=len(awaiting),
+        awaiting_overdue=int(awaiting["overdue"].sum()),
         trainings=results,
         observations=(),
     )

@@ -112,7 +112,8 @@ def _speed(report: WeeklyReport) -> tuple[float, str] | None:
 
 
 def _follow_up(report: WeeklyReport) -> tuple[float, str] | None:
-    waiting, overdue = report.awaiting_total, int(report.awaiting["overdue"].sum()) if len(report.awaiting) else 0
+    # Both counts are over every waiting caller, not the rows the report has room to print.
+    waiting, overdue = report.awaiting_total, report.awaiting_overdue
     if waiting == 0:
         rate = report.follow_up.get("follow_up_rate")
         if rate is None:
