@@ -92,7 +92,7 @@ def test_hover_shows_the_formula_with_counts() -> None:
     fig = figures.rates_figure(_periods([date(2026, 3, 2)]), [], PARAMS)
     answer = fig.data[0]
     assert "answered %{customdata[0]} / offered %{customdata[1]}" in answer.hovertemplate
-    assert list(answer.customdata[0]) == [8, 10]
+    assert list(answer.customdata[0])[:2] == [8, 10]
     assert answer.y[0] == 80.0
 
 
@@ -259,3 +259,24 @@ def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
     with _context(app).engine.connect() as conn:
         rows = conn.execute(store.trainings.select()).mappings().all()
     assert [(r["site"], r["title"]) for r in rows] == [("main-office", "Hold music review")]
+
+
+def test_partial_weeks_are_marked_and_value_axes_pick_round_ticks() -> None:
+    """A week cut by the range or not over yet is drawn open and named partial in the hover."""
+    weeks = _periods([date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)])
+    rng = data.Range(date(2026, 3, 4), date(2026, 3, 17))
+    marked = data.mark_partial(weeks, "week", rng, today_=date(2026, 3, 17))
+    assert marked["days"].tolist() == [5, 7, 2] and marked["partial"].tolist() == [True, False, True]
+    fig = figures.rates_figure(marked, [], PARAMS, "week")
+    assert list(fig.data[0].marker.symbol) == ["circle-open", "circle", "circle-open"]
+    assert "partial week: 5 day(s) so far" in str(fig.data[0].customdata[0][2])
+    assert "open markers: partial week" in fig.layout.title.text
+    assert fig.layout.yaxis.tickmode == "auto"
+    # The legend is above the plot, clear of the axis titles below it.
+    assert fig.layout.legend.y > 1
+
+
+def test_p_values_never_read_zero() -> None:
+    from callwatch import formatting
+
+    assert formatting.p_value(0.0004).endswith("< 0.001") and formatting.p_value(0.0123).endswith("0.012")

@@ -397,6 +397,8 @@ def follow_up_weeks(
     rows = follow_ups(prepared, ctx.params)
     weekly = follow_up_summary_by(rows, "week", now=now, params=ctx.params)
     weekly["median_hours"] = weekly["median_follow_up_seconds"] / 3600.0
+    first = pd.to_datetime(prepared["local_arrived"]).min().date() if len(prepared) else today(ctx.params, now)
+    weekly = mark_partial(weekly, "week", Range(first, today(ctx.params, now)), today(ctx.params, now))
     return follow_up_summary(rows, now=now, params=ctx.params), weekly
 
 
@@ -429,8 +431,29 @@ class Trend:
     exact_speed: bool  # False: from rollups, only the mean speed of answer is known
 
 
+def mark_partial(periods: pd.DataFrame, granularity: str, rng: Range, today_: date) -> pd.DataFrame:
+    """`days` each period covers of its whole (7 a week, 1 a day) and `partial`: a week cut by the range
+    or not over yet, or today, so a chart can show it as such and never as a whole period."""
+    if periods.empty:
+        return periods.assign(days=pd.Series(dtype="int64"), partial=pd.Series(dtype="bool"))
+    start = pd.to_datetime(periods["period"]).dt.date
+    span = 7 if granularity == "week" else 1
+    last = min(rng.last, today_)
+    days = [max(0, (min(s + timedelta(days=span - 1), last) - max(s, rng.first)).days + 1) for s in start]
+    partial = [d < span or (s + timedelta(days=span - 1)) >= today_ for s, d in zip(start, days, strict=True)]
+    return periods.assign(days=days, partial=partial)
+
+
 def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
-    """The Trends page's numbers: None when no call arrived in the range."""
+    """The Trends page's numbers: None when no call arrived in the range; partial periods marked."""
+    found = _trend(ctx, rng, granularity)
+    if found is None:
+        return None
+    periods = mark_partial(found.periods, granularity, rng, today(ctx.params))
+    return Trend(found.totals, periods, found.closed_calls, found.exact_speed)
+
+
+def _trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
     if (rng.last - rng.first).days + 1 <= RAW_RANGE_DAYS:
         calls = prepared_calls(ctx, rng)
         if calls.empty:

@@ -28,24 +28,47 @@ RATE_LINES = (
     ("abandonment_rate", "Abandonment rate", "abandoned", "#d93025"),
 )
 _LAYOUT = {
-    "margin": {"l": 55, "r": 20, "t": 50, "b": 40},
+    # The legend sits above the plot, under the title, where it covers no axis title.
+    "margin": {"l": 60, "r": 20, "t": 84, "b": 50},
     # A named template is deep-copied into every figure (most of a figure's
     # build time); a few plain settings look the same and cost nothing.
     "template": "none",
     "paper_bgcolor": "white",
     "plot_bgcolor": "white",
     "font": {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "color": "#2a3f5f"},
-    "legend": {"orientation": "h", "y": -0.15},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     "hovermode": "closest",
 }
 
 
 def _finish(fig: go.Figure) -> go.Figure:
-    """Light grid lines, as plotly_white draws them."""
+    """Light grid lines, as plotly_white draws them; the title at the very top, over the legend.
+
+    Every value axis picks its own round ticks (tickmode auto): a second axis
+    synchronised to the first gets ticks like 3.54 / 7.08 s.
+    """
     axis = {"gridcolor": "#e5ecf6", "zeroline": False, "linecolor": "#e5ecf6", "ticks": ""}
     fig.update_xaxes(**axis)
-    fig.update_yaxes(**axis)
+    fig.update_yaxes(**axis, tickmode="auto", nticks=7)
+    if fig.layout.title.text:
+        fig.update_layout(title={"y": 0.98, "yanchor": "top"})
     return fig
+
+
+def _partial_markers(by_period: pd.DataFrame) -> dict[str, object]:
+    """Open markers for partial periods (a week cut short, today), filled for whole ones."""
+    if "partial" not in by_period:
+        return {}
+    return {"symbol": ["circle-open" if p else "circle" for p in by_period["partial"]],
+            "size": [9 if p else 5 for p in by_period["partial"]]}
+
+
+def _partial_words(by_period: pd.DataFrame, granularity: str) -> list[str]:
+    if "partial" not in by_period:
+        return [""] * len(by_period)
+    noun = "week" if granularity == "week" else "day"
+    return [f" · partial {noun}: {d} day(s) so far" if p and noun == "week" else (" · today, so far" if p else "")
+            for p, d in zip(by_period["partial"], by_period["days"], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -111,17 +134,20 @@ def rates_figure(by_period: pd.DataFrame, marks: Sequence[TrainingMark], params:
         return empty_figure("No calls in this range")
     x = by_period["period"]
     fig = go.Figure()
+    markers = _partial_markers(by_period)
+    words = _partial_words(by_period, granularity)
     for column, label, numerator, colour in RATE_LINES:
-        custom = pd.DataFrame({"n": by_period[numerator], "offered": by_period["offered"]}).to_numpy()
+        custom = pd.DataFrame({"n": by_period[numerator], "offered": by_period["offered"], "p": words}).to_numpy()
         fig.add_trace(go.Scatter(
             x=x, y=[_pct(v) for v in by_period[column]], name=label, mode="lines+markers",
-            line={"color": colour, "width": 2}, marker={"size": 5}, customdata=custom,
-            hovertemplate=(f"<b>{label}</b> · {_period_label(granularity)}<br>"
+            line={"color": colour, "width": 2}, marker={"size": 5, **markers}, customdata=custom,
+            hovertemplate=(f"<b>{label}</b> · {_period_label(granularity)}%{{customdata[2]}}<br>"
                            f"= {numerator.replace('_', ' ')} %{{customdata[0]}} / offered %{{customdata[1]}}"
                            " = %{y:.1f} %<extra>click for the calls</extra>"),
         ))
-    fig.update_layout(**_LAYOUT, height=380,
-                      title={"text": f"How calls were handled, by {granularity} (% of offered calls)", "x": 0},
+    note = " · open markers: partial " + granularity if markers and any(by_period["partial"]) else ""
+    fig.update_layout(**_LAYOUT, height=400,
+                      title={"text": f"How calls were handled, by {granularity} (% of offered calls){note}", "x": 0},
                       yaxis={"title": "% of offered calls", "range": [0, 105]},
                       xaxis={"title": None, "type": "date"})
     for column, label, _numerator, colour in RATE_LINES[:2]:
@@ -189,7 +215,7 @@ def missed_heatmap(weekday_hour: pd.DataFrame, params: MetricParams) -> go.Figur
     ))
     fig.update_layout(**_LAYOUT, height=330,
                       title={"text": "When callers don't reach a person (voicemail, abandoned or missed)", "x": 0},
-                      yaxis={"autorange": "reversed"}, xaxis={"title": f"hour of day ({params.timezone})"})
+                      yaxis={"autorange": "reversed"}, xaxis={"title": "hour of day"})
     return _finish(fig)
 
 
@@ -206,7 +232,7 @@ def volume_by_hour(by_hour: pd.DataFrame, params: MetricParams) -> go.Figure:
         ))
     fig.update_layout(**_LAYOUT, barmode="stack", height=330,
                       title={"text": "Call volume by hour of day (offered calls, by outcome)", "x": 0},
-                      xaxis={"title": f"hour of day ({params.timezone})"}, yaxis={"title": "calls"})
+                      xaxis={"title": "hour of day"}, yaxis={"title": "calls"})
     return _finish(fig)
 
 
@@ -243,10 +269,16 @@ def follow_up_figure(by_week: pd.DataFrame) -> go.Figure:
     if by_week.empty:
         return empty_figure("No voicemail, abandoned or missed calls in this range")
     fig = go.Figure()
+    partial = by_week["partial"].tolist() if "partial" in by_week else [False] * len(by_week)
+    words = _partial_words(by_week, "week")
+    custom = pd.DataFrame({"f": by_week["followed_up"], "d": by_week["decided"], "p": by_week["pending"],
+                           "w": words}).to_numpy()
     fig.add_trace(go.Bar(
         x=by_week["period"], y=[_pct(v) for v in by_week["follow_up_rate"]], name="followed up (%)",
-        marker_color="#34a853", customdata=by_week[["followed_up", "decided", "pending"]].to_numpy(),
-        hovertemplate=("Week of %{x|%d %b %Y}: <b>%{y:.1f} %</b> followed up<br>"
+        marker={"color": ["#b7dfc2" if p else "#34a853" for p in partial],
+                "pattern": {"shape": ["/" if p else "" for p in partial], "fgcolor": "#1e7e34"}},
+        customdata=custom,
+        hovertemplate=("Week of %{x|%d %b %Y}%{customdata[3]}: <b>%{y:.1f} %</b> followed up<br>"
                        "= followed up %{customdata[0]} / decided %{customdata[1]}"
                        " (%{customdata[2]} still inside their window)<extra></extra>"),
     ))
@@ -255,8 +287,9 @@ def follow_up_figure(by_week: pd.DataFrame) -> go.Figure:
         mode="lines+markers", line={"color": "#1f6feb"},
         hovertemplate="Week of %{x|%d %b %Y}: median %{y:.1f} h to follow up<extra></extra>",
     ))
-    fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "r": 70}}, height=340,
-                      title={"text": "Follow-up rate and time to follow-up, by week", "x": 0},
+    note = " (hatched: a week not over yet)" if any(partial) else ""
+    fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "r": 70}}, height=360,
+                      title={"text": f"Follow-up rate and time to follow-up, by week{note}", "x": 0},
                       yaxis={"title": "% followed up", "range": [0, 105]},
                       yaxis2={"title": "hours", "overlaying": "y", "side": "right", "rangemode": "tozero",
                               "showgrid": False},

@@ -52,7 +52,8 @@ def layout(**query: Any) -> html.Div:
         html.P("Every inbound call in the range, newest first. Caller numbers are masked to the last 4 digits. "
                "'counted' says whether the call is part of offered (business hours, not a short abandon). "
                "'ring time' says how the phone system knew how long it rang: exact, derived from whole-second "
-               "times, or not in this export (a call log without answer times: no rings or ring seconds).",
+               "times, or not in this export (a call log without answer times: no rings or ring seconds)."
+               f" Days and hours in {ctx.params.timezone}.",
                className="lead"),
         ui.filter_bar("calls", rng, sites, queues, extra),
         dcc.Store(id="calls-slot", data={"weekday": flt.weekday, "hour": flt.hour}),

@@ -25,7 +25,8 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
     return html.Div([
         html.H1("Staffing"),
         html.P("Where the front desk needs more hands: the hours when callers reach voicemail or give up, how many "
-               "calls each hour brings, and who answers them how fast. Click a cell or bar for its calls.",
+               "calls each hour brings, and who answers them how fast. Click a cell or bar for its calls."
+               f" Days and hours in {ctx.params.timezone}.",
                className="lead"),
         ui.filter_bar("staffing", rng, sites, queues),
         dcc.Loading(html.Div(id="staffing-body")),

@@ -28,7 +28,8 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
     return html.Div([
         html.H1("Trends"),
         html.P("How inbound calls in business hours were handled over time. Dashed purple lines mark staff "
-               "training dates; hover a point for its formula and counts, click it for the calls behind it.",
+               "training dates; hover a point for its formula and counts, click it for the calls behind it."
+               f" Days and hours in {ctx.params.timezone}.",
                className="lead"),
         ui.filter_bar("trends", rng, sites, queues, [period]),
         dcc.Loading(html.Div(id="trends-body")),
