@@ -151,7 +151,8 @@ def _write_live(engine: Any, ring_started: datetime, heartbeat_age: float = 0.0)
         "queue": None, "updated_at": now}], keys=("site", "call_id"))
 
 
-def test_ringing_call_ticks_turns_amber_then_red_and_clears_when_answered(browser: Any, site: dict[str, Any]) -> None:
+def test_ringing_call_ticks_turns_last_ring_then_past_target_and_clears_when_answered(
+        browser: Any, site: dict[str, Any]) -> None:
     log_in(browser, site["url"])
     engine = site["engine"]
     _write_live(engine, datetime.now(UTC) - timedelta(seconds=9))  # ring 2 of 6 s; target 3 rings = 18 s
@@ -162,13 +163,15 @@ def test_ringing_call_ticks_turns_amber_then_red_and_clears_when_answered(browse
         return browser.find_element(By.ID, "ringing-main-office-live-1").get_attribute("class")
 
     wait_for(lambda: "amber" in tone(), timeout=10, what="amber on the last ring in target")
+    assert "LAST RING" in browser.find_element(By.ID, "ringing-main-office-live-1").text
     shot(browser, "live-ringing-amber")
     wait_for(lambda: "red" in tone(), timeout=12, what="red past the target")
     text = browser.find_element(By.ID, "ringing-main-office-live-1").text
-    assert "ring 4" in text or "ring 5" in text
+    assert ("ring 4" in text or "ring 5" in text) and "PAST TARGET" in text
     shot(browser, "live-ringing-red")
-    with engine.begin() as conn:  # answered: the collector deletes the row
+    with engine.begin() as conn:  # answered: the collector deletes the row (and keeps beating each second)
         conn.execute(store.live_calls.delete())
+        conn.execute(store.heartbeat.update().values(updated_at=datetime.now(UTC)))
     wait_for(lambda: not browser.find_elements(By.ID, "ringing-main-office-live-1"), timeout=8, what="card gone")
     assert "No calls ringing." in browser.find_element(By.ID, "live-ringing").text
     assert "offered" in browser.find_element(By.ID, "identity-line").text
@@ -188,10 +191,10 @@ def test_stale_collector_shows_a_banner(browser: Any, site: dict[str, Any]) -> N
 def test_wall_board_hides_navigation_and_uses_big_type(browser: Any, site: dict[str, Any]) -> None:
     log_in(browser, site["url"])
     browser.get(site["url"] + "/live?wall=1")
-    wait_for(lambda: browser.find_element(By.ID, "live-kpis"), what="today's numbers")
+    wait_for(lambda: browser.find_element(By.ID, "tile-answered"), what="today's numbers")
     assert not browser.find_element(By.CLASS_NAME, "topbar").is_displayed()
     size = browser.execute_script(
-        "return parseFloat(getComputedStyle(document.querySelector('#live-kpis .value')).fontSize)")
+        "return parseFloat(getComputedStyle(document.querySelector('#tile-answered .value')).fontSize)")
     assert size >= 48
     shot(browser, "live-wall")
 
