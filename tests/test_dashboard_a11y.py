@@ -28,6 +28,7 @@ PAGES = {
     "/calls": "#calls-table table",
     "/training": ".training-headline",
     "/group": "#group-table",
+    "/staff?staff=201": "#staff-compare",
 }
 
 

@@ -26,9 +26,9 @@ def layout(start: str | None = None, end: str | None = None, site: str | None = 
     ctx = data.context()
     if not data.has_calls(ctx):
         return html.Div([html.H1("Staff member"), ui.new_install()])
-    rng = data.parse_range(ctx, start, end, 28, site, queue)
+    rng = data.parse_range(ctx, start, end, site=site, queue=queue)
     sites, queues = data.filter_options(ctx)
-    picker = html.Div([html.Label("Staff member"), dcc.Dropdown(
+    picker = html.Div([html.Label("Staff member", htmlFor="staff-member"), dcc.Dropdown(
         id="staff-member", options=_options(data.prepared_calls(ctx, rng)), value=staff, clearable=False,
         placeholder="choose a person")], className="field")
     return html.Div([
@@ -45,12 +45,14 @@ def _options(calls: Any) -> list[dict[str, str]]:
 
 
 def register_callbacks(app: Dash) -> None:
-    @app.callback(Output("staff-body", "children"), Input("staff-range", "start_date"),
-                  Input("staff-range", "end_date"), Input("staff-site", "value"), Input("staff-queue", "value"),
+    ui.sync_filters(app, "staff")
+
+    @app.callback(Output("staff-body", "children"), Input("staff-start", "value"),
+                  Input("staff-end", "value"), Input("staff-site", "value"), Input("staff-queue", "value"),
                   Input("staff-member", "value"))
     def update(start: str, end: str, site: str | None, queue: str | None, staff: str | None) -> Any:
         ctx = data.context()
-        return body(ctx, data.parse_range(ctx, start, end, 28, site, queue), staff)
+        return body(ctx, data.parse_range(ctx, start, end, site=site, queue=queue), staff)
 
 
 def body(ctx: data.DashboardContext, rng: data.Range, staff: str | None) -> Any:
@@ -58,7 +60,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, staff: str | None) -> Any:
         return html.P("Choose a staff member above.", className="quiet")
     calls = data.prepared_calls(ctx, rng)
     if calls.empty:
-        return ui.no_calls_in_range(rng)
+        return ui.no_calls_in_range(rng, data.latest_call_day(ctx, rng.site))
     numbers = staff_vs_office(calls, ctx.params, staff)
     names = {name for ext, name in staff_choices(calls) if ext == staff and name}
     who = " / ".join(sorted(names)) or staff
@@ -75,7 +77,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, staff: str | None) -> Any:
          _ring(office, ui.fmt_pct(office["within_target_share"]))),
     ]
     table = html.Table([
-        html.Thead(html.Tr([html.Th(""), html.Th(ui.staff_name(staff, who if who != staff else None)),
+        html.Thead(html.Tr([html.Th("measure"), html.Th(ui.staff_name(staff, who if who != staff else None)),
                             html.Th("whole office")])),
         html.Tbody([html.Tr([html.Td(a), html.Td(b), html.Td(c)]) for a, b, c in rows]),
     ], className="simple", id="staff-compare")
