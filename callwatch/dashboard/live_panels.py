@@ -40,8 +40,11 @@ def heartbeat_banner(ctx: data.DashboardContext, heartbeat: dict[str, Any] | Non
 
 
 def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, calls: pd.DataFrame,
-                waiting: dict[str, int]) -> html.Div:
-    """Today's numbers from today's prepared calls (data.day_calls); `waiting`: data.awaiting_follow_up_counts."""
+                waiting: dict[str, int] | None = None) -> html.Div:
+    """Today's numbers from today's prepared calls (data.day_calls); `waiting`: data.awaiting_follow_up_counts
+    (read here when not given)."""
+    if waiting is None:
+        waiting = data.awaiting_follow_up_counts(ctx, site, now)
     s = summarize(calls, ctx.params)
     closed = after_hours_counts(calls)
     target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
