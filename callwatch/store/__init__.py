@@ -57,10 +57,10 @@ from callwatch.store.state import (
 
 __all__ = [
     "DEMO_TRAINING_MARK", "ROLLUP_AFTER_HOURS_COLUMNS", "ROLLUP_COUNT_COLUMNS", "UtcDateTime", "add_training",
-    "alert_log", "alerts", "call_aliases", "call_rollups", "call_row", "caller_reveals", "calls", "count_real_calls", "create_engine",
-    "dashboard_sessions", "delete_file_calls", "follow_up_handled", "forget_file_calls", "heartbeat", "import_calls",
-    "import_state", "init_db", "live_calls", "login_attempts", "mark_rollups_dirty", "merge_call", "metadata",
-    "open_store", "record_caller_reveal", "remove_demo", "remove_training", "report_deliveries", "report_runs", "rollup_days", "rollup_dirty",
-    "save_calls", "save_site_settings", "select_calls", "site_settings", "staff_seen", "trainings", "upsert_in",
-    "upsert_rows",
+    "alert_log", "alerts", "call_aliases", "call_rollups", "call_row", "caller_reveals", "calls", "count_real_calls",
+    "create_engine", "dashboard_sessions", "delete_file_calls", "follow_up_handled", "forget_file_calls", "heartbeat",
+    "import_calls", "import_state", "init_db", "live_calls", "login_attempts", "mark_rollups_dirty", "merge_call",
+    "metadata", "open_store", "record_caller_reveal", "remove_demo", "remove_training", "report_deliveries",
+    "report_runs", "rollup_days", "rollup_dirty", "save_calls", "save_site_settings", "select_calls", "site_settings",
+    "staff_seen", "trainings", "upsert_in", "upsert_rows",
 ]
