@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 
+import sqlalchemy as sa
 from ami_helpers import (
     EVENTS,
     SET_A,
@@ -20,8 +21,8 @@ from click.testing import CliRunner
 
 from callwatch import store
 from callwatch.cli import main
-from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
+from callwatch.metrics.loader import load_live
 
 
 def test_collector_stores_every_inbound_call_right(server, tmp_path):
@@ -34,26 +35,37 @@ def test_collector_stores_every_inbound_call_right(server, tmp_path):
     assert [(r["direction"], r["caller"]) for r in rows if r["direction"] != "inbound"] == [("outbound", "95550999")]
 
 
+def _live_rows(engine, site):
+    # A plain read, not metrics.loader.load_live: polled every 50 ms, it must not miss a short ring.
+    with engine.connect() as conn:
+        return conn.execute(sa.select(store.live_calls).where(store.live_calls.c.site == site)).mappings().all()
+
+
+def _heartbeat_row(engine, site):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(store.heartbeat).where(store.heartbeat.c.site == site)).mappings().first()
+
+
 def test_live_state_shows_calls_ringing_and_waiting_and_the_heartbeat(server, tmp_path):
     settings = settings_for(tmp_path, server.port)
     seen: set[tuple[str, str, str]] = set()
     beats = []
     with running_collector(settings) as service:
         while server.position < len(EVENTS):
-            for row in live_state.read_live_calls(service.engine, settings.site):
+            for row in _live_rows(service.engine, settings.site):
                 seen.add((row["caller"], row["state"], row["location"]))
-            beats.append(live_state.read_heartbeat(service.engine, settings.site))
+            beats.append(_heartbeat_row(service.engine, settings.site))
             time.sleep(0.05)
         time.sleep(1.0)
-        assert live_state.read_live_calls(service.engine, settings.site) == []
-        beat = live_state.read_heartbeat(service.engine, settings.site)
+        assert load_live(service.engine, settings.site).calls.empty
+        beat = load_live(service.engine, settings.site).heartbeat
         assert beat["connected"] is True and beat["last_event_at"] is not None
     assert ("6175550101", "ringing", "101") in seen
     assert ("6175550114", "ringing", "101, 102") in seen
     assert ("6175550121", "queued", "frontdesk") in seen
     assert any(b and b["connected"] for b in beats)
     engine = store.create_engine(settings.database_url)
-    beat = live_state.read_heartbeat(engine, settings.site)
+    beat = load_live(engine, settings.site).heartbeat
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 

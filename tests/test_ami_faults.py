@@ -27,12 +27,12 @@ from amiserver import AmiTestServer
 from click.testing import CliRunner
 
 from callwatch.cli import main
-from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
+from callwatch.metrics.loader import load_live
 
 
 def _heartbeat(service):
-    return live_state.read_heartbeat(service.engine, service.settings.site) or {}
+    return load_live(service.engine, service.settings.site).heartbeat or {}
 
 
 def test_dropped_connection_reconnects_and_loses_nothing(server, tmp_path):
@@ -244,7 +244,7 @@ def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
     assert "stopping" in output
     from callwatch import store
 
-    beat = live_state.read_heartbeat(store.create_engine(settings.database_url), settings.site)
+    beat = load_live(store.create_engine(settings.database_url), settings.site).heartbeat
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 

@@ -157,7 +157,6 @@ def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
 
 def test_sent_weeks_and_trainings_work_on_every_backend(engine: Engine) -> None:
     from callwatch.metrics.loader import load_trainings
-    from callwatch.report.run import already_sent, record_sent
 
     store.save_calls(engine, history(FIRST_MONDAY, 8, TRAINING))
     store.add_training(engine, "main-office", TRAINING, "Phone manner")
@@ -166,7 +165,7 @@ def test_sent_weeks_and_trainings_work_on_every_backend(engine: Engine) -> None:
     assert (session.date, session.source) == (TRAINING, "database")
     report = build_report(engine, settings, now=NOW)
     assert report.trainings[0].impact.rate("answer_rate").improved is True
-    assert not already_sent(engine, "main-office", "2026-W47")
-    record_sent(engine, "main-office", "2026-W47", "emailed to m@x.example", NOW)
-    record_sent(engine, "main-office", "2026-W47", "emailed again?", NOW)  # an upsert, never a second row
-    assert already_sent(engine, "main-office", "2026-W47")
+    assert not store.report_sent(engine, "main-office", "2026-W47")
+    store.record_report_run(engine, "main-office", "2026-W47", "emailed to m@x.example", NOW)
+    store.record_report_run(engine, "main-office", "2026-W47", "emailed again?", NOW)  # an upsert, never a second row
+    assert store.report_sent(engine, "main-office", "2026-W47")

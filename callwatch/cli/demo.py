@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from callwatch import store
 from callwatch.cli.common import open_store, with_settings
 
 
@@ -44,7 +45,6 @@ def demo_command(
     """
     import pandas as pd
 
-    from callwatch import store
     from callwatch.sample import history
 
     end = (end_date.date() if end_date else datetime.now(settings.tz).date()) + timedelta(days=1)
@@ -87,26 +87,10 @@ def _months_before(end: date, months: int) -> date:
 
 def _save_trainings(engine: Any, offices: list[Any]) -> int:
     """Add each office's training date to the trainings table unless it is already there."""
-    import sqlalchemy as sa
-
-    from callwatch import store
-
-    table = store.metadata.tables.get("trainings")
-    if table is None:
-        return 0
     title = "Phone-answering training (demo)"
     notes = "Greeting within three rings, hold etiquette, lunch cover rota."
-    added = 0
-    for office in offices:
-        if office.training is None:
-            continue
-        with engine.connect() as conn:
-            exists = conn.execute(
-                sa.select(table.c.id).where(
-                    table.c.site == office.site, table.c.date == office.training, table.c.title == title
-                )
-            ).first()
-        if exists is None:
-            store.add_training(engine, office.site, office.training, title, notes)
-            added += 1
-    return added
+    return sum(
+        store.add_training_once(engine, office.site, office.training, title, notes)
+        for office in offices
+        if office.training is not None
+    )

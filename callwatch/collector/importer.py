@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
@@ -63,7 +62,7 @@ def import_file(
     summary = ImportSummary(file=str(path), source=kind)
     with path.open("rb") as fh:
         stat = os.fstat(fh.fileno())
-        state = _load_state(engine, settings.site, str(path))
+        state = store.load_import_state(engine, settings.site, str(path))
         cursor, old_size = _resume(fh, stat, state)
         if state is not None and old_size == stat.st_size and cursor.offset <= old_size:
             summary.unchanged = True
@@ -221,13 +220,6 @@ def _head_hash(fh: BinaryIO, length: int) -> str:
     return hashlib.sha256(fh.read(length)).hexdigest()
 
 
-def _load_state(engine: Engine, site: str, path: str) -> dict[str, Any] | None:
-    table = store.import_state
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(table).where(table.c.site == site, table.c.path == path)).mappings().first()
-    return dict(row) if row else None
-
-
 def _resume(fh: BinaryIO, stat: os.stat_result, state: dict[str, Any] | None) -> tuple[LineCursor, int]:
     """Where to start reading and how much was read before (0 for a new, rotated or truncated file)."""
     if state is None or stat.st_size < state["size"] or stat.st_ino != state["inode"]:
@@ -253,4 +245,4 @@ def _save_state(
         "line": cursor.line - tail_lines,
         "updated_at": datetime.now(UTC),
     }
-    store.upsert_rows(engine, store.import_state, [row], keys=("site", "path"))
+    store.save_import_state(engine, row)

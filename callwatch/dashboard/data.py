@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
@@ -79,8 +79,6 @@ class Range:
 
     def query(self, **extra: Any) -> str:
         """Query string for the Calls page showing the calls behind a number."""
-        from urllib.parse import urlencode
-
         items: dict[str, Any] = {"start": self.first.isoformat(), "end": self.last.isoformat()}
         if self.site:
             items["site"] = self.site
@@ -124,8 +122,7 @@ def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
 
 def has_calls(ctx: DashboardContext) -> bool:
     """False on a new install: pages then show how to get calls in, not empty charts."""
-    with ctx.engine.connect() as conn:
-        return conn.execute(sa.select(store.calls.c.call_id).limit(1)).first() is not None
+    return loader.has_calls(ctx.engine)
 
 
 def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
@@ -133,21 +130,14 @@ def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
     cached = ctx._options
     if cached is not None and time.monotonic() - cached[0] < _OPTIONS_TTL_SECONDS:
         return cached[1], cached[2]
-    with ctx.engine.connect() as conn:
-        sites = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
-        queues = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.queue).distinct()) if r[0])
+    sites, queues = loader.sites_and_queues(ctx.engine)
     ctx._options = (time.monotonic(), sites, queues)
     return sites, queues
 
 
 def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user: str) -> None:
     ctx._awaiting.clear()
-    store.upsert_rows(
-        ctx.engine,
-        store.follow_up_handled,
-        [{"site": site, "call_id": call_id, "handled_at": datetime.now(UTC), "handled_by": user}],
-        keys=("site", "call_id"),
-    )
+    store.mark_follow_up_handled(ctx.engine, site, call_id, user)
 
 
 def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.DataFrame:
@@ -159,23 +149,11 @@ def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.Data
 def day_fingerprint(ctx: DashboardContext, site: str | None, now: datetime) -> int:
     """A hash of today's stored call rows as they are: unchanged means today's numbers are too.
 
-    Reading the raw rows of one day is a few milliseconds on the (site,
-    arrived_at) index; building, preparing and summarising them is ten times
-    that, so the live page rebuilds "today so far" only when this changes.
+    The live page rebuilds "today so far" only when this changes (loader.day_rows_hash says why it pays).
     """
     day = today(ctx.params, now)
     start, end = Range(day, day, site).utc_bounds(ctx.params)
-    table = store.calls
-    query = sa.select(table).where(table.c.arrived_at >= start, table.c.arrived_at < end)
-    if site:
-        query = query.where(table.c.site == site)
-    with ctx.engine.connect() as conn:
-        result = conn.execute(query)
-        try:
-            rows = result.cursor.fetchall()
-        finally:
-            result.close()
-    return hash((day, *(tuple(row) for row in rows)))
+    return hash((day, loader.day_rows_hash(ctx.engine, start, end, site)))
 
 
 def by_period(ctx: DashboardContext, prepared: pd.DataFrame, granularity: str) -> pd.DataFrame:

@@ -101,6 +101,47 @@ def load_calls(
     return calls_frame(rows)
 
 
+def has_calls(engine: Engine, *, site: str | None = None, before: datetime | None = None) -> bool:
+    """Whether any call is stored (for `site`, arriving before `before`): False on a fresh install."""
+    table = store.calls
+    query = sa.select(table.c.call_id)
+    if site is not None:
+        query = query.where(table.c.site == site)
+    if before is not None:
+        query = query.where(table.c.arrived_at < before)
+    with engine.connect() as conn:
+        return conn.execute(query.limit(1)).first() is not None
+
+
+def sites_and_queues(engine: Engine) -> tuple[list[str], list[str]]:
+    """The site names and queue names present in the stored calls, sorted."""
+    table = store.calls
+    with engine.connect() as conn:
+        sites = sorted(r[0] for r in conn.execute(sa.select(table.c.site).distinct()))
+        queues = sorted(r[0] for r in conn.execute(sa.select(table.c.queue).distinct()) if r[0])
+    return sites, queues
+
+
+def day_rows_hash(engine: Engine, start: datetime, end: datetime, site: str | None) -> int:
+    """A hash of the stored call rows arriving in [start, end) (of `site`) as they are.
+
+    Reading the raw rows of one day is a few milliseconds on the (site,
+    arrived_at) index; building, preparing and summarising them is ten times
+    that, so callers rebuild a day's numbers only when this changes.
+    """
+    table = store.calls
+    query = sa.select(table).where(table.c.arrived_at >= start, table.c.arrived_at < end)
+    if site:
+        query = query.where(table.c.site == site)
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        try:
+            rows = result.cursor.fetchall()
+        finally:
+            result.close()
+    return hash(tuple(tuple(row) for row in rows))
+
+
 def load_rollups(
     engine: Engine,
     params: MetricParams,

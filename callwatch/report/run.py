@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
@@ -54,19 +53,6 @@ def write_report(report: WeeklyReport, out_dir: Path) -> tuple[Path, Path, str, 
     return html_path, csv_path, html, csv_text
 
 
-def already_sent(engine: Engine, site: str, week: str) -> bool:
-    query = sa.select(store.report_runs.c.sent_at).where(
-        store.report_runs.c.site == site, store.report_runs.c.week == week
-    )
-    with engine.connect() as conn:
-        return conn.execute(query).first() is not None
-
-
-def record_sent(engine: Engine, site: str, week: str, detail: str, now: datetime | None = None) -> None:
-    row = {"site": site, "week": week, "sent_at": now or datetime.now(UTC), "detail": detail[:512]}
-    store.upsert_rows(engine, store.report_runs, [row], keys=("site", "week"))
-
-
 def produce_report(
     engine: Engine,
     settings: Settings,
@@ -89,6 +75,6 @@ def produce_report(
             send_message(settings, message)
             sent_to = tuple(to)
         detail = f"emailed to {', '.join(to)}" if to else f"no recipients configured; written to {html_path}"
-        record_sent(engine, report.site, report.period.label, detail, now)
+        store.record_report_run(engine, report.site, report.period.label, detail, now)
         log.info("weekly report %s for %s: %s", report.period.label, report.site, detail)
     return ReportFiles(report, html_path, csv_path, sent_to)

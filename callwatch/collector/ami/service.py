@@ -205,7 +205,7 @@ class CollectorService:
         if final:
             detail = "collector stopped"
         last = self._last_heard  # our clock: when we last heard from the PBX
-        live_state.write_heartbeat(
+        store.write_heartbeat(
             self.engine,
             self.settings.site,
             connected=connected,
