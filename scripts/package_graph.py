@@ -25,14 +25,16 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"model"},
     "store": {"model"},
     "collector": LOWER,
-    "metrics": LOWER,
+    "metrics": LOWER | {"formatting"},  # training verdicts are sentences
     "sample": LOWER | {"collector", "metrics"},
     "report": LOWER | {"metrics", "formatting"},
     "dashboard": LOWER | {"metrics", "formatting"},
     "healthcheck": LOWER | {"metrics", "formatting"},
 }
-# An import inside a function is allowed only to keep `callwatch --help` fast; the line says so.
-LAZY_MARK = "lazy: start-up speed"
+# An import inside a function is allowed only to keep start-up fast (`callwatch --help`, the
+# health probe), or in the Dash app factory, whose pages Dash itself imports once an app exists.
+# The line says which.
+LAZY_MARKS = ("lazy: start-up speed", "lazy: after Dash()")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def scan(repo: Path) -> tuple[list[Edge], list[tuple[str, int]]]:
         for node, in_function in walk(ast.parse(source)):
             if in_function:
                 context = " ".join(lines[max(0, node.lineno - 2): node.end_lineno or node.lineno])
-                if LAZY_MARK not in context:
+                if not any(mark in context for mark in LAZY_MARKS):
                     unmarked.append((module, node.lineno))
             for target in _targets(node, module, path.name == "__init__.py"):
                 if target == "callwatch" or target.startswith("callwatch."):
@@ -172,7 +174,7 @@ def main(argv: list[str]) -> int:
     print(f"module import cycles: {len(cycles)}")
     for group in cycles:
         print("  " + " <-> ".join(group))
-    print(f"imports inside functions not marked '{LAZY_MARK}': {len(unmarked)}")
+    print(f"imports inside functions not marked {' or '.join(map(repr, LAZY_MARKS))}: {len(unmarked)}")
     for module, line in unmarked:
         print(f"  {module}:{line}")
     return 1 if bad or cycles or unmarked else 0

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from amiserver import AmiTestServer, Captured, load_capture
 
 from callwatch import store
+from callwatch.cli.collect import make_service, run_collector
 from callwatch.collector.ami.service import CollectorService
 from callwatch.config import Settings
 
@@ -128,8 +130,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "c
 @contextlib.contextmanager
 def running_collector(settings: Settings) -> Iterator[CollectorService]:
     """The real service in a thread; stopped (as SIGTERM would) when the block ends."""
-    service = CollectorService(settings, SECRET)
-    thread = threading.Thread(target=service.run, name="collector", daemon=True)
+    service = make_service(settings, SECRET)
+    thread = threading.Thread(target=run_collector, args=(service,), name="collector", daemon=True)
     thread.start()
     service.ready.wait(10)
     try:
@@ -138,6 +140,19 @@ def running_collector(settings: Settings) -> Iterator[CollectorService]:
         service.stop()
         thread.join(20)
         assert not thread.is_alive(), "collector did not stop within 20 s"
+
+
+def live_rows(engine: sa.Engine, site: str) -> list[Any]:
+    """The live_calls rows of `site`: a plain read (metrics.loader.load_live builds frames), polled every 50 ms."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(store.live_calls).where(store.live_calls.c.site == site)).mappings())
+
+
+def heartbeat_row(engine: sa.Engine, site: str) -> dict[str, Any] | None:
+    """The heartbeat row of `site`, None before the collector wrote one."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.heartbeat).where(store.heartbeat.c.site == site)).mappings().first()
+    return dict(row) if row else None
 
 
 def stored_calls(settings: Settings) -> list[dict[str, Any]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import time
 
-import sqlalchemy as sa
 from ami_helpers import (
     EVENTS,
     SET_A,
     check_calls,
+    heartbeat_row,
+    live_rows,
     play_through,
     running_collector,
     settings_for,
@@ -22,7 +23,6 @@ from click.testing import CliRunner
 from callwatch import store
 from callwatch.cli import main
 from callwatch.collector.ami.journal import journal_files
-from callwatch.metrics.loader import load_live
 
 
 def test_collector_stores_every_inbound_call_right(server, tmp_path):
@@ -35,37 +35,26 @@ def test_collector_stores_every_inbound_call_right(server, tmp_path):
     assert [(r["direction"], r["caller"]) for r in rows if r["direction"] != "inbound"] == [("outbound", "95550999")]
 
 
-def _live_rows(engine, site):
-    # A plain read, not metrics.loader.load_live: polled every 50 ms, it must not miss a short ring.
-    with engine.connect() as conn:
-        return conn.execute(sa.select(store.live_calls).where(store.live_calls.c.site == site)).mappings().all()
-
-
-def _heartbeat_row(engine, site):
-    with engine.connect() as conn:
-        return conn.execute(sa.select(store.heartbeat).where(store.heartbeat.c.site == site)).mappings().first()
-
-
 def test_live_state_shows_calls_ringing_and_waiting_and_the_heartbeat(server, tmp_path):
     settings = settings_for(tmp_path, server.port)
     seen: set[tuple[str, str, str]] = set()
     beats = []
     with running_collector(settings) as service:
         while server.position < len(EVENTS):
-            for row in _live_rows(service.engine, settings.site):
+            for row in live_rows(service.engine, settings.site):
                 seen.add((row["caller"], row["state"], row["location"]))
-            beats.append(_heartbeat_row(service.engine, settings.site))
+            beats.append(heartbeat_row(service.engine, settings.site))
             time.sleep(0.05)
         time.sleep(1.0)
-        assert load_live(service.engine, settings.site).calls.empty
-        beat = load_live(service.engine, settings.site).heartbeat
+        assert live_rows(service.engine, settings.site) == []
+        beat = heartbeat_row(service.engine, settings.site)
         assert beat["connected"] is True and beat["last_event_at"] is not None
     assert ("6175550101", "ringing", "101") in seen
     assert ("6175550114", "ringing", "101, 102") in seen
     assert ("6175550121", "queued", "frontdesk") in seen
     assert any(b and b["connected"] for b in beats)
     engine = store.create_engine(settings.database_url)
-    beat = load_live(engine, settings.site).heartbeat
+    beat = heartbeat_row(engine, settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 
@@ -155,12 +144,12 @@ def test_the_service_schedules_tailing_and_the_weekly_report(tmp_path):
         tail=[{"path": str(tmp_path / "Master.csv"), "interval_seconds": 60}],
         report={"recipients": ["manager@example.org"], "out_dir": str(tmp_path / "reports")},
     )
-    from callwatch.collector.ami.service import CollectorService
+    from callwatch.cli.collect import start_scheduler
 
-    service = CollectorService(settings, "unused")
-    service._start_scheduler()
+    scheduler = start_scheduler(settings, store.open_store(settings.database_url))
+    assert scheduler is not None
     try:
-        ids = sorted(job.id for job in service._scheduler.get_jobs())
+        ids = sorted(job.id for job in scheduler.get_jobs())
     finally:
-        service._stop_scheduler()
+        scheduler.shutdown(wait=True)
     assert ids == ["tail-0", "weekly-report-catch-up:main-office", "weekly-report:main-office"]

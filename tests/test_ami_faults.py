@@ -16,6 +16,7 @@ from ami_helpers import (
     EVENTS,
     SECRET,
     check_calls,
+    heartbeat_row,
     inbound_truth,
     play_through,
     running_collector,
@@ -28,11 +29,10 @@ from click.testing import CliRunner
 
 from callwatch.cli import main
 from callwatch.collector.ami.journal import journal_files
-from callwatch.metrics.loader import load_live
 
 
 def _heartbeat(service):
-    return load_live(service.engine, service.settings.site).heartbeat or {}
+    return heartbeat_row(service.engine, service.settings.site) or {}
 
 
 def test_dropped_connection_reconnects_and_loses_nothing(server, tmp_path):
@@ -244,7 +244,7 @@ def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
     assert "stopping" in output
     from callwatch import store
 
-    beat = load_live(store.create_engine(settings.database_url), settings.site).heartbeat
+    beat = heartbeat_row(store.create_engine(settings.database_url), settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 

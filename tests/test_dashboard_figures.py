@@ -21,8 +21,9 @@ from dashboard_support import (
 )
 
 from callwatch import store
-from callwatch.dashboard import data, downloads, figures, live_data
+from callwatch.dashboard import data, figures, live_data
 from callwatch.dashboard.app import create_app
+from callwatch.formatting import safe_cell
 from callwatch.metrics.params import MetricParams
 
 PARAMS = MetricParams()
@@ -156,9 +157,9 @@ def test_heartbeat_goes_stale_after_the_configured_seconds(app) -> None:
 
 def test_csv_cells_never_start_with_a_formula_character() -> None:
     for raw in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert downloads.safe_cell(raw) == "'" + raw
-    assert downloads.safe_cell("reception") == "reception"
-    assert downloads.safe_cell(None) == ""
+        assert safe_cell(raw) == "'" + raw
+    assert safe_cell("reception") == "reception"
+    assert safe_cell(None) == ""
 
 
 def test_csv_download_is_masked_and_injection_safe(app) -> None:

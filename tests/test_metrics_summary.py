@@ -186,7 +186,8 @@ def test_answered_without_ring_time_counts_but_has_no_speed() -> None:
 
 
 def test_every_number_explains_itself() -> None:
-    from callwatch.metrics.explain import calls_behind, formula
+    from callwatch.metrics.catalog import formula
+    from callwatch.metrics.explain import calls_behind
 
     p = prepared(_ten_offered_two_short())
     s = summarize(p, PARAMS)

@@ -15,9 +15,11 @@ from weekly_history import history
 from callwatch import store
 from callwatch.cli import main
 from callwatch.config.settings import Settings, Training
-from callwatch.report.build import WeeklyReport, build_report
-from callwatch.report.export import daily_csv, safe_cell
+from callwatch.formatting import safe_cell
+from callwatch.report.build import build_report
+from callwatch.report.export import daily_csv
 from callwatch.report.html import render_html
+from callwatch.report.model import WeeklyReport
 from callwatch.report.periods import Period, last_complete_week, parse_week
 
 FIRST_MONDAY = date(2026, 9, 28)  # week 1 of 8: 2026-W40 .. 2026-W47

@@ -17,9 +17,10 @@ from callwatch.collector.importer import import_file
 from callwatch.metrics import rollup_store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
-from callwatch.metrics.loader import load_calls, load_rollups
+from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key, summarize_rollup
+from callwatch.metrics.rollup_store import load_rollups
 from callwatch.metrics.summary import COUNT_KEYS, RATE_KEYS, summarize
 
 PARAMS = MetricParams()  # America/New_York, Mon-Fri 08:00-17:00
@@ -92,9 +93,12 @@ def test_importing_more_calls_for_an_old_day_updates_its_rollup_at_once(tmp_path
     import_file(engine, settings, _write(tmp_path / "a.csv", first), source="csv:hosted")
     before = load_rollups(engine, PARAMS, start=old, end=today)
     assert before["answered"].sum() == 1 and before["missed"].sum() == 0
-    # A late log for the same old day: the importer refreshes that day's rollup itself.
+    # A late log for the same old day: the import marks the day, and the refresh that
+    # `callwatch import` runs after its files (and the tail job after each run) recomputes it.
     late = HEADER + "03/02/2026 10:00:00 AM,+16175550102,Incoming,Missed,30,30,\n"
     import_file(engine, settings, _write(tmp_path / "b.csv", late), source="csv:hosted")
+    assert [r["site"] for r in _stored(engine, store.rollup_dirty)] == [settings.site]
+    rollup_store.refresh_written_rollups(engine, settings)
     assert _stored(engine, store.rollup_dirty) == []
     (row,) = [r for r in _stored(engine, store.call_rollups) if r["date"] == old]
     assert (row["offered"], row["answered"], row["missed"]) == (2, 1, 1)
@@ -164,9 +168,9 @@ def test_empty_range_gives_an_empty_frame_with_the_rollup_columns(engine: sa.Eng
 def test_the_collector_refreshes_the_day_of_a_call_that_just_ended(tmp_path: Path) -> None:
     from ami_helpers import settings_for
 
-    from callwatch.collector.ami.service import CollectorService
+    from callwatch.cli.collect import make_service
 
-    service = CollectorService(settings_for(tmp_path, 1), "unused", schedule=False)
+    service = make_service(settings_for(tmp_path, 1), "unused")
     engine = service.engine
     store.save_calls(engine, practice_day(DAY))
     assert load_rollups(engine, PARAMS, start=DAY, end=DAY)["offered"].sum() == 5

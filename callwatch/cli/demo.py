@@ -43,9 +43,10 @@ def demo_command(
     The first office uses the configured site name; training dates go to the
     store's trainings table, so the dashboard marks them.
     """
-    import pandas as pd
+    import pandas as pd  # lazy: start-up speed
 
-    from callwatch.sample import history
+    from callwatch.metrics.rollup_store import refresh_written_rollups  # lazy: start-up speed
+    from callwatch.sample import history  # lazy: start-up speed
 
     end = (end_date.date() if end_date else datetime.now(settings.tz).date()) + timedelta(days=1)
     start = _months_before(end, months)
@@ -59,8 +60,6 @@ def demo_command(
     with click.progressbar(length=len(frame), label=label, file=sys.stderr) as bar:
         written = store.save_calls(engine, _counted(history.iter_calls(frame), bar), batch_size=20_000)
         bar.update(len(frame) % 10_000)
-    from callwatch.collector.importer import refresh_written_rollups
-
     refresh_written_rollups(engine, settings, site=None)  # every office's days, so the first year view is quick
     added = _save_trainings(engine, office_list)
     click.echo(f"demo: {written:,} calls for {offices} office(s), {start} to {end - timedelta(days=1)}")

@@ -27,11 +27,13 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
     last import stopped. Bad rows are skipped, counted and kept in a rejects
     file. Exit code 1 only when a file cannot be read at all.
     """
-    from callwatch.collector.importer import import_file
-    from callwatch.collector.sources import SourceError
+    from callwatch.collector.importer import import_file  # lazy: start-up speed
+    from callwatch.collector.sources import SourceError  # lazy: start-up speed
+    from callwatch.metrics.rollup_store import refresh_written_rollups  # lazy: start-up speed
 
     engine = open_store(settings)
     failed = False
+    written = 0
     for name in files:
         try:
             summary = import_file(engine, settings, name, source=source, progress=sys.stderr.isatty())
@@ -40,6 +42,7 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
             click.echo(f"{name}: cannot import: {reason}", err=True)
             failed = True
             continue
+        written += summary.calls_written
         if summary.unchanged:
             click.echo(f"{name}: unchanged since the last import, nothing new")
             continue
@@ -50,5 +53,7 @@ def import_command(files: tuple[str, ...], source: str, settings: Settings) -> N
         if summary.rejects_path:
             line += f" (see {summary.rejects_path})"
         click.echo(line)
+    if written:
+        refresh_written_rollups(engine, settings)  # once, after all files: the days they wrote
     if failed:
         sys.exit(1)

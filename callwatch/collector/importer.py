@@ -1,6 +1,8 @@
 """Import call logs into the store: `import_file` is the one entry point.
 
-Used by `callwatch import` and by the collector service's scheduled tailing.
+Used by `callwatch import` and by the scheduled tailing (collector/tail.py).
+The per-day rollups of the days written are refreshed by the caller, once
+after all its files (metrics.rollup_store.refresh_written_rollups).
 Each file's identity (inode and a hash of its first bytes) and how far it was
 read are kept in `import_state`, so importing it again adds nothing and a
 grown log is read only from where the last read stopped (a rotated or replaced
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from sqlalchemy.engine import Engine
+from tqdm import tqdm
 
 from callwatch import store
 from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
@@ -73,26 +76,7 @@ def import_file(
         finally:
             run.close()
         _save_state(engine, settings.site, path, fh, stat, cursor, run.resume_at)
-    if summary.calls_written:
-        refresh_written_rollups(engine, settings)
     return summary
-
-
-def refresh_written_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
-    """Recompute the per-day rollups of the days just written (store.save_calls marked them).
-
-    site "" means the configured site, None every site. A failure here loses
-    nothing: the days stay marked and the dashboard recomputes them when read.
-    """
-    import logging
-
-    from callwatch.metrics.params import MetricParams
-    from callwatch.metrics.rollup_store import refresh_dirty
-
-    try:
-        refresh_dirty(engine, MetricParams.from_settings(settings), settings.site if site == "" else site)
-    except Exception:
-        logging.getLogger(__name__).exception("refreshing the per-day rollups failed; they refresh when read")
 
 
 class _Run:
@@ -113,8 +97,6 @@ class _Run:
         self._bar: Any = None
         self._seen = cursor.offset
         if progress:
-            from tqdm import tqdm
-
             self._bar = tqdm(total=max(size - cursor.offset, 0), unit="B", unit_scale=True,
                              desc=path.name, file=sys.stderr, leave=False)
 

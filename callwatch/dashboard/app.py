@@ -14,7 +14,9 @@ from pathlib import Path
 import dash
 import flask
 from dash import Dash, dcc, html
+from flask_login import current_user
 from sqlalchemy.engine import Engine
+from werkzeug.wrappers import Response
 
 from callwatch.config import Settings, load_settings
 from callwatch.dashboard import auth, data, downloads
@@ -32,7 +34,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
         assets_folder=str(HERE / "assets"),
         suppress_callback_exceptions=True,
         title="callwatch",
-        update_title=None,
+        update_title="",  # Dash: None or "" leaves the tab title alone while callbacks run
     )
     server = app.server
     data.attach(server, settings, engine)
@@ -42,15 +44,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
     server.before_request(_home_is_live)
     app.layout = _shell
     # Page callbacks are registered on this app (not with the global
-    # dash.callback) so two apps in one process never share callbacks.
-    from callwatch.dashboard.pages import calls, follow_ups, live, staffing, training, trends
+    # dash.callback) so two apps in one process never share callbacks. Dash()
+    # with use_pages has just imported the page modules (their register_page
+    # refuses to run before an app exists), so this import only names them.
+    from callwatch.dashboard.pages import calls, follow_ups, live, staffing, training, trends  # lazy: after Dash()
 
     for page in (live, trends, staffing, follow_ups, calls, training):
         page.register_callbacks(app)
     return app
 
 
-def _home_is_live() -> flask.Response | None:
+def _home_is_live() -> Response | None:
     # "/" is Dash's own route, so pages cannot claim it with redirect_from.
     if flask.request.path == "/" and flask.request.method == "GET":
         return flask.redirect("/live")
@@ -86,6 +90,4 @@ def _shell() -> html.Div:
 
 
 def flask_login_name() -> str:
-    from flask_login import current_user
-
     return str(getattr(current_user, "id", "") or "")

@@ -21,9 +21,12 @@ from urllib.parse import urlsplit
 import flask
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
-USERS_ENV = "CALLWATCH_DASHBOARD_USERS"
-SECRET_ENV = "CALLWATCH_DASHBOARD_SECRET_KEY"
+from callwatch.config import environment
+
+USERS_ENV = environment.DASHBOARD_USERS
+SECRET_ENV = environment.DASHBOARD_SECRET_KEY
 PUBLIC_PATHS = frozenset({"/login", "/logout"})
 # Checked against when the user name is unknown, so a wrong name costs the
 # same time as a wrong password and names cannot be probed.
@@ -37,9 +40,8 @@ class User(UserMixin):
 
 def users_from(configured: Mapping[str, str], env: Mapping[str, str] | None = None) -> dict[str, str]:
     """User name -> password hash, from the settings plus the environment (which wins)."""
-    env = os.environ if env is None else env
     users = dict(configured)
-    raw = (env.get(USERS_ENV) or "").strip()
+    raw = (environment.read(USERS_ENV, env) or "").strip()
     if raw.startswith("{"):
         users.update({str(k): str(v) for k, v in json.loads(raw).items()})
     elif raw:
@@ -63,9 +65,9 @@ def check_login(users: Mapping[str, str], name: str, password: str) -> bool:
 
 def secret_key(path: Path, env: Mapping[str, str] | None = None) -> bytes:
     """The session signing key: from the environment, else a 0600 file shared by all workers."""
-    env = os.environ if env is None else env
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV].encode()
+    configured = environment.read(SECRET_ENV, env)
+    if configured:
+        return configured.encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -98,7 +100,7 @@ def install_login(server: flask.Flask, users: Mapping[str, str], key: bytes) -> 
     server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
 
 
-def _require_login() -> flask.Response | None:
+def _require_login() -> Response | None:
     if current_user.is_authenticated or flask.request.path in PUBLIC_PATHS:
         return None
     request = flask.request
@@ -122,7 +124,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login() -> flask.Response | str:
+def _login() -> Response | str:
     users = flask.current_app.extensions["callwatch_users"]
     error = ""
     if flask.request.method == "POST":
@@ -140,7 +142,7 @@ def _login() -> flask.Response | str:
     return _login_page(users, error, token, _safe_next(flask.request.values.get("next")))
 
 
-def _logout() -> flask.Response:
+def _logout() -> Response:
     logout_user()
     return flask.redirect(flask.url_for("login"))
 

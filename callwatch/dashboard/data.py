@@ -22,7 +22,7 @@ from callwatch import store
 from callwatch.config import Settings
 from callwatch.dashboard.cache import TTLCache
 from callwatch.dashboard.figures import TrainingMark
-from callwatch.metrics import hours, loader
+from callwatch.metrics import hours, loader, rollup_store
 from callwatch.metrics.follow_ups import awaiting_follow_up, follow_up_summary, follow_up_summary_by, follow_ups
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.params import MetricParams
@@ -294,7 +294,7 @@ def training_impacts(
 
 
 # Up to this many days the trends read every call (medians exact); longer
-# ranges sum the per-day rollups persisted in the store (loader.load_rollups),
+# ranges sum the per-day rollups persisted in the store (rollup_store.load_rollups),
 # which keep a year of a busy group fast from the first request of any worker.
 RAW_RANGE_DAYS = 92
 
@@ -315,13 +315,15 @@ def trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
             return None
         closed = after_hours_counts(calls)["calls"]
         return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
-    roll = loader.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last, site=rng.site)
+    roll = rollup_store.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last, site=rng.site)
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):
         return None
     by = "week" if granularity == "week" else "day"
-    periods = summarize_rollup(roll, by).rename(columns={"week": "period", "date": "period"})
+    grouped = summarize_rollup(roll, by)
+    assert isinstance(grouped, pd.DataFrame)
+    periods = grouped.rename(columns={"week": "period", "date": "period"})
     periods["within_target"] = (periods["within_target_rate"].fillna(0) * periods["offered"]).round().astype("int64")
     totals = summarize_rollup(roll)
     assert isinstance(totals, dict)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, live_data
 from callwatch.metrics.summary import after_hours_counts, summarize
@@ -43,16 +44,16 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     s = summarize(calls, ctx.params)
     closed = after_hours_counts(calls)
     target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
-    speed = ui.fmt_seconds(s["asa_median_s"])
+    speed = fmt.seconds(s["asa_median_s"])
     if s["asa_median_rings"] is not None:
         speed += f" ({s['asa_median_rings']:.0f} rings)"
     awaiting = data.awaiting_follow_up_count(ctx, site, now)
     kpis = html.Div(
         [
             ui.kpi("calls offered", f"{s['offered']:,}", title="inbound calls in business hours, minus short abandons"),
-            ui.kpi("answered", ui.fmt_pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
+            ui.kpi("answered", fmt.pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
                    title="answer rate = answered / offered"),
-            ui.kpi("within target", ui.fmt_pct(s["within_target_rate"]),
+            ui.kpi("within target", fmt.pct(s["within_target_rate"]),
                    ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered"),
             ui.kpi("to voicemail", f"{s['voicemail']:,}", title="voicemail calls today"),
             ui.kpi("abandoned", f"{s['abandoned']:,}", "bad" if s["abandoned"] else "",
@@ -72,9 +73,7 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
         kpis,
         ui.identity(s, {"calls while closed (not counted)": closed["calls"]}),
         ui.explain("How are these counted?",
-                   ["offered = inbound calls in business hours − short abandons",
-                    "answer rate = answered / offered; within target = " + target + " / offered",
-                    "speed of answer = median seconds from the first ring to a person answering"],
+                   ui.formulas(ctx.params, "offered", "answer_rate", "within_target_rate", "asa_median_s"),
                    ctx.params, "/calls" + rng.query(), "See today's calls"),
     ])
 

@@ -1,4 +1,4 @@
-"""The ONE place metrics reads the store.
+"""The ONE place metrics reads the store (rollup_store reads and keeps the derived per-day tables).
 
 Everything else in `callwatch.metrics` takes a DataFrame. Columns are exactly
 DESIGN.md's Call fields; ids and numbers stay strings (a caller "0161..." or a
@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
-from callwatch.metrics.params import MetricParams
-from callwatch.metrics.rollup import ROLLUP_COLUMNS, settings_key
+from callwatch.metrics.frame import masked_callers
 from callwatch.model import CALL_FIELDS, Call
 
 DATETIME_FIELDS: tuple[str, ...] = ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at")
@@ -142,44 +141,6 @@ def day_rows_hash(engine: Engine, start: datetime, end: datetime, site: str | No
     return hash(tuple(tuple(row) for row in rows))
 
 
-def load_rollups(
-    engine: Engine,
-    params: MetricParams,
-    *,
-    start: date,
-    end: date,
-    site: str | Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Persisted daily_rollup rows for practice-local dates start..end (both included), oldest first.
-
-    The same columns, dtypes and order as rollup.daily_rollup over the calls of
-    those days, so summarize_rollup works on them unchanged. Days not yet
-    computed, computed under other settings, or changed since are recomputed
-    first (metrics.rollup_store.ensure_rollups); a year reads in well under a second.
-    """
-    from callwatch.metrics.rollup_store import ensure_rollups
-
-    ensure_rollups(engine, params, site, start, end)
-    table = store.call_rollups
-    query = sa.select(*(table.c[name] for name in ROLLUP_COLUMNS)).where(
-        table.c.settings_key == settings_key(params), table.c.date >= start, table.c.date <= end
-    )
-    if isinstance(site, str):
-        query = query.where(table.c.site == site)
-    elif site is not None:
-        query = query.where(table.c.site.in_(list(site)))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROLLUP_COLUMNS))
-    frame["site"] = frame["site"].astype("str")
-    frame["queue"] = frame["queue"].astype("str")
-    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
-    for name in ROLLUP_COLUMNS[3:]:
-        frame[name] = frame[name].astype("float64" if name in ("ring_seconds_sum", "rings_sum") else "int64")
-    # daily_rollup's order; sorted here because a PostgreSQL collation may order names differently.
-    return frame.sort_values(list(ROLLUP_COLUMNS[:3]), ignore_index=True)
-
-
 class LiveState(NamedTuple):
     """What the front-desk screen needs: calls ringing/queued now and the collector's pulse."""
 
@@ -202,8 +163,6 @@ def _table(engine: Engine, name: str) -> sa.Table | None:
 
 def load_live(engine: Engine, site: str | None) -> LiveState:
     """Live calls (oldest ring first) and the heartbeat for `site` (None: all sites, latest heartbeat)."""
-    from callwatch.metrics.frame import masked_callers
-
     live = _table(engine, "live_calls")
     frame = pd.DataFrame({name: pd.Series(dtype="str") for name in LIVE_COLUMNS})
     if live is not None:
@@ -266,11 +225,11 @@ def load_trainings(engine: Engine | None, settings: Any, site: str | None = None
     """
     found = {(t.date, t.title): TrainingSession(t.date, t.title, t.notes, "config") for t in settings.trainings}
     table = _table(engine, "trainings") if engine is not None else None
-    if table is not None:
+    if engine is not None and table is not None:
         query = sa.select(table.c.date, table.c.title, table.c.notes)
         if site is not None:
             query = query.where(table.c.site == site)
-        with engine.connect() as conn:  # type: ignore[union-attr]
+        with engine.connect() as conn:
             for row in conn.execute(query):
                 session = TrainingSession(row.date, row.title, row.notes or "", "database")
                 found.setdefault((row.date, row.title), session)

@@ -4,14 +4,15 @@ Year-long views read a few thousand rollup rows instead of a million calls.
 The rows are metrics.rollup.daily_rollup output, computed here from the calls
 of their days (loader.load_calls, range-limited) and stored with the
 settings_key of the params that shaped them. This is the loader side of
-metrics (it reads and writes the store); the computation stays in rollup.py.
+metrics for derived tables (it reads them, and writes them: they are metrics'
+own cache, not source data); the computation stays in rollup.py.
 
 A site's practice-local date is current for params P when rollup_days holds
 it with settings_key(P) and no rollup_dirty mark covers it. store.save_calls
 marks the UTC day of every call it adds or changes, in the write's own
-transaction. Writers call refresh_dirty after a batch (the importer, the AMI
-service every few seconds, the demo); readers call ensure_rollups (through
-loader.load_rollups), which also fills days never computed (a store older than
+transaction. Writers' callers run refresh_written_rollups after a batch (the
+CLI after importing, the AMI service's after_store every few seconds, the
+demo); readers call ensure_rollups (through load_rollups), which also fills days never computed (a store older than
 rollups, a range before the first call) and days computed under other settings.
 
 Races: marks are read before the calls, and a mark is cleared only when its
@@ -22,6 +23,7 @@ the next one. Two processes refreshing the same day write the same rows
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,11 +34,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
+from callwatch.config.settings import Settings
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key
+
+log = logging.getLogger(__name__)
 
 # One read of calls covers at most this many days (a month of a busy group is
 # ~100k calls); days further apart than MAX_GAP_DAYS are read separately.
@@ -78,6 +83,56 @@ def ensure_rollups(engine: Engine, params: MetricParams, site: Sites, start: dat
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     todo.update((s, d) for s in sites for d in days if covered.get((s, d)) != key)
     return _recompute(engine, params, key, todo, marks)
+
+
+def load_rollups(
+    engine: Engine,
+    params: MetricParams,
+    *,
+    start: date,
+    end: date,
+    site: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Persisted daily_rollup rows for practice-local dates start..end (both included), oldest first.
+
+    The same columns, dtypes and order as rollup.daily_rollup over the calls of
+    those days, so summarize_rollup works on them unchanged. Days not yet
+    computed, computed under other settings, or changed since are recomputed
+    first (ensure_rollups); a year reads in well under a second.
+    """
+    ensure_rollups(engine, params, site, start, end)
+    table = store.call_rollups
+    query = sa.select(*(table.c[name] for name in ROLLUP_COLUMNS)).where(
+        table.c.settings_key == settings_key(params), table.c.date >= start, table.c.date <= end
+    )
+    if isinstance(site, str):
+        query = query.where(table.c.site == site)
+    elif site is not None:
+        query = query.where(table.c.site.in_(list(site)))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROLLUP_COLUMNS))
+    frame["site"] = frame["site"].astype("str")
+    frame["queue"] = frame["queue"].astype("str")
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
+    for name in ROLLUP_COLUMNS[3:]:
+        frame[name] = frame[name].astype("float64" if name in ("ring_seconds_sum", "rings_sum") else "int64")
+    # daily_rollup's order; sorted here because a PostgreSQL collation may order names differently.
+    return frame.sort_values(list(ROLLUP_COLUMNS[:3]), ignore_index=True)
+
+
+def refresh_written_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
+    """Recompute the per-day rollups of the days just written (store.save_calls marked them).
+
+    What the CLI runs once after importing all files, and the collector after
+    storing calls (its after_store callback). site "" means the configured
+    site, None every site. A failure here loses nothing: the days stay marked
+    and the dashboard recomputes them when read.
+    """
+    try:
+        refresh_dirty(engine, MetricParams.from_settings(settings), settings.site if site == "" else site)
+    except Exception:
+        log.exception("refreshing the per-day rollups failed; they refresh when read")
 
 
 def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> int:

@@ -20,6 +20,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from callwatch.formatting import DAY_NAMES, pct, seconds
+from callwatch.metrics import catalog
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.stats import (
     MedianShift,
@@ -41,19 +43,7 @@ MIN_CALLS_PER_ITS_DAY = 5
 # When the two windows differ this much, the comparison can mislead.
 VOLUME_RATIO_WARNING = 1.25
 WEEKDAY_MIX_WARNING = 0.10  # total variation distance between weekday shares
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-# metric key, words, which calls count in the numerator, is higher better
-RATE_METRICS: tuple[tuple[str, str, str, bool], ...] = (
-    ("answer_rate", "answer rate", "answered", True),
-    ("within_target_rate", "answered within target", "within_target", True),
-    ("voicemail_rate", "voicemail rate", "voicemail", False),
-    ("abandonment_rate", "abandonment rate", "abandoned", False),
-)
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
 
 
 @dataclass(frozen=True)
@@ -165,7 +155,7 @@ def _speed_change(before: np.ndarray, after: np.ndarray, ring_cycle: float) -> S
             f"at least {MIN_ANSWERED_PER_WINDOW} on each side are needed)",
         )
     test = median_shift(before, after)
-    b, a = f"{test.before_median:.0f} s", f"{test.after_median:.0f} s"
+    b, a = seconds(test.before_median), seconds(test.after_median)
     rings = f" (ring {rings_of(test.before_median, ring_cycle)} to ring {rings_of(test.after_median, ring_cycle)})"
     if b == a:
         verdict = f"median time to answer held at {a}; {chance_words(test.p_value)}"
@@ -263,15 +253,16 @@ def training_impact(
     n1, n2 = int(in_before.sum()), int(in_after.sum())
     rates = tuple(
         _rate_change(
-            key,
-            label,
-            higher,
-            int((numerators[num] & in_before).sum()),
+            m.key,
+            m.words,
+            bool(m.higher_is_better),
+            int((numerators[m.counts] & in_before).sum()),
             n1,
-            int((numerators[num] & in_after).sum()),
+            int((numerators[m.counts] & in_after).sum()),
             n2,
         )
-        for key, label, num, higher in RATE_METRICS
+        for m in map(catalog.metric, catalog.TRAINING_RATES)
+        if m.counts is not None
     )
     answered = counted[counted["outcome"] == "answered"]
     ring = answered["ring_seconds"].astype(float)

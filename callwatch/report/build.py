@@ -7,7 +7,7 @@ so the tests can check the numbers without a database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from callwatch.config.settings import Settings
+from callwatch.metrics import catalog
 from callwatch.metrics import follow_ups as fu
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
@@ -29,7 +30,9 @@ from callwatch.metrics.summary import (
     summarize,
     summarize_by,
 )
-from callwatch.metrics.training import TrainingImpact, training_impact
+from callwatch.metrics.training import training_impact
+from callwatch.report.model import MetricLine, TrainingResult, WeeklyReport
+from callwatch.report.observations import observations
 from callwatch.report.periods import Period, last_complete_week
 
 # Trainings up to six weeks before the period still get their measured effect shown.
@@ -40,74 +43,6 @@ TREND_WEEKS = 8
 FOLLOW_UP_READ_DAYS = 14
 MAX_AWAITING_ROWS = 25
 
-# key, words, unit, higher is better
-METRICS: tuple[tuple[str, str, str, bool], ...] = (
-    ("answer_rate", "Answer rate", "rate", True),
-    ("within_target_rate", "Answered within target", "rate", True),
-    ("voicemail_rate", "Voicemail rate", "rate", False),
-    ("abandonment_rate", "Abandonment rate", "rate", False),
-    ("asa_median_s", "Median time to answer", "seconds", False),
-)
-
-
-@dataclass(frozen=True)
-class MetricLine:
-    key: str
-    label: str
-    unit: str
-    higher_is_better: bool
-    value: float | None
-    previous: float | None  # the period before
-    average: float | None  # the four periods before, pooled
-    goal: float | None
-
-    def meets_goal(self) -> bool | None:
-        if self.value is None or self.goal is None:
-            return None
-        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
-
-    def change_is_good(self) -> bool | None:
-        if self.value is None or self.previous is None or self.value == self.previous:
-            return None
-        return (self.value > self.previous) == self.higher_is_better
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    session: TrainingSession
-    impact: TrainingImpact
-
-
-@dataclass(frozen=True)
-class WeeklyReport:
-    site: str
-    timezone: str
-    period: Period
-    generated_at: datetime
-    params_note: str
-    summary: dict[str, Any]
-    metrics: tuple[MetricLine, ...]
-    daily: pd.DataFrame  # one row per business day (and any day with calls)
-    trend: pd.DataFrame  # one row per week: week (Monday), offered, answer_rate, within_target_rate
-    lost_by_hour: pd.DataFrame  # weekday, hour, lost, offered, voicemail, abandoned, missed, share; most lost first
-    staff: pd.DataFrame  # answered_by, answered, share, within_target_share, asa_median_s, asa_p90_s
-    follow_up: dict[str, Any]
-    awaiting: pd.DataFrame  # caller_masked, first_arrived_local, calls, last_outcome, overdue
-    awaiting_total: int
-    trainings: tuple[TrainingResult, ...]
-    observations: tuple[str, ...]
-
-    def metric(self, key: str) -> MetricLine:
-        return next(m for m in self.metrics if m.key == key)
-
-    @property
-    def lost_hours(self) -> pd.DataFrame:
-        """The five hours that lost the most calls."""
-        return self.lost_by_hour[self.lost_by_hour["lost"] > 0].head(5)
-
-    @property
-    def lost_total(self) -> int:
-        return int(self.summary["offered"] - self.summary["answered"])
 
 
 def _between(prepared: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
@@ -124,8 +59,9 @@ def _metric_lines(
     avg = summarize(_between(prepared, period.shifted(-4).first, prev_p.last), params)
     all_goals = {**goals, "asa_median_s": params.target_seconds}
     lines = tuple(
-        MetricLine(key, label, unit, higher, this[key], prev[key], avg[key], all_goals.get(key))
-        for key, label, unit, higher in METRICS
+        MetricLine(m.key, m.label, m.unit, bool(m.higher_is_better), this[m.key], prev[m.key], avg[m.key],
+                   all_goals.get(m.key))
+        for m in map(catalog.metric, catalog.REPORT_LINES)
     )
     return this, lines
 
@@ -197,8 +133,6 @@ def report_from_frame(
     handled: pd.DataFrame | None = None,
 ) -> WeeklyReport:
     """The report over `prepared` (calls from well before the period up to `now`)."""
-    from callwatch.report.observations import observations
-
     upto_end = prepared[(prepared["date"] <= pd.Timestamp(period.last)).to_numpy(dtype=bool)]
     week = _between(prepared, period.first, period.last)
     summary, lines = _metric_lines(upto_end, params, period, goals)
@@ -258,7 +192,7 @@ def build_report(
         params,
         period,
         site=site,
-        goals=dict(settings.report.goals),
+        goals=settings.report.goal_by_metric,
         trainings=load_trainings(engine, settings, site),
         now=now,
         handled=load_follow_up_handled(engine, site),

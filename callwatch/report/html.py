@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from callwatch.formatting import DAY_ABBREVIATIONS, DAY_NAMES, MISSING, hour_span, pct, seconds
 from callwatch.report import charts
-from callwatch.report.build import MetricLine, TrainingResult, WeeklyReport
-from callwatch.report.observations import DAY_NAMES, hour_span
+from callwatch.report.model import MetricLine, TrainingResult, WeeklyReport
 
 CSS = """
 :root { --ink:#1f2933; --muted:#6b7785; --line:#d9dee3; --good:#1b7f3b; --bad:#b3261e; --accent:#2a5db0; }
@@ -64,14 +64,10 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; 
 OUTCOME_WORDS = {"voicemail": "voicemail", "abandoned": "hung up", "missed": "missed"}
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
-
-
 def _fmt(line: MetricLine, value: float | None) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return _pct(value) if line.unit == "rate" else f"{value:.0f} s"
+    return pct(value) if line.unit == "rate" else seconds(value)
 
 
 def _delta(line: MetricLine, noun: str) -> str:
@@ -117,15 +113,15 @@ def _daily_section(report: WeeklyReport) -> str:
     daily = report.daily
     rows = [
         [
-            f"{DAY_NAMES[d.date.weekday()][:3]} {d.date:%b} {d.date.day}",
+            f"{DAY_ABBREVIATIONS[d.date.weekday()]} {d.date:%b} {d.date.day}",
             str(int(d.offered)),
             str(int(d.answered)),
-            _pct(d.answer_rate),
-            _pct(d.within_target_rate),
+            pct(d.answer_rate),
+            pct(d.within_target_rate),
             str(int(d.voicemail)),
             str(int(d.abandoned)),
             str(int(d.missed)),
-            "–" if pd.isna(d.asa_median_s) else f"{d.asa_median_s:.0f} s",
+            seconds(d.asa_median_s),
         ]
         for d in daily.itertuples()
     ]
@@ -134,12 +130,12 @@ def _daily_section(report: WeeklyReport) -> str:
         "Week",
         str(s["offered"]),
         str(s["answered"]),
-        _pct(s["answer_rate"]),
-        _pct(s["within_target_rate"]),
+        pct(s["answer_rate"]),
+        pct(s["within_target_rate"]),
         str(s["voicemail"]),
         str(s["abandoned"]),
         str(s["missed"]),
-        "–" if s["asa_median_s"] is None else f"{s['asa_median_s']:.0f} s",
+        seconds(s["asa_median_s"]),
     ]
     headers = [
         "Day",
@@ -167,7 +163,7 @@ def _lost_section(report: WeeklyReport) -> str:
             str(int(r.voicemail)),
             str(int(r.abandoned)),
             str(int(r.missed)),
-            _pct(r.share),
+            pct(r.share),
         ]
         for r in top.itertuples()
     ]
@@ -188,10 +184,10 @@ def _staff_section(report: WeeklyReport) -> str:
         [
             escape(str(r.answered_by)),
             str(int(r.answered)),
-            _pct(r.share),
-            _pct(r.within_target_share),
-            f"{r.asa_median_s:.0f} s",
-            f"{r.asa_p90_s:.0f} s",
+            pct(r.share),
+            pct(r.within_target_share),
+            seconds(r.asa_median_s),
+            seconds(r.asa_p90_s),
         ]
         for r in report.staff.itertuples()
     ]
@@ -204,7 +200,7 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
     when = "–" if median is None else (f"{median / 60:.0f} min" if median < 5400 else f"{median / 3600:.1f} h")
     text = (
         f"<p>{f['needing']} calls this {report.period.noun} needed a follow-up (voicemail, hung up or missed). "
-        f"<b>{_pct(f['follow_up_rate'])}</b> were followed up within the window "
+        f"<b>{pct(f['follow_up_rate'])}</b> were followed up within the window "
         f"({f['followed_up']} of {f['decided']}; {f['pending']} still inside their window); median time {when}.</p>"
     )
     if report.awaiting.empty:
@@ -245,8 +241,8 @@ def _training_block(result: TrainingResult) -> str:
         rows.append(
             [
                 escape(r.label),
-                _pct(r.before),
-                _pct(r.after),
+                pct(r.before),
+                pct(r.after),
                 "–" if t is None else f"{t.difference * 100:+.1f} pts",
                 "–" if t is None else f"{t.ci_low * 100:+.1f} to {t.ci_high * 100:+.1f}",
                 "–" if t is None else f"{t.p_value:.3f}" if t.p_value >= 0.001 else "<0.001",
@@ -257,8 +253,8 @@ def _training_block(result: TrainingResult) -> str:
     rows.append(
         [
             "median time to answer",
-            "–" if sp is None else f"{sp.before_median:.0f} s",
-            "–" if sp is None else f"{sp.after_median:.0f} s",
+            MISSING if sp is None else seconds(sp.before_median),
+            MISSING if sp is None else seconds(sp.after_median),
             "–" if sp is None else f"{sp.difference:+.1f} s",
             "–" if sp is None else f"{sp.ci_low:+.1f} to {sp.ci_high:+.1f}",
             "–" if sp is None else f"{sp.p_value:.3f}" if sp.p_value >= 0.001 else "<0.001",

@@ -14,10 +14,12 @@ from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config.settings import Settings
-from callwatch.report.build import WeeklyReport, build_report
+from callwatch.formatting import pct
+from callwatch.report.build import build_report
 from callwatch.report.export import daily_csv
 from callwatch.report.html import render_html
 from callwatch.report.mail import build_message, send_message
+from callwatch.report.model import WeeklyReport
 from callwatch.report.periods import Period
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def _slug(text: str) -> str:
 
 def subject_line(report: WeeklyReport) -> str:
     rate = report.metric("answer_rate").value
-    answered = "no calls" if rate is None else f"{rate * 100:.0f}% answered"
+    answered = "no calls" if rate is None else f"{pct(rate)} answered"
     return f"Phone report {report.site}, {report.period.title}: {answered}"
 
 

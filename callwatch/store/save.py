@@ -76,6 +76,13 @@ def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
 _CUT_TO_FIT = ("caller", "answered_by", "queue")
 
 
+def _length(name: str) -> int:
+    """The declared length of the String column `name` of calls."""
+    column_type = calls.c[name].type
+    assert isinstance(column_type, sa.String) and column_type.length is not None, name
+    return column_type.length
+
+
 def call_row(call: Call) -> dict[str, Any]:
     row = call.as_dict()
     for name in ("direction", "outcome", "source"):
@@ -83,8 +90,8 @@ def call_row(call: Call) -> dict[str, Any]:
             row[name] = str(row[name])
     for name in _CUT_TO_FIT:
         value = row[name]
-        limit = calls.c[name].type.length
-        if value is not None and len(value) > limit:
+        limit = _length(name)
+        if isinstance(value, str) and len(value) > limit:
             row[name] = value[:limit]
     return row
 

@@ -23,7 +23,9 @@ def add_training(engine: Engine, site: str, day: date, title: str, notes: str = 
     """Record a staff training session for `site`; returns its id."""
     row = {"site": site, "date": day, "title": title, "notes": notes, "created_at": datetime.now(UTC)}
     with engine.begin() as conn:
-        return int(conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key[0])
+        key = conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key
+    assert key is not None, "an INSERT returns the new row's key"
+    return int(key[0])
 
 
 def add_training_once(engine: Engine, site: str, day: date, title: str, notes: str = "") -> bool:

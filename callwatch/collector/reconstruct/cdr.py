@@ -174,7 +174,7 @@ class CdrGrouper:
         done = []
         while self.groups:
             gid, group = next(iter(self.groups.items()))
-            if group.last_end >= horizon and self.buffered <= self.max_rows:
+            if (horizon is None or group.last_end >= horizon) and self.buffered <= self.max_rows:
                 break
             done.append(self._pop(gid))
         return done
@@ -247,7 +247,7 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
     own = sorted((r for r in rows if r.channel == origin.channel), key=lambda r: (r.start, r.offset))
     legs = _legs(rows, own, origin.channel)
     answered = [leg for leg in legs if leg.answered is not None]
-    first = min(answered, key=lambda leg: leg.answered) if answered else None  # type: ignore[arg-type,return-value]
+    first = min(answered, key=_answered_at) if answered else None
     ring_started = min((leg.ring_from for leg in legs), default=None)
     ended = max(r.end for r in own)
     queue = next((r.lastdata.split(",")[0] for r in own if r.lastapp.lower() == "queue"), None)
@@ -286,6 +286,11 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext) -> Call | None:
         source=Source.CDR_CSV,
         ring_ended_at=ring_ended,
     )
+
+
+def _answered_at(leg: _Leg) -> datetime:
+    assert leg.answered is not None, "only answered legs are compared"
+    return leg.answered
 
 
 def _legs(rows: list[CdrRow], own: list[CdrRow], origin_channel: str) -> list[_Leg]:

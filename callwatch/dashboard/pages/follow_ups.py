@@ -14,6 +14,7 @@ import dash
 import flask_login
 from dash import ALL, Dash, Input, Output, dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
 from callwatch.metrics.summary import summarize
@@ -118,7 +119,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, now: datetime) -> Any:
     line = (f"{total['needing']:,} calls needed a follow-up: {total['followed_up']:,} followed up within {window} "
             f"business day(s) ({total['called_back']:,} called back, {total['got_through']:,} got through later), "
             f"{total['not_followed_up']:,} not, {total['pending']:,} still inside their window · follow-up rate "
-            f"{ui.fmt_pct(total['follow_up_rate'])} · median time "
+            f"{fmt.pct(total['follow_up_rate'])} · median time "
             f"{'–' if median is None else _waited(median)}")
     return html.Div([
         ui.identity(summarize(calls, ctx.params)),

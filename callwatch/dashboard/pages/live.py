@@ -110,7 +110,7 @@ def register_callbacks(app: Dash) -> None:
         State("live-site", "data"),
         State("live-seen", "data"),
     )
-    def refresh(_n: int | None, site: str | None, seen: list[str] | None) -> tuple[Any, ...]:
+    def refresh(_n: int | None, site: str | None, seen: list[str | None] | None) -> tuple[Any, ...]:
         ctx = data.context()
         now = datetime.now(UTC)
         # Every screen of one office asks this each 2 s: one computation per

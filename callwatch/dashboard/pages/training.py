@@ -14,7 +14,8 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data
-from callwatch.metrics.training import TrainingImpact, pct
+from callwatch.formatting import pct
+from callwatch.metrics.training import TrainingImpact
 
 dash.register_page(__name__, path="/training", name="Training", title="callwatch: training", order=4)
 WINDOW_DAYS = 28
@@ -57,11 +58,12 @@ def register_callbacks(app: Dash) -> None:
         ctx = data.context()
         message = ""
         if clicks and day:
-            if not (title or "").strip():
+            name = (title or "").strip()
+            if not name:
                 message = "Give the training a title first."
             else:
-                data.add_training(ctx, site, date.fromisoformat(day[:10]), title.strip(), (notes or "").strip())
-                message = f"Added {title.strip()} on {day[:10]}."
+                data.add_training(ctx, site, date.fromisoformat(day[:10]), name, (notes or "").strip())
+                message = f"Added {name} on {day[:10]}."
         return body(ctx, site), message
 
 
@@ -83,8 +85,8 @@ def impact_card(title: str, impact: TrainingImpact, site: str | None) -> html.Di
     rows = [
         html.Tr([
             html.Td(change.label),
-            html.Td(f"{pct(change.before, 1)} ({change.before_count}/{change.before_n})"),
-            html.Td(f"{pct(change.after, 1)} ({change.after_count}/{change.after_n})"),
+            html.Td(f"{pct(change.before)} ({change.before_count}/{change.before_n})"),
+            html.Td(f"{pct(change.after)} ({change.after_count}/{change.after_n})"),
             html.Td("–" if change.test is None else
                     f"{100 * change.test.difference:+.1f} points (95 % CI {100 * change.test.ci_low:+.1f} to "
                     f"{100 * change.test.ci_high:+.1f})"),
