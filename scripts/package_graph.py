@@ -58,7 +58,13 @@ def module_name(root: Path, path: Path) -> str:
     return ".".join(parts)
 
 
-def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
+def _is_module(repo: Path, dotted: str) -> bool:
+    path = repo.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _targets(repo: Path, node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
+    """The modules an import statement names: `from callwatch.report import run` names callwatch.report.run."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     base = node.module or ""
@@ -66,10 +72,13 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -
         anchor = module.split(".") if is_package else module.split(".")[:-1]
         anchor = anchor[: len(anchor) - (node.level - 1)]
         base = ".".join([*anchor, base] if base else anchor)
-    if node.module is None or base == "callwatch":
-        # `from callwatch import store` names a module; `from . import x` too.
-        return [f"{base}.{alias.name}" for alias in node.names]
-    return [base]
+    found = []
+    for alias in node.names:
+        candidate = f"{base}.{alias.name}"
+        target = candidate if _is_module(repo, candidate) else base
+        if target not in found:
+            found.append(target)
+    return found
 
 
 def walk(tree: ast.AST, in_function: bool = False):
@@ -93,7 +102,7 @@ def scan(repo: Path) -> tuple[list[Edge], list[tuple[str, int]]]:
                 context = " ".join(lines[max(0, node.lineno - 2): node.end_lineno or node.lineno])
                 if not any(mark in context for mark in LAZY_MARKS):
                     unmarked.append((module, node.lineno))
-            for target in _targets(node, module, path.name == "__init__.py"):
+            for target in _targets(repo, node, module, path.name == "__init__.py"):
                 if target == "callwatch" or target.startswith("callwatch."):
                     edges.append(Edge(module, target, node.lineno, in_function))
     return edges, unmarked

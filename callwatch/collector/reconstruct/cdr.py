@@ -295,7 +295,7 @@ def _answered_at(leg: _Leg) -> datetime:
 
 def _legs(rows: list[CdrRow], own: list[CdrRow], origin_channel: str) -> list[_Leg]:
     # The dialled party's own row (the `;2` half of a Local channel) knows when
-    # it rang and when it was picked up; the caller's row does not (pitfall 6).
+    # it rang and when it was picked up; the caller's row does not.
     far: dict[str, list[CdrRow]] = {}
     for r in rows:
         if r.channel != origin_channel:
