@@ -125,9 +125,9 @@ def test_saving_calls_marks_their_days_and_a_read_picks_them_up(engine: sa.Engin
 
 def test_a_mark_made_during_a_refresh_survives_it(engine: sa.Engine) -> None:
     store.save_calls(engine, practice_day(DAY))
-    marks = rollup_store._marks(engine, None)
+    marks = rollup_store.dirty_marks(engine, None)
     store.save_calls(engine, [call("more", "09:00", "answered", 3, day=DAY)])  # marks the day again
-    rollup_store._clear(engine, marks)  # what a refresh that read the older mark does at its end
+    rollup_store.clear_marks(engine, marks)  # what a refresh that read the older mark does at its end
     assert [r["day"] for r in _stored(engine, store.rollup_dirty)] == [DAY]
 
 
@@ -165,17 +165,17 @@ def test_empty_range_gives_an_empty_frame_with_the_rollup_columns(engine: sa.Eng
     assert summarize_rollup(empty)["offered"] == 0
 
 
-def test_the_collector_refreshes_the_day_of_a_call_that_just_ended(tmp_path: Path) -> None:
-    from ami_helpers import settings_for
+def test_the_collector_refreshes_the_days_of_the_calls_it_stored(server, tmp_path: Path) -> None:
+    from ami_helpers import play_through, running_collector, settings_for
 
-    from callwatch.cli.collect import make_service
-
-    service = make_service(settings_for(tmp_path, 1), "unused")
-    engine = service.engine
-    store.save_calls(engine, practice_day(DAY))
-    assert load_rollups(engine, PARAMS, start=DAY, end=DAY)["offered"].sum() == 5
-    service._pending = [call("live", "09:00", "answered", 3, day=DAY)]
-    service._store()  # the loop's store step: calls, then (at most every few seconds) their day's rollup
-    service.journal.close()
+    settings = settings_for(tmp_path, server.port)
+    with running_collector(settings):  # wired as `callwatch collect` wires it: after_store refreshes rollups
+        play_through(server, settings)
+    engine = store.create_engine(settings.database_url)
     assert _stored(engine, store.rollup_dirty) == []
-    assert sum(r["offered"] for r in _stored(engine, store.call_rollups) if r["date"] == DAY) == 6
+    params = MetricParams.from_settings(settings)
+    expected = daily_rollup(prepare(load_calls(engine), params), params)
+    assert int(expected[list(ROLLUP_COLUMNS[3:])].to_numpy().sum()) > 0
+    stored = pd.DataFrame(_stored(engine, store.call_rollups))
+    for column in ROLLUP_COLUMNS[3:]:
+        assert stored[column].sum() == pytest.approx(expected[column].sum()), column

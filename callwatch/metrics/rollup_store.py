@@ -77,7 +77,7 @@ def ensure_rollups(engine: Engine, params: MetricParams, site: Sites, start: dat
     if not sites or end < start:
         return 0
     key = settings_key(params)
-    marks = [m for m in _marks(engine, sites) if _overlaps(_local_dates(params, m.day), start, end)]
+    marks = [m for m in dirty_marks(engine, sites) if _overlaps(_local_dates(params, m.day), start, end)]
     todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
     covered = _covered(engine, sites, start, end)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -141,7 +141,7 @@ def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> i
     What writers call after a batch, so readers find the rollups current.
     """
     sites = None if site is None else _sites(engine, site)
-    marks = _marks(engine, sites)
+    marks = dirty_marks(engine, sites)
     todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
     return _recompute(engine, params, settings_key(params), todo, marks)
 
@@ -161,7 +161,8 @@ def _sites(engine: Engine, site: Sites) -> list[str]:
         return [row[0] for row in conn.execute(_SITES_SQL)]
 
 
-def _marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
+def dirty_marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
+    """The rollup_dirty marks of `sites` (None: all), read before a refresh reads the calls."""
     table = store.rollup_dirty
     query = sa.select(table.c.site, table.c.day, table.c.marked_at)
     if sites is not None:
@@ -214,7 +215,7 @@ def _recompute(
         calls = load_calls(engine, start=start, end=end, site=sites)
         rows = daily_rollup(prepare(calls, params), params) if len(calls) else None
         _write(engine, key, rows, pairs)
-    _clear(engine, marks)
+    clear_marks(engine, marks)
     return len(todo)
 
 
@@ -239,7 +240,8 @@ def _write(engine: Engine, key: str, rows: pd.DataFrame | None, pairs: set[tuple
         store.upsert_in(conn, store.rollup_days, done, keys=("site", "date"))
 
 
-def _clear(engine: Engine, marks: list[Mark]) -> None:
+def clear_marks(engine: Engine, marks: list[Mark]) -> None:
+    """Delete the marks a refresh read, each only if no write re-marked its day since (marked_at unchanged)."""
     if not marks:
         return
     table = store.rollup_dirty
