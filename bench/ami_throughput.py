@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import sqlalchemy as sa
-from amiserver import AmiTestServer, load_capture
+from support.amiserver import AmiTestServer, load_capture
 
 from callwatch import store
 from callwatch.collector.ami.service import CollectorService

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import time
 
-from ami_helpers import (
+from click.testing import CliRunner
+from support.ami import (
     EVENTS,
-    SET_A,
     check_calls,
     heartbeat_row,
     live_rows,
@@ -17,8 +17,8 @@ from ami_helpers import (
     stored_calls,
     wait_for,
 )
-from amiserver import AmiTestServer
-from click.testing import CliRunner
+from support.amiserver import AmiTestServer
+from support.data import SET_A
 
 from callwatch import store
 from callwatch.cli import main

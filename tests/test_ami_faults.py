@@ -12,7 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from ami_helpers import (
+from click.testing import CliRunner
+from support.ami import (
     EVENTS,
     SECRET,
     check_calls,
@@ -24,8 +25,7 @@ from ami_helpers import (
     stored_calls,
     wait_for,
 )
-from amiserver import AmiTestServer
-from click.testing import CliRunner
+from support.amiserver import AmiTestServer
 
 from callwatch.cli import main
 from callwatch.collector.ami.journal import journal_files

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from metrics_calls import call
+from support.calls import call
 
 from callwatch import store
 from callwatch.cli import main

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_support import (
+from support.dashboard import (
     DAY,
     FORMULA_QUEUE,
     FORMULA_STAFF,
@@ -231,7 +231,7 @@ def test_long_ranges_from_daily_rollups_match_every_call(app) -> None:
 
 
 def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
-    from dashboard_support import callback_payload
+    from support.dashboard import callback_payload
 
     client = app.server.test_client()
     login(client)

@@ -7,7 +7,7 @@ from datetime import time
 
 import pandas as pd
 import pytest
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, call, prepared
 
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import daily_rollup, summarize_rollup

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
-from weekly_history import history
+from support.history import history
 
 from callwatch import store
 from callwatch.cli import main

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from dashboard_support import DAY, call, practice_day
-from import_helpers import make_settings, open_engine
+from support.dashboard import DAY, call, practice_day
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file
@@ -166,7 +167,7 @@ def test_empty_range_gives_an_empty_frame_with_the_rollup_columns(engine: sa.Eng
 
 
 def test_the_collector_refreshes_the_days_of_the_calls_it_stored(server, tmp_path: Path) -> None:
-    from ami_helpers import play_through, running_collector, settings_for
+    from support.ami import play_through, running_collector, settings_for
 
     settings = settings_for(tmp_path, server.port)
     with running_collector(settings):  # wired as `callwatch collect` wires it: after_store refreshes rollups

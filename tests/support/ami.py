@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,21 +11,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from amiserver import AmiTestServer, Captured, load_capture
 
 from callwatch import store
 from callwatch.cli.collect import make_service, run_collector
 from callwatch.collector.ami.service import CollectorService
 from callwatch.config import Settings
+from support.amiserver import AmiTestServer, Captured, load_capture
+from support.data import SET_A, ground_truth
+from support.settings import make_settings
 
-SET_A = Path(__file__).parent / "data" / "asterisk-set-a"
 SECRET = "s3cret"
 EVENTS: list[Captured] = load_capture(SET_A)
-
-
-def ground_truth() -> list[dict[str, str]]:
-    with open(SET_A / "ground-truth.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def inbound_truth() -> list[dict[str, str]]:
@@ -107,13 +102,7 @@ def settings_for(tmp_path: Path, port: int, **extra: Any) -> Settings:
     """Short timeouts so faults are noticed within a few seconds (with room for a busy CI machine)."""
     ami = {"port": port, "idle_timeout_seconds": 2.0, "ping_interval_seconds": 0.25, "reconnect_max_seconds": 1.0}
     ami.update(extra.pop("ami", {}))
-    data = {
-        "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",
-        "journal_path": str(tmp_path / "journal" / "ami-journal.log"),
-        "ami": ami,
-        **extra,
-    }
-    return Settings.model_validate(data)
+    return make_settings(tmp_path, journal_path=str(tmp_path / "journal" / "ami-journal.log"), ami=ami, **extra)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
