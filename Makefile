@@ -2,7 +2,7 @@
 #   make run    creates .venv, imports the bundled sample call logs into the
 #               embedded SQLite store (data/callwatch.db) and prints the numbers
 #   make test   installs what the tests need (Python packages, and Debian's
-#               chromium + chromedriver when run as root) and runs the suite
+#               chromium + chromedriver when run as root), runs ruff, mypy and the suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,11 +31,13 @@ $(VENV)/.test-deps: pyproject.toml $(BIN)/callwatch
 test-deps: $(VENV)/.test-deps
 
 test: test-deps
-	$(BIN)/ruff check callwatch tests bench
+	$(BIN)/ruff check callwatch tests bench scripts
+	$(BIN)/mypy callwatch
 	$(BIN)/python -m pytest
 
-lint: venv
-	$(BIN)/ruff check callwatch tests bench
+lint: test-deps
+	$(BIN)/ruff check callwatch tests bench scripts
+	$(BIN)/mypy callwatch
 
 bench: test-deps
 	$(BIN)/python bench/run_all.py

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import sqlalchemy as sa
-from amiserver import AmiTestServer, load_capture
+from support.amiserver import AmiTestServer, load_capture
 
 from callwatch import store
 from callwatch.collector.ami.service import CollectorService
@@ -138,7 +138,7 @@ def throughput(repeats: int) -> None:
         ref = min(reference_split(path) for _ in range(3))
         blaster = Blaster(data)
         settings = _settings(folder, blaster.port)
-        service = CollectorService(settings, SECRET, schedule=False)
+        service = CollectorService(settings, SECRET)
         thread = threading.Thread(target=service.run, daemon=True)
         thread.start()
         while _count_calls(service.engine) < calls:
@@ -177,7 +177,7 @@ def latency() -> None:
     seen: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp), server.port)
-        service = CollectorService(settings, "s3cret", schedule=False)
+        service = CollectorService(settings, "s3cret")
         thread = threading.Thread(target=service.run, daemon=True)
         thread.start()
         give_up = None

@@ -91,10 +91,12 @@ import json, resource, sys
 from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.config import Settings
+from callwatch.metrics.rollup_store import refresh_written_rollups
 settings = Settings(database_url=sys.argv[2], rejects_dir=sys.argv[3])
 engine = store.create_engine(settings.database_url)
 store.init_db(engine)
 s = import_file(engine, settings, sys.argv[1])
+refresh_written_rollups(engine, settings)  # what `callwatch import` does after its files
 # ru_maxrss survives exec on Linux (it would report the parent's peak); VmHWM is this process's own.
 try:
     peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024

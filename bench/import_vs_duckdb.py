@@ -10,7 +10,7 @@ callwatch does far more per row (parse, group the rows of one call, rebuild
 the call, merge with what is stored, upsert), so the ratio says what that
 costs, not that the two do the same work.
 
-PostgreSQL is a throwaway cluster from tests/pg.py (unix socket, fsync off,
+PostgreSQL is a throwaway cluster from tests/support/pg.py (unix socket, fsync off,
 like the tests); SQLite is a WAL file with synchronous=NORMAL (store defaults).
 Both stores must end up with the same calls.
 """
@@ -28,7 +28,7 @@ from import_master_csv import make_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from pg import postgres_cluster, server_bin_dir
+from support.pg import postgres_cluster, server_bin_dir
 
 from callwatch import store
 from callwatch.collector.importer import import_file

@@ -33,9 +33,10 @@ from demo_data import END, START, sqlite_store, year_of_calls
 
 from callwatch import store
 from callwatch.metrics.frame import prepare
-from callwatch.metrics.loader import load_calls, load_rollups
+from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
+from callwatch.metrics.rollup_store import load_rollups
 from callwatch.metrics.summary import SUMMARY_KEYS, summarize_by
 
 PARAMS = MetricParams()  # America/New_York, 6 s rings, 3-ring target, Mon-Fri 8-17

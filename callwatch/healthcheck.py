@@ -33,8 +33,8 @@ def check_dashboard(port: int, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 def check_collector(database_url: str, site: str, max_age: float) -> tuple[bool, str]:
-    from callwatch import store
-    from callwatch.metrics.loader import load_live
+    from callwatch import store  # lazy: start-up speed
+    from callwatch.metrics.loader import load_live  # lazy: start-up speed
 
     try:
         engine = store.create_engine(database_url)
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-age", type=float, default=None, help="collector: oldest acceptable heartbeat, s")
     args = parser.parse_args(argv)
 
-    from callwatch.config import ConfigError, load_settings
+    from callwatch.config import ConfigError, load_settings  # lazy: start-up speed
 
     try:
         settings = load_settings(args.config)

@@ -5,22 +5,23 @@ from __future__ import annotations
 import shutil
 import time
 
-from ami_helpers import (
+from click.testing import CliRunner
+from support.ami import (
     EVENTS,
-    SET_A,
     check_calls,
+    heartbeat_row,
+    live_rows,
     play_through,
     running_collector,
     settings_for,
     stored_calls,
     wait_for,
 )
-from amiserver import AmiTestServer
-from click.testing import CliRunner
+from support.amiserver import AmiTestServer
+from support.data import SET_A
 
 from callwatch import store
 from callwatch.cli import main
-from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
 
 
@@ -40,20 +41,20 @@ def test_live_state_shows_calls_ringing_and_waiting_and_the_heartbeat(server, tm
     beats = []
     with running_collector(settings) as service:
         while server.position < len(EVENTS):
-            for row in live_state.read_live_calls(service.engine, settings.site):
+            for row in live_rows(service.engine, settings.site):
                 seen.add((row["caller"], row["state"], row["location"]))
-            beats.append(live_state.read_heartbeat(service.engine, settings.site))
+            beats.append(heartbeat_row(service.engine, settings.site))
             time.sleep(0.05)
         time.sleep(1.0)
-        assert live_state.read_live_calls(service.engine, settings.site) == []
-        beat = live_state.read_heartbeat(service.engine, settings.site)
+        assert live_rows(service.engine, settings.site) == []
+        beat = heartbeat_row(service.engine, settings.site)
         assert beat["connected"] is True and beat["last_event_at"] is not None
     assert ("6175550101", "ringing", "101") in seen
     assert ("6175550114", "ringing", "101, 102") in seen
     assert ("6175550121", "queued", "frontdesk") in seen
     assert any(b and b["connected"] for b in beats)
     engine = store.create_engine(settings.database_url)
-    beat = live_state.read_heartbeat(engine, settings.site)
+    beat = heartbeat_row(engine, settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 
@@ -143,12 +144,12 @@ def test_the_service_schedules_tailing_and_the_weekly_report(tmp_path):
         tail=[{"path": str(tmp_path / "Master.csv"), "interval_seconds": 60}],
         report={"recipients": ["manager@example.org"], "out_dir": str(tmp_path / "reports")},
     )
-    from callwatch.collector.ami.service import CollectorService
+    from callwatch.cli.collect import start_scheduler
 
-    service = CollectorService(settings, "unused")
-    service._start_scheduler()
+    scheduler = start_scheduler(settings, store.open_store(settings.database_url))
+    assert scheduler is not None
     try:
-        ids = sorted(job.id for job in service._scheduler.get_jobs())
+        ids = sorted(job.id for job in scheduler.get_jobs())
     finally:
-        service._stop_scheduler()
+        scheduler.shutdown(wait=True)
     assert ids == ["tail-0", "weekly-report-catch-up:main-office", "weekly-report:main-office"]

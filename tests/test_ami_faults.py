@@ -12,10 +12,12 @@ import threading
 import time
 from pathlib import Path
 
-from ami_helpers import (
+from click.testing import CliRunner
+from support.ami import (
     EVENTS,
     SECRET,
     check_calls,
+    heartbeat_row,
     inbound_truth,
     play_through,
     running_collector,
@@ -23,16 +25,14 @@ from ami_helpers import (
     stored_calls,
     wait_for,
 )
-from amiserver import AmiTestServer
-from click.testing import CliRunner
+from support.amiserver import AmiTestServer
 
 from callwatch.cli import main
-from callwatch.collector.ami import live_state
 from callwatch.collector.ami.journal import journal_files
 
 
 def _heartbeat(service):
-    return live_state.read_heartbeat(service.engine, service.settings.site) or {}
+    return heartbeat_row(service.engine, service.settings.site) or {}
 
 
 def test_dropped_connection_reconnects_and_loses_nothing(server, tmp_path):
@@ -244,7 +244,7 @@ def test_sigterm_stops_cleanly_and_marks_the_heartbeat(server, tmp_path):
     assert "stopping" in output
     from callwatch import store
 
-    beat = live_state.read_heartbeat(store.create_engine(settings.database_url), settings.site)
+    beat = heartbeat_row(store.create_engine(settings.database_url), settings.site)
     assert beat["connected"] is False and beat["detail"] == "collector stopped"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ami_helpers import EVENTS, check_calls, inbound_truth
+from support.ami import EVENTS, check_calls, inbound_truth
 
 from callwatch.collector.ami.protocol import decode, event_time, parse
 from callwatch.collector.ami.tracker import AmiTracker

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from metrics_calls import call
+from support.calls import call
 
 from callwatch import store
 from callwatch.cli import main
-from callwatch.cli.calls import CALL_COLUMNS, hours_text, safe_cell
+from callwatch.cli.calls import CALL_COLUMNS
+from callwatch.formatting import opening_hours, safe_cell
 from callwatch.metrics.params import MetricParams
 
 ALICE = "6175550101"
@@ -162,10 +163,11 @@ def test_safe_cell(value: str, expected: str) -> None:
     assert safe_cell(value) == expected
 
 
-def test_hours_text_joins_runs_of_equal_days() -> None:
+def test_opening_hours_joins_runs_of_equal_days() -> None:
     from datetime import time
 
     split = [(time(8), time(12)), (time(13), time(18))]
     params = MetricParams(business_hours={"mon": split, "tue": split, "wed": [(time(8), time(12))], "fri": split})
-    assert hours_text(params) == "mon–tue 08:00–12:00, 13:00–18:00; wed 08:00–12:00; fri 08:00–12:00, 13:00–18:00"
-    assert hours_text(MetricParams(business_hours={})) == "no opening hours configured"
+    expected = "mon–tue 08:00–12:00, 13:00–18:00; wed 08:00–12:00; fri 08:00–12:00, 13:00–18:00"
+    assert opening_hours(params.business_hours) == expected
+    assert opening_hours(MetricParams(business_hours={}).business_hours) == "no opening hours configured"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dashboard_support import (
+from support.dashboard import (
     PASSWORD,
     USER,
     calls_callback,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_support import PASSWORD, USER, practice_day, seeded_engine, settings_for
+from support.dashboard import PASSWORD, USER, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
 from callwatch import store
@@ -267,9 +267,9 @@ def _last_weekday() -> date:
 
 def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, tmp_path: Path) -> None:
     """The live page fed by the real `callwatch collect` service and the test AMI server's replay."""
-    from ami_helpers import EVENTS, running_collector
-    from ami_helpers import settings_for as ami_settings
-    from amiserver import AmiTestServer
+    from support.ami import EVENTS, running_collector
+    from support.ami import settings_for as ami_settings
+    from support.amiserver import AmiTestServer
 
     ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
     collector_settings = ami_settings(tmp_path, ami.port)

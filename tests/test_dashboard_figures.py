@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_support import (
+from support.dashboard import (
     DAY,
     FORMULA_QUEUE,
     FORMULA_STAFF,
@@ -21,8 +21,9 @@ from dashboard_support import (
 )
 
 from callwatch import store
-from callwatch.dashboard import data, downloads, figures, live_data
+from callwatch.dashboard import data, figures, live_data
 from callwatch.dashboard.app import create_app
+from callwatch.formatting import safe_cell
 from callwatch.metrics.params import MetricParams
 
 PARAMS = MetricParams()
@@ -167,9 +168,9 @@ def test_heartbeat_goes_stale_within_seconds_of_the_collector_falling_silent(app
 
 def test_csv_cells_never_start_with_a_formula_character() -> None:
     for raw in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert downloads.safe_cell(raw) == "'" + raw
-    assert downloads.safe_cell("reception") == "reception"
-    assert downloads.safe_cell(None) == ""
+        assert safe_cell(raw) == "'" + raw
+    assert safe_cell("reception") == "reception"
+    assert safe_cell(None) == ""
 
 
 def test_csv_download_is_masked_and_injection_safe(app) -> None:
@@ -241,7 +242,7 @@ def test_long_ranges_from_daily_rollups_match_every_call(app) -> None:
 
 
 def test_training_form_stores_a_training_and_shows_its_comparison(app) -> None:
-    from dashboard_support import callback_payload
+    from support.dashboard import callback_payload
 
     client = app.server.test_client()
     login(client)

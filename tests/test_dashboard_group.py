@@ -8,7 +8,7 @@ from pathlib import Path
 
 import plotly
 import pytest
-from dashboard_support import login, settings_for
+from support.dashboard import login, settings_for
 
 from callwatch import store
 from callwatch.dashboard.app import create_app
@@ -81,8 +81,8 @@ def test_group_page_in_a_real_browser(app, frame) -> None:
     import time
 
     webdriver = pytest.importorskip("selenium.webdriver")
-    from dashboard_support import PASSWORD, USER
     from selenium.webdriver.common.by import By
+    from support.dashboard import PASSWORD, USER
     from werkzeug.serving import make_server
 
     if not (shutil.which("chromium") and shutil.which("chromedriver")):

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from import_helpers import make_settings, open_engine
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

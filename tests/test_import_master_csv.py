@@ -7,17 +7,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from import_helpers import (
-    MASTER_CSV,
-    calls_by_caller,
-    ground_truth,
-    make_settings,
-    open_engine,
-    read_rows,
-    seconds,
-    with_linkedid,
-    write_cdr,
-)
+from support.data import MASTER_CSV, ground_truth
+from support.imports import calls_by_caller, open_engine, read_rows, seconds, with_linkedid, write_cdr
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

@@ -10,7 +10,9 @@ import statistics
 from pathlib import Path
 
 import pytest
-from import_helpers import MASTER_CSV, QUEUE_LOG, ground_truth, make_settings, open_engine
+from support.data import MASTER_CSV, QUEUE_LOG, ground_truth
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch.collector.importer import import_file
 from callwatch.metrics.follow_ups import follow_ups

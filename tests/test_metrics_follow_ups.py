@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from metrics_calls import PARAMS, call, local, prepared
+from support.calls import PARAMS, call, prepared
+from support.clock import local
 
 from callwatch.metrics.follow_ups import (
     FOLLOW_UP_COLUMNS,

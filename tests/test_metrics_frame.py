@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, call, prepared
 
 from callwatch.metrics.frame import masked_callers, number_key
 from callwatch.model import mask_caller

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, call, prepared
 
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.params import MetricParams

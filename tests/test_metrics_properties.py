@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, call, prepared
 
 from callwatch.metrics.rollup import daily_rollup, summarize_rollup
 from callwatch.metrics.summary import COUNT_KEYS, RATE_KEYS, summarize, summarize_by

@@ -7,7 +7,7 @@ from datetime import time
 
 import pandas as pd
 import pytest
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, call, prepared
 
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import daily_rollup, summarize_rollup
@@ -188,7 +188,8 @@ def test_answered_without_ring_time_counts_but_has_no_speed() -> None:
 
 
 def test_every_number_explains_itself() -> None:
-    from callwatch.metrics.explain import calls_behind, formula
+    from callwatch.metrics.catalog import formula
+    from callwatch.metrics.explain import calls_behind
 
     p = prepared(_ten_offered_two_short())
     s = summarize(p, PARAMS)

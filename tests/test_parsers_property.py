@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_helpers import MASTER_CSV, QUEUE_LOG, make_settings, open_engine
+from support.data import MASTER_CSV, QUEUE_LOG
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

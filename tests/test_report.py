@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
-from weekly_history import history
+from support.history import history
 
 from callwatch import store
 from callwatch.cli import main
 from callwatch.config.settings import Settings, Training
-from callwatch.report.build import WeeklyReport, build_report
-from callwatch.report.export import daily_csv, safe_cell
+from callwatch.formatting import safe_cell
+from callwatch.report.build import build_report
+from callwatch.report.export import daily_csv
 from callwatch.report.html import render_html
+from callwatch.report.model import WeeklyReport
 from callwatch.report.periods import Period, last_complete_week, parse_week
 
 FIRST_MONDAY = date(2026, 9, 28)  # week 1 of 8: 2026-W40 .. 2026-W47
@@ -157,7 +159,6 @@ def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
 
 def test_sent_weeks_and_trainings_work_on_every_backend(engine: Engine) -> None:
     from callwatch.metrics.loader import load_trainings
-    from callwatch.report.run import already_sent, record_sent
 
     store.save_calls(engine, history(FIRST_MONDAY, 8, TRAINING))
     store.add_training(engine, "main-office", TRAINING, "Phone manner")
@@ -166,7 +167,7 @@ def test_sent_weeks_and_trainings_work_on_every_backend(engine: Engine) -> None:
     assert (session.date, session.source) == (TRAINING, "database")
     report = build_report(engine, settings, now=NOW)
     assert report.trainings[0].impact.verdict == "improved"
-    assert not already_sent(engine, "main-office", "2026-W47")
-    record_sent(engine, "main-office", "2026-W47", "emailed to m@x.example", NOW)
-    record_sent(engine, "main-office", "2026-W47", "emailed again?", NOW)  # an upsert, never a second row
-    assert already_sent(engine, "main-office", "2026-W47")
+    assert not store.report_sent(engine, "main-office", "2026-W47")
+    store.record_report_run(engine, "main-office", "2026-W47", "emailed to m@x.example", NOW)
+    store.record_report_run(engine, "main-office", "2026-W47", "emailed again?", NOW)  # an upsert, never a second row
+    assert store.report_sent(engine, "main-office", "2026-W47")

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from weekly_history import history
+from support.history import history
 
 from callwatch import store
 from callwatch.config.settings import Settings, Training

@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
-from weekly_history import history
+from support.history import history
 
 from callwatch import store
 from callwatch.cli import main

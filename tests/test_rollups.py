@@ -9,17 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from dashboard_support import DAY, call, practice_day
-from import_helpers import make_settings, open_engine
+from support.dashboard import DAY, call, practice_day
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file
 from callwatch.metrics import rollup_store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
-from callwatch.metrics.loader import load_calls, load_rollups
+from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key, summarize_rollup
+from callwatch.metrics.rollup_store import load_rollups
 from callwatch.metrics.summary import COUNT_KEYS, RATE_KEYS, summarize
 
 PARAMS = MetricParams()  # America/New_York, Mon-Fri 08:00-17:00
@@ -92,9 +94,12 @@ def test_importing_more_calls_for_an_old_day_updates_its_rollup_at_once(tmp_path
     import_file(engine, settings, _write(tmp_path / "a.csv", first), source="csv:hosted")
     before = load_rollups(engine, PARAMS, start=old, end=today)
     assert before["answered"].sum() == 1 and before["missed"].sum() == 0
-    # A late log for the same old day: the importer refreshes that day's rollup itself.
+    # A late log for the same old day: the import marks the day, and the refresh that
+    # `callwatch import` runs after its files (and the tail job after each run) recomputes it.
     late = HEADER + "03/02/2026 10:00:00 AM,+16175550102,Incoming,Missed,30,30,\n"
     import_file(engine, settings, _write(tmp_path / "b.csv", late), source="csv:hosted")
+    assert [r["site"] for r in _stored(engine, store.rollup_dirty)] == [settings.site]
+    rollup_store.refresh_written_rollups(engine, settings)
     assert _stored(engine, store.rollup_dirty) == []
     (row,) = [r for r in _stored(engine, store.call_rollups) if r["date"] == old]
     assert (row["offered"], row["answered"], row["missed"]) == (2, 1, 1)
@@ -121,9 +126,9 @@ def test_saving_calls_marks_their_days_and_a_read_picks_them_up(engine: sa.Engin
 
 def test_a_mark_made_during_a_refresh_survives_it(engine: sa.Engine) -> None:
     store.save_calls(engine, practice_day(DAY))
-    marks = rollup_store._marks(engine, None)
+    marks = rollup_store.dirty_marks(engine, None)
     store.save_calls(engine, [call("more", "09:00", "answered", 3, day=DAY)])  # marks the day again
-    rollup_store._clear(engine, marks)  # what a refresh that read the older mark does at its end
+    rollup_store.clear_marks(engine, marks)  # what a refresh that read the older mark does at its end
     assert [r["day"] for r in _stored(engine, store.rollup_dirty)] == [DAY]
 
 
@@ -161,17 +166,17 @@ def test_empty_range_gives_an_empty_frame_with_the_rollup_columns(engine: sa.Eng
     assert summarize_rollup(empty)["offered"] == 0
 
 
-def test_the_collector_refreshes_the_day_of_a_call_that_just_ended(tmp_path: Path) -> None:
-    from ami_helpers import settings_for
+def test_the_collector_refreshes_the_days_of_the_calls_it_stored(server, tmp_path: Path) -> None:
+    from support.ami import play_through, running_collector, settings_for
 
-    from callwatch.collector.ami.service import CollectorService
-
-    service = CollectorService(settings_for(tmp_path, 1), "unused", schedule=False)
-    engine = service.engine
-    store.save_calls(engine, practice_day(DAY))
-    assert load_rollups(engine, PARAMS, start=DAY, end=DAY)["offered"].sum() == 5
-    service._pending = [call("live", "09:00", "answered", 3, day=DAY)]
-    service._store()  # the loop's store step: calls, then (at most every few seconds) their day's rollup
-    service.journal.close()
+    settings = settings_for(tmp_path, server.port)
+    with running_collector(settings):  # wired as `callwatch collect` wires it: after_store refreshes rollups
+        play_through(server, settings)
+    engine = store.create_engine(settings.database_url)
     assert _stored(engine, store.rollup_dirty) == []
-    assert sum(r["offered"] for r in _stored(engine, store.call_rollups) if r["date"] == DAY) == 6
+    params = MetricParams.from_settings(settings)
+    expected = daily_rollup(prepare(load_calls(engine), params), params)
+    assert int(expected[list(ROLLUP_COLUMNS[3:])].to_numpy().sum()) > 0
+    stored = pd.DataFrame(_stored(engine, store.call_rollups))
+    for column in ROLLUP_COLUMNS[3:]:
+        assert stored[column].sum() == pytest.approx(expected[column].sum()), column

@@ -1,6 +1,6 @@
 """The store behaves the same on SQLite and PostgreSQL.
 
-Every test here takes the parametrised `engine` fixture (tests/pg.py): once on
+Every test here takes the parametrised `engine` fixture (tests/support/pg.py): once on
 a SQLite file, once on a fresh database in a throwaway PostgreSQL cluster.
 Upserts, merging two sources' views of one call, re-importing a log, the live
 tables, trainings and the metrics loader are what a group of offices sharing a
@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from import_helpers import MASTER_CSV, QUEUE_LOG, ground_truth, make_settings
+from support.data import MASTER_CSV, QUEUE_LOG, ground_truth
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-from weekly_history import history
+from support.history import history
 
 from callwatch.metrics.effect import BEFORE_DAYS, fit_effect, ramp
 from callwatch.metrics.frame import prepare

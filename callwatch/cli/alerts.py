@@ -16,8 +16,8 @@ from callwatch.config import Settings
 
 def _monitor(settings: Settings) -> Any:
     # Imported when used: pandas and Apprise make `callwatch --help` slow otherwise.
-    from callwatch.alerts.monitor import AlertMonitor
-    from callwatch.alerts.notify import Notifier, notify_urls
+    from callwatch.alerts.monitor import AlertMonitor  # lazy: start-up speed
+    from callwatch.alerts.notify import Notifier, notify_urls  # lazy: start-up speed
 
     try:
         notifier = Notifier(notify_urls(settings.alerts.notify))
@@ -38,7 +38,7 @@ def alerts_command() -> None:
 @with_settings
 def list_command(settings: Settings, days: int, site: str | None) -> None:
     """Alerts fired in the last days, and those still open, newest first."""
-    from callwatch.store import alert_log
+    from callwatch.store import alert_log  # lazy: start-up speed
 
     engine = open_store(settings)
     office = None if site == "all" else (site or settings.site)

@@ -21,6 +21,9 @@ import click
 from callwatch.cli.common import open_store, with_settings
 from callwatch.collector.explain import explain_call, stored_call
 from callwatch.config import Settings
+from callwatch.formatting import DAY_ABBREVIATIONS, MISSING, opening_hours, pct, safe_cell
+from callwatch.formatting import seconds as fmt_seconds
+from callwatch.metrics import catalog
 from callwatch.model import mask_caller
 
 if TYPE_CHECKING:
@@ -32,8 +35,6 @@ DATE = click.DateTime(["%Y-%m-%d"])
 # Digits that could be a caller's number in a log line or a reason. Uniqueids (`1796099043.0`) and
 # channel sequence numbers (`-0000002a`) are runs of digits too; they stay readable.
 LONG_NUMBER = re.compile(r"(?<![\w.-])\d{5,}(?![\w.])")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CALL_COLUMNS: tuple[str, ...] = (
     "call_id", "site", "direction", "caller", "arrived_at", "ring_started_at", "answered_at", "ended_at",
     "outcome", "answered_by", "staff_name", "queue", "left_message", "source", "ring_seconds", "ring_quality",
@@ -42,11 +43,6 @@ NO_CALLS_HINT = (
     "Import a call log with `callwatch import /var/log/asterisk/cdr-csv/Master.csv` "
     "(or queue_log, or a CSV export), or run `callwatch collect` to record calls live from the PBX."
 )
-
-
-def safe_cell(value: str) -> str:
-    """Prefix ' to a cell a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _day_range(first: datetime | None, last: datetime | None) -> tuple[date | None, date | None]:
@@ -59,10 +55,10 @@ def _day_range(first: datetime | None, last: datetime | None) -> tuple[date | No
 
 def _load(settings: Settings, first: date | None, last: date | None, site: str | None) -> tuple[Any, Any]:
     """(prepared calls, params) for the practice-local days [first, last]."""
-    from callwatch.metrics.frame import prepare
-    from callwatch.metrics.hours import local_day_bounds
-    from callwatch.metrics.loader import load_calls
-    from callwatch.metrics.params import MetricParams
+    from callwatch.metrics.frame import prepare  # lazy: start-up speed
+    from callwatch.metrics.hours import local_day_bounds  # lazy: start-up speed
+    from callwatch.metrics.loader import load_calls  # lazy: start-up speed
+    from callwatch.metrics.params import MetricParams  # lazy: start-up speed
 
     params = MetricParams.from_settings(settings)
     start, end = local_day_bounds(params, first, last)
@@ -89,7 +85,7 @@ def _text(value: Any) -> str:
 
 def call_records(prepared: pd.DataFrame, unmasked: bool) -> Iterable[dict[str, Any]]:
     """The calls as plain dicts (CALL_COLUMNS), caller masked unless `unmasked`."""
-    from callwatch.metrics.frame import masked_callers
+    from callwatch.metrics.frame import masked_callers  # lazy: start-up speed
 
     frame = prepared[list(CALL_COLUMNS)].copy()
     if not unmasked:
@@ -190,40 +186,13 @@ def _json_value(value: Any) -> Any:
 
 # --- metrics -----------------------------------------------------------------------------------
 
-RATE_LABELS: tuple[tuple[str, str, str], ...] = (
-    ("answered", "answer_rate", "answered"),
-    ("voicemail", "voicemail_rate", "voicemail"),
-    ("abandoned", "abandonment_rate", "abandoned"),
-    ("missed", "missed_rate", "missed"),
-)
+# The four outcome rates (they add up to offered), each with the outcome it counts.
+OUTCOME_RATES: tuple[str, ...] = ("answer_rate", "voicemail_rate", "abandonment_rate", "missed_rate")
 BY_CHOICES = ("day", "week", "month", "hour", "weekday_hour", "staff", "queue", "site")
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def pct(rate: float | None, digits: int = 1) -> str:
-    return "–" if rate is None or math.isnan(rate) else f"{rate * 100:.{digits}f} %"
-
-
 def seconds_and_rings(seconds: float | None, rings: float | None) -> str:
     if seconds is None or math.isnan(seconds):
-        return "–"
-    return f"{seconds:.1f} s ({rings:.1f} rings)"
-
-
-def hours_text(params: MetricParams) -> str:
-    """Opening hours in one line, runs of equal days joined: "mon–fri 08:00–17:00"."""
-    from itertools import groupby
-
-    from callwatch.metrics.params import WEEKDAYS
-
-    parts = []
-    days = list(zip(WEEKDAYS, params.business_hours, strict=True))
-    for hours, run in groupby(days, key=lambda day: day[1]):
-        names = [name for name, _ in run]
-        if hours:
-            span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
-            parts.append(span + " " + ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in hours))
-    return "; ".join(parts) or "no opening hours configured"
+        return MISSING
+    return f"{fmt_seconds(seconds)} ({rings:.1f} rings)"
 
 
 def _s(count: int) -> str:
@@ -232,12 +201,13 @@ def _s(count: int) -> str:
 
 def summary_lines(summary: dict[str, Any], after: dict[str, int], params: MetricParams) -> list[str]:
     """The business-hours summary and the after-hours line, as aligned text."""
-    from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note
+    from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note  # lazy: start-up speed
 
     offered = summary["offered"]
     lines = [f"  {'offered':<17}{offered:>7}   inbound calls minus short abandons"]
-    for label, rate_key, count_key in RATE_LABELS:
-        lines.append(f"  {label:<17}{summary[count_key]:>7}   {pct(summary[rate_key]):>8}")
+    for rate in map(catalog.metric, OUTCOME_RATES):
+        count_key = rate.counts or rate.key
+        lines.append(f"  {count_key:<17}{summary[count_key]:>7}   {pct(summary[rate.key]):>8}")
     known = ring_time_known(summary) or not offered
     if known:
         within = round((summary["within_target_rate"] or 0) * summary["offered_timed"])
@@ -277,11 +247,11 @@ def _group_label(row: dict[str, Any], by: str) -> str:
     if by == "hour":
         return f"{int(row['hour']):02d}:00"
     if by == "weekday_hour":
-        return f"{WEEKDAY_NAMES[int(row['weekday'])]} {int(row['hour']):02d}:00"
+        return f"{DAY_ABBREVIATIONS[int(row['weekday'])]} {int(row['hour']):02d}:00"
     if by == "staff":
-        from callwatch.metrics.staff import label
+        from callwatch.metrics.staff import label as staff_label  # lazy: start-up speed
 
-        return label(row["answered_by"], row["staff_name"])
+        return staff_label(row["answered_by"], row["staff_name"])
     return str(row[by])
 
 
@@ -345,8 +315,8 @@ def metrics_command(
 
     Business hours in the practice's time zone; after-hours and holiday calls are reported apart.
     """
-    from callwatch.metrics.quality import ring_time_note
-    from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
+    from callwatch.metrics.quality import ring_time_note  # lazy: start-up speed
+    from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by  # lazy: start-up speed
 
     first_day, last_day = _day_range(first, last)
     prepared, params = _load(settings, first_day, last_day, site)
@@ -378,7 +348,8 @@ def metrics_command(
         click.echo(NO_CALLS_HINT)
         return
     click.echo(f"Calls answered — {where} ({len(prepared)} calls stored, times in {params.timezone})")
-    click.echo(f"Business hours: {hours_text(params)}; {len(params.holidays)} holiday(s). Rates are over offered.")
+    hours = opening_hours(params.business_hours)
+    click.echo(f"Business hours: {hours}; {len(params.holidays)} holiday(s). Rates are over offered.")
     click.echo("")
     for line in summary_lines(summary, after, params):
         click.echo(line)

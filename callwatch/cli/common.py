@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from callwatch import store
 from callwatch.config import ConfigError, Settings, load_settings
@@ -131,6 +131,4 @@ def check_config(config_path: str | None) -> None:
 
 def _safe_url(settings: Settings) -> str:
     """The database URL with any password hidden: it may be printed or logged."""
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.database_url).render_as_string(hide_password=True)

@@ -30,8 +30,8 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
     """Serve the dashboard (login required). For many users run gunicorn:
     gunicorn -w 2 'callwatch.dashboard.app:create_server()'"""
     settings = load_or_exit(config_path)
-    from callwatch.dashboard.app import create_app
-    from callwatch.dashboard.auth import users_from
+    from callwatch.dashboard.app import create_app  # lazy: start-up speed
+    from callwatch.dashboard.auth import users_from  # lazy: start-up speed
 
     try:
         users = users_from(settings.dashboard.users)
@@ -53,7 +53,7 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
     # waitress, not Flask's development server: a wall of front-desk screens
     # polls every 2 s, and the dev server queued them until each waited seconds.
     # Threads mostly wait on the store or the shared live answer (dashboard.cache).
-    from waitress import serve
+    from waitress import serve  # lazy: start-up speed
 
     serve(app.server, host=host, port=port, threads=SERVER_THREADS, ident="callwatch")
 
@@ -63,9 +63,9 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
 @click.password_option(help="The password (prompted for, twice, when not given).")
 def hash_password_command(username: str, password: str) -> None:
     """Print a dashboard user line for callwatch.yaml (the password itself is never stored)."""
-    from werkzeug.security import generate_password_hash
+    from werkzeug.security import generate_password_hash  # lazy: start-up speed
 
-    from callwatch.dashboard.auth import MIN_PASSWORD_LENGTH
+    from callwatch.dashboard.auth import MIN_PASSWORD_LENGTH  # lazy: start-up speed
 
     if len(password) < MIN_PASSWORD_LENGTH:
         click.echo(f"error: the password must have at least {MIN_PASSWORD_LENGTH} characters "

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from callwatch import store
 from callwatch.cli.common import open_collector_store, with_settings
 
 
@@ -55,15 +56,15 @@ def demo_command(
     calls. A store holding real calls is refused unless --own-sites or
     --into-real-store is given; --remove takes the demo out.
     """
-    import pandas as pd
+    import pandas as pd  # lazy: start-up speed
 
-    from callwatch import store
-    from callwatch.sample import history
+    from callwatch.metrics.rollup_store import refresh_written_rollups  # lazy: start-up speed
+    from callwatch.sample import history  # lazy: start-up speed
 
     settings, engine = open_collector_store(settings)
     if remove:
         removed, trainings = store.remove_demo(engine)
-        from callwatch.collector.importer import refresh_written_rollups
+        from callwatch.collector.importer import refresh_written_rollups  # lazy: start-up speed
 
         refresh_written_rollups(engine, settings, site=None)
         click.echo(f"demo removed: {removed:,} calls and {trainings} training(s); real calls untouched")
@@ -92,8 +93,6 @@ def demo_command(
     with click.progressbar(length=len(frame), label=label, file=sys.stderr) as bar:
         written = store.save_calls(engine, _counted(history.iter_calls(frame), bar), batch_size=20_000)
         bar.update(len(frame) % 10_000)
-    from callwatch.collector.importer import refresh_written_rollups
-
     refresh_written_rollups(engine, settings, site=None)  # every office's days, so the first year view is quick
     added = _save_trainings(engine, office_list)
     click.echo(f"demo: {written:,} calls for {offices} office(s), {start} to {end - timedelta(days=1)}")
@@ -120,26 +119,10 @@ def _months_before(end: date, months: int) -> date:
 
 def _save_trainings(engine: Any, offices: list[Any]) -> int:
     """Add each office's training date to the trainings table unless it is already there."""
-    import sqlalchemy as sa
-
-    from callwatch import store
-
-    table = store.metadata.tables.get("trainings")
-    if table is None:
-        return 0
     title = f"Phone-answering training {store.DEMO_TRAINING_MARK}"
     notes = "Greeting within three rings, hold etiquette, lunch cover rota."
-    added = 0
-    for office in offices:
-        if office.training is None:
-            continue
-        with engine.connect() as conn:
-            exists = conn.execute(
-                sa.select(table.c.id).where(
-                    table.c.site == office.site, table.c.date == office.training, table.c.title == title
-                )
-            ).first()
-        if exists is None:
-            store.add_training(engine, office.site, office.training, title, notes)
-            added += 1
-    return added
+    return sum(
+        store.add_training_once(engine, office.site, office.training, title, notes)
+        for office in offices
+        if office.training is not None
+    )

@@ -50,13 +50,15 @@ def import_command(files: tuple[str, ...], source: str, reread: bool, settings: 
     repaired is read again, replacing its calls. Exit code 1 when a file cannot
     be read at all or every row of it was rejected.
     """
-    from callwatch.collector.database_import import import_database
-    from callwatch.collector.importer import import_file
-    from callwatch.collector.sources import SourceError
-    from callwatch.collector.sources.cdr_database import is_database_url, redacted
+    from callwatch.collector.database_import import import_database  # lazy: start-up speed
+    from callwatch.collector.importer import import_file  # lazy: start-up speed
+    from callwatch.collector.sources import SourceError  # lazy: start-up speed
+    from callwatch.collector.sources.cdr_database import is_database_url, redacted  # lazy: start-up speed
+    from callwatch.metrics.rollup_store import refresh_written_rollups  # lazy: start-up speed
 
     settings, engine = open_collector_store(settings)
     failed = False
+    written = 0
     for name in files:
         shown = redacted(name) if is_database_url(name) else name
         try:
@@ -71,7 +73,10 @@ def import_command(files: tuple[str, ...], source: str, reread: bool, settings: 
             failed = True
             continue
         for summary in summaries:
+            written += summary.calls_written
             failed = _say(summary.file if is_database_url(name) else name, summary, settings) or failed
+    if written:
+        refresh_written_rollups(engine, settings)  # once, after all files: the days they wrote
     if failed:
         sys.exit(1)
 

@@ -32,9 +32,9 @@ def report_command(
     email: bool,
 ) -> None:
     """Write the weekly phone report (HTML and a CSV of the daily numbers)."""
-    from callwatch.report.mail import ReportMailError
-    from callwatch.report.periods import Period, parse_week
-    from callwatch.report.run import produce_report
+    from callwatch.report.mail import ReportMailError  # lazy: start-up speed
+    from callwatch.report.periods import Period, parse_week  # lazy: start-up speed
+    from callwatch.report.run import produce_report  # lazy: start-up speed
 
     if week and (first or last):
         raise click.UsageError("give either --week or --from/--to, not both")

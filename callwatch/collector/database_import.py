@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
-from callwatch.collector.importer import ImportSummary, refresh_written_rollups
+from callwatch.collector.importer import ImportSummary
 from callwatch.collector.reconstruct.cdr import SETTLE, CdrGrouper, call_from_rows
 from callwatch.collector.reconstruct.cel import call_from_events
 from callwatch.collector.reconstruct.channels import CallContext
@@ -60,9 +60,7 @@ def import_database(engine: Engine, settings: Settings, name: str) -> list[Impor
         raise SourceError(f"reading the PBX database failed: {reason}") from None
     finally:
         pbx.dispose()
-    if any(s.calls_written for s in summaries):
-        refresh_written_rollups(engine, settings)
-    return summaries
+    return summaries  # the caller refreshes the rollups of the days written, once
 
 
 def _import_table(engine: Engine, settings: Settings, tables: PbxTables, table: sa.Table, kind: str,

@@ -1,6 +1,8 @@
 """Import call logs into the store: `import_file` is the one entry point.
 
-Used by `callwatch import` and by the collector service's scheduled tailing.
+Used by `callwatch import` and by the scheduled tailing (collector/tail.py);
+the per-day rollups of the days written are refreshed by the caller, once
+after all its files (metrics.rollup_store.refresh_written_rollups).
 Each file's identity (inode and a hash of its first bytes), how it was read
 (source, column map, the settings that shape reconstruction: `read_key`) and
 how far are kept in `import_state`, so importing it again adds nothing and a
@@ -27,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from tqdm import tqdm
 
 from callwatch import store
 from callwatch.collector.plausibility import Plausibility
@@ -105,7 +107,7 @@ def import_file(
     file_key = hashlib.sha1(str(path).encode()).hexdigest()
     with path.open("rb") as fh:
         stat = os.fstat(fh.fileno())
-        state = _load_state(engine, settings.site, str(path))
+        state = store.load_import_state(engine, settings.site, str(path))
         if state is not None and not _same_file(fh, stat, state):
             # A rotated or replaced log: the calls of the file that was here stay, and are no longer its to replace.
             store.forget_file_calls(engine, settings.site, file_key)
@@ -128,8 +130,6 @@ def import_file(
         _warn_unterminated(summary, cursor)
         rejected = _remembered_rejects(fh, state, run.rejected_offsets, run.resume_at)
         _save_state(engine, settings.site, path, fh, stat, cursor, run.resume_at, key, rejected)
-    if summary.calls_written or summary.replaced:
-        refresh_written_rollups(engine, settings)
     return summary
 
 
@@ -143,6 +143,8 @@ def read_key(kind: str, settings: Settings) -> str:
         "cdr_gmt": settings.cdr_gmt,
         "inbound_contexts": sorted(settings.inbound_contexts),
         "inbound_dids": sorted(settings.inbound_dids),
+        "inbound_channels": sorted(settings.inbound_channels),
+        "cel_fields": list(settings.cel_fields),
         "voicemail_extensions": sorted(settings.voicemail_extensions),
         "voicemail_message_seconds": settings.voicemail_message_seconds,
         "plausibility": settings.plausibility.model_dump(mode="json"),
@@ -191,25 +193,6 @@ def _warn_unterminated(summary: ImportSummary, cursor: LineCursor) -> None:
             "the last line has no line end and the file changed recently (still being written?): left for the "
             "next import"
         )
-
-
-def refresh_written_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
-    """Recompute the per-day rollups of the days just written (store.save_calls marked them).
-
-    site "" means the configured site, None every site. A failure here loses
-    nothing: the days stay marked and the dashboard recomputes them when read.
-    """
-    import logging
-
-    from callwatch.metrics.params import MetricParams
-    from callwatch.metrics.rollup_store import refresh_dirty
-
-    try:
-        refresh_dirty(engine, MetricParams.from_settings(settings), settings.site if site == "" else site)
-    except Exception:
-        logging.getLogger(__name__).exception("refreshing the per-day rollups failed; they refresh when read")
-
-
 class _Run:
     """Counting, rejects and progress for one import of one file."""
 
@@ -229,8 +212,6 @@ class _Run:
         self._bar: Any = None
         self._seen = cursor.offset
         if progress:
-            from tqdm import tqdm
-
             self._bar = tqdm(total=max(size - cursor.offset, 0), unit="B", unit_scale=True,
                              desc=path.name, file=sys.stderr, leave=False)
 
@@ -463,13 +444,6 @@ def _head_hash(fh: BinaryIO, length: int) -> str:
     return hashlib.sha256(fh.read(length)).hexdigest()
 
 
-def _load_state(engine: Engine, site: str, path: str) -> dict[str, Any] | None:
-    table = store.import_state
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(table).where(table.c.site == site, table.c.path == path)).mappings().first()
-    return dict(row) if row else None
-
-
 def _same_file(fh: BinaryIO, stat: os.stat_result, state: dict[str, Any]) -> bool:
     """The file read last time, perhaps grown (not rotated, replaced or truncated)."""
     if stat.st_size < state["size"] or stat.st_ino != state["inode"]:
@@ -536,4 +510,4 @@ def _save_state(
         "read_key": key,
         "rejected": rejected,
     }
-    store.upsert_rows(engine, store.import_state, [row], keys=("site", "path"))
+    store.save_import_state(engine, row)

@@ -20,10 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from callwatch.config import environment
 from callwatch.model import CALL_FIELDS
 
 DEFAULT_CONFIG_FILE = "callwatch.yaml"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Opening hours when callwatch.yaml names none: Monday to Friday 08:00-17:00 (one tuple per weekday).
+DEFAULT_BUSINESS_HOURS: tuple[tuple[tuple[time, time], ...], ...] = (((time(8, 0), time(17, 0)),),) * 5 + ((), ())
 
 
 class _Loader(yaml.SafeLoader):
@@ -87,8 +90,10 @@ class OpeningHours(_Strict):
 
 
 def _default_hours() -> dict[str, list[OpeningHours]]:
-    day = [OpeningHours(open=time(8, 0), close=time(17, 0))]
-    return {d: (day if d in WEEKDAYS[:5] else []) for d in WEEKDAYS}
+    return {
+        d: [OpeningHours(open=o, close=c) for o, c in hours]
+        for d, hours in zip(WEEKDAYS, DEFAULT_BUSINESS_HOURS, strict=True)
+    }
 
 
 class Training(_Strict):
@@ -240,6 +245,11 @@ class ReportSettings(_Strict):
         if bad:
             raise ValueError(f"goals {bad} must be fractions between 0 and 1 (0.9 for 90 %)")
         return value
+
+    @property
+    def goal_by_metric(self) -> dict[str, float]:
+        """goals keyed by plain metric keys (as metrics.catalog names them)."""
+        return {str(key): goal for key, goal in self.goals.items()}
 
 
 class AlertSettings(_Strict):
@@ -490,8 +500,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
     `CALLWATCH_DATABASE_URL` overrides `database_url`.
     """
     env = dict(os.environ) if env is None else env
-    explicit = path is not None or "CALLWATCH_CONFIG" in env
-    file = Path(path if path is not None else env.get("CALLWATCH_CONFIG", DEFAULT_CONFIG_FILE))
+    explicit = path is not None or environment.CONFIG in env
+    file = Path(path if path is not None else env.get(environment.CONFIG, DEFAULT_CONFIG_FILE))
     data: dict[str, Any] = {}
     if file.exists():
         try:
@@ -517,8 +527,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: dict[str, 
         raise ConfigError([f"{file}: {key}: {advice}" for key in in_file])
     if isinstance(data.get("database_url"), str) and _has_password(data["database_url"]):
         raise ConfigError([f"{file}: database_url: holds a password; {_SECRET_ADVICE}"])
-    if env.get("CALLWATCH_DATABASE_URL"):
-        data = {**data, "database_url": env["CALLWATCH_DATABASE_URL"]}
+    database_url = environment.read(environment.DATABASE_URL, env)
+    if database_url:
+        data = {**data, "database_url": database_url}
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -537,5 +548,5 @@ def _has_password(url: str) -> bool:
 
 
 def secret(name: str) -> str | None:
-    """Secrets come only from the environment, e.g. CALLWATCH_AMI_SECRET."""
-    return os.environ.get(name) or None
+    """Secrets come only from the environment, e.g. CALLWATCH_AMI_SECRET (config/environment.py)."""
+    return environment.secret(name)

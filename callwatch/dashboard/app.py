@@ -14,7 +14,9 @@ from pathlib import Path
 import dash
 import flask
 from dash import Dash, html
+from flask_login import current_user
 from sqlalchemy.engine import Engine
+from werkzeug.wrappers import Response
 
 from callwatch.config import Settings, load_settings
 from callwatch.dashboard import auth, data, downloads
@@ -32,7 +34,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
         assets_folder=str(HERE / "assets"),
         suppress_callback_exceptions=True,
         title="callwatch",
-        update_title=None,
+        update_title="",  # Dash: None or "" leaves the tab title alone while callbacks run
     )
     server = app.server
     ctx = data.attach(server, settings, engine)
@@ -44,8 +46,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
     app.index_string = INDEX_HTML
     app.layout = _shell
     # Page callbacks are registered on this app (not with the global
-    # dash.callback) so two apps in one process never share callbacks.
-    from callwatch.dashboard.pages import calls, follow_ups, live, staff_member, staffing, training, trends
+    # dash.callback) so two apps in one process never share callbacks. Dash()
+    # with use_pages has just imported the page modules (their register_page
+    # refuses to run before an app exists), so this import only names them.
+    from callwatch.dashboard.pages import (  # lazy: after Dash()
+        calls,
+        follow_ups,
+        live,
+        staff_member,
+        staffing,
+        training,
+        trends,
+    )
 
     for page in (live, trends, staffing, staff_member, follow_ups, calls, training):
         page.register_callbacks(app)
@@ -72,7 +84,7 @@ INDEX_HTML = """<!DOCTYPE html>
 </html>"""
 
 
-def _home_is_live() -> flask.Response | None:
+def _home_is_live() -> Response | None:
     # "/" is Dash's own route, so pages cannot claim it with redirect_from.
     if flask.request.path == "/" and flask.request.method == "GET":
         return flask.redirect("/live")
@@ -116,6 +128,4 @@ def _shell() -> html.Div:
 
 
 def flask_login_name() -> str:
-    from flask_login import current_user
-
     return str(getattr(current_user, "id", "") or "")

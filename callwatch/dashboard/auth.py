@@ -33,13 +33,15 @@ import flask
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
+from callwatch.config import environment
 from callwatch.store import sessions
 
 log = logging.getLogger(__name__)
 
-USERS_ENV = "CALLWATCH_DASHBOARD_USERS"
-SECRET_ENV = "CALLWATCH_DASHBOARD_SECRET_KEY"
+USERS_ENV = environment.DASHBOARD_USERS
+SECRET_ENV = environment.DASHBOARD_SECRET_KEY
 PUBLIC_PATHS = frozenset({"/login", "/logout"})
 # `callwatch hash-password` refuses shorter passwords: the dashboard shows patients' calls.
 MIN_PASSWORD_LENGTH = 10
@@ -73,9 +75,8 @@ class User(UserMixin):
 
 def users_from(configured: Mapping[str, str], env: Mapping[str, str] | None = None) -> dict[str, str]:
     """User name -> password hash, from the settings plus the environment (which wins)."""
-    env = os.environ if env is None else env
     users = dict(configured)
-    raw = (env.get(USERS_ENV) or "").strip()
+    raw = (environment.read(USERS_ENV, env) or "").strip()
     if raw.startswith("{"):
         users.update({str(k): str(v) for k, v in json.loads(raw).items()})
     elif raw:
@@ -104,9 +105,9 @@ def secret_key(path: Path, env: Mapping[str, str] | None = None, *, settle_secon
     stays empty or cut short (a crash between create and write) is replaced
     with a new key: the only cost is that signed-in users sign in again.
     """
-    env = os.environ if env is None else env
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV].encode()
+    configured = environment.read(SECRET_ENV, env)
+    if configured:
+        return configured.encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     for _attempt in range(3):
         try:
@@ -172,7 +173,7 @@ def install_login(server: flask.Flask, users: Mapping[str, str], key: bytes, eng
     server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
 
 
-def _security_headers(response: flask.Response) -> flask.Response:
+def _security_headers(response: Response) -> Response:
     """No other site may frame a page (its buttons could be clicked through an overlay)."""
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
@@ -181,7 +182,7 @@ def _security_headers(response: flask.Response) -> flask.Response:
     return response
 
 
-def _require_login() -> flask.Response | None:
+def _require_login() -> Response | None:
     if current_user.is_authenticated or flask.request.path in PUBLIC_PATHS:
         return None
     request = flask.request
@@ -205,7 +206,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login() -> flask.Response | str | tuple[str, int]:
+def _login() -> Response | str | tuple[str, int]:
     users = flask.current_app.extensions["callwatch_users"]
     engine, throttle = flask.current_app.extensions["callwatch_auth"]
     error, status = "", 200
@@ -249,7 +250,7 @@ def locked_for(engine: Engine, throttle: Throttle, username: str, address: str,
     return max(waits) if waits else None
 
 
-def _logout() -> flask.Response:
+def _logout() -> Response:
     engine, _throttle = flask.current_app.extensions["callwatch_auth"]
     session_id = flask.session.get("sid")
     if session_id:

@@ -13,18 +13,12 @@ from typing import Any
 from dash import Input, Output, dcc, html
 
 from callwatch.dashboard.data import DEFAULT_DAYS, Range
-from callwatch.metrics.params import WEEKDAYS, MetricParams
+from callwatch.formatting import opening_hours
+from callwatch.metrics import catalog
+from callwatch.metrics.params import MetricParams
 from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_note
 
 OUTCOMES = ("answered", "voicemail", "abandoned", "missed")
-
-
-def fmt_pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %"
-
-
-def fmt_seconds(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} s"
 
 
 def date_fields(prefix: str, rng: Range, extra: Sequence[Any] = ()) -> html.Div:
@@ -46,8 +40,6 @@ def labelled_dropdown(component_id: str, label: str, options: Sequence[Any], val
     return html.Div([html.Label(label, htmlFor=component_id, id=f"{component_id}-label"),
                      dcc.Dropdown(id=component_id, options=list(options), value=value, placeholder=placeholder,
                                   clearable=True)], className="field")
-
-
 def filter_bar(prefix: str, rng: Range, sites: Sequence[str], queues: Sequence[str],
                extra: Sequence[Any] = ()) -> html.Div:
     """Office, dates and queue (ids `<prefix>-site`, `-start`, `-end`, `-queue`), kept in the URL (sync_filters)."""
@@ -91,16 +83,6 @@ def sync_filters(app: Any, prefix: str, names: Sequence[str] = ("site", "start",
 def sync_dates(app: Any, prefix: str) -> None:
     """sync_filters for a page with only dates (the office is kept by the page's own picker)."""
     sync_filters(app, prefix, ("start", "end"), store="dates-url")
-
-
-def hours_text(params: MetricParams) -> str:
-    parts = []
-    for name, day in zip(WEEKDAYS, params.business_hours, strict=True):
-        spans = ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in day) or "closed"
-        parts.append(f"{name.capitalize()} {spans}")
-    return "; ".join(parts)
-
-
 def settings_items(params: MetricParams) -> list[html.Li]:
     """The settings that shape every number, named as in callwatch.yaml."""
     return [
@@ -108,10 +90,15 @@ def settings_items(params: MetricParams) -> list[html.Li]:
                 f"= answered within {params.target_seconds:g} s counts as within target"),
         html.Li(f"short_abandon_seconds {params.short_abandon_seconds:g}: a caller who hangs up sooner is "
                 "taken as a wrong number and not counted in offered"),
-        html.Li(f"business_hours ({params.timezone}): {hours_text(params)}; calls outside them and on "
-                f"{len(params.holidays)} holiday(s) are not counted"),
+        html.Li(f"business_hours ({params.timezone}): {opening_hours(params.business_hours)}; calls outside "
+                f"them and on {len(params.holidays)} holiday(s) are not counted"),
         html.Li(f"timezone {params.timezone}: days and hours are the practice's own"),
     ]
+
+
+def formulas(params: MetricParams, *keys: str) -> list[str]:
+    """ "Label = how it is computed" for each metric key, from the catalogue (the same words as the report)."""
+    return [f"{catalog.metric(key).words} = {catalog.formula(key, params)}" for key in keys]
 
 
 def explain(summary_text: str, formulas: Sequence[str], params: MetricParams, calls_href: str,

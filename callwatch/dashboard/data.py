@@ -12,17 +12,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config import Settings
 from callwatch.dashboard.cache import TTLCache
 from callwatch.dashboard.figures import TrainingMark
-from callwatch.metrics import hours, loader
+from callwatch.metrics import hours, loader, rollup_store
 from callwatch.metrics.follow_ups import (
     URGENCY_ORDER,
     awaiting_follow_up,
@@ -88,8 +88,6 @@ class Range:
 
     def query(self, **extra: Any) -> str:
         """Query string for the Calls page showing the calls behind a number."""
-        from urllib.parse import urlencode
-
         items: dict[str, Any] = {"start": self.first.isoformat(), "end": self.last.isoformat()}
         if self.site:
             items["site"] = self.site
@@ -184,8 +182,7 @@ def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
 
 def has_calls(ctx: DashboardContext) -> bool:
     """False on a new install: pages then show how to get calls in, not empty charts."""
-    with ctx.engine.connect() as conn:
-        return conn.execute(sa.select(store.calls.c.call_id).limit(1)).first() is not None
+    return loader.has_calls(ctx.engine)
 
 
 def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
@@ -193,9 +190,7 @@ def filter_options(ctx: DashboardContext) -> tuple[list[str], list[str]]:
     cached = ctx._options
     if cached is not None and time.monotonic() - cached[0] < _OPTIONS_TTL_SECONDS:
         return cached[1], cached[2]
-    with ctx.engine.connect() as conn:
-        sites = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
-        queues = sorted(r[0] for r in conn.execute(sa.select(store.calls.c.queue).distinct()) if r[0])
+    sites, queues = loader.sites_and_queues(ctx.engine)
     ctx._options = (time.monotonic(), sites, queues)
     return sites, queues
 
@@ -206,12 +201,7 @@ def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user:
     clock = time.monotonic()
     ctx.handled_now = {k: t for k, t in ctx.handled_now.items() if clock - t < 4 * AWAITING_KEEP_SECONDS}
     ctx.handled_now[f"{site}\x1f{call_id}"] = clock
-    store.upsert_rows(
-        ctx.engine,
-        store.follow_up_handled,
-        [{"site": site, "call_id": call_id, "handled_at": datetime.now(UTC), "handled_by": user}],
-        keys=("site", "call_id"),
-    )
+    store.mark_follow_up_handled(ctx.engine, site, call_id, user)
 
 
 def may_see_numbers(ctx: DashboardContext, user: str) -> bool:
@@ -234,24 +224,12 @@ def day_calls(ctx: DashboardContext, site: str | None, now: datetime) -> pd.Data
 def day_fingerprint(ctx: DashboardContext, site: str | None, now: datetime) -> int:
     """A hash of today's stored call rows as they are: unchanged means today's numbers are too.
 
-    Reading the raw rows of one day is a few milliseconds on the (site,
-    arrived_at) index; building, preparing and summarising them is ten times
-    that, so the live page rebuilds "today so far" only when this changes.
+    The live page rebuilds "today so far" only when this changes (loader.day_rows_hash says why it pays).
     """
     params = params_for(ctx, site)
     day = today(params, now)
     start, end = Range(day, day, site).utc_bounds(params)
-    table = store.calls
-    query = sa.select(table).where(table.c.arrived_at >= start, table.c.arrived_at < end)
-    if site:
-        query = query.where(table.c.site == site)
-    with ctx.engine.connect() as conn:
-        result = conn.execute(query)
-        try:
-            rows = result.cursor.fetchall()
-        finally:
-            result.close()
-    return hash((day, *(tuple(row) for row in rows)))
+    return hash((day, loader.day_rows_hash(ctx.engine, start, end, site)))
 
 
 def by_period(ctx: DashboardContext, prepared: pd.DataFrame, granularity: str) -> pd.DataFrame:
@@ -418,7 +396,7 @@ def judged_trainings(ctx: DashboardContext, site: str | None) -> list[JudgedTrai
 
 
 # Up to this many days the trends read every call (medians exact); longer
-# ranges sum the per-day rollups persisted in the store (loader.load_rollups),
+# ranges sum the per-day rollups persisted in the store (rollup_store.load_rollups),
 # which keep a year of a busy group fast from the first request of any worker.
 RAW_RANGE_DAYS = 92
 
@@ -462,15 +440,20 @@ def _trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
         return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
     sites = [rng.site] if rng.site else filter_options(ctx)[0]
     # Each office's rollups under its own settings (settings_key differs per office).
-    roll = pd.concat([loader.load_rollups(ctx.engine, params_for(ctx, s), start=rng.first, end=rng.last, site=s)
-                      for s in sites] or [loader.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
-                     ignore_index=True)
+    roll = pd.concat(
+        [rollup_store.load_rollups(ctx.engine, params_for(ctx, s), start=rng.first, end=rng.last, site=s)
+         for s in sites]
+        or [rollup_store.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
+        ignore_index=True,
+    )
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):
         return None
     by = "week" if granularity == "week" else "day"
-    periods = summarize_rollup(roll, by).rename(columns={"week": "period", "date": "period"})
+    grouped = summarize_rollup(roll, by)
+    assert isinstance(grouped, pd.DataFrame)
+    periods = grouped.rename(columns={"week": "period", "date": "period"})
     periods["within_target"] = (periods["within_target_rate"].fillna(0) * periods["offered_timed"]).round().astype(
         "int64")
     totals = summarize_rollup(roll)

@@ -9,21 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 import flask
 import pandas as pd
 
 from callwatch.dashboard import data
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from callwatch.formatting import safe_cell
 
 
 def to_csv(frame: pd.DataFrame) -> str:

@@ -12,22 +12,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape as html_escape
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from callwatch.formatting import DAY_ABBREVIATIONS
+from callwatch.metrics import catalog
 from callwatch.metrics.params import MetricParams
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = DAY_ABBREVIATIONS  # the heatmap's row labels; a click maps a label back to its weekday
 OUTCOME_COLOURS = {"answered": "#34a853", "voicemail": "#f2a900", "abandoned": "#d93025", "missed": "#8e24aa"}
-RATE_LINES = (
-    # column, label, numerator, colour
-    ("answer_rate", "Answer rate", "answered", "#34a853"),
-    ("within_target_rate", "Answered within target", "within_target", "#1f6feb"),
-    ("voicemail_rate", "Voicemail rate", "voicemail", "#f2a900"),
-    ("abandonment_rate", "Abandonment rate", "abandoned", "#d93025"),
-)
-_LAYOUT = {
+RATE_COLOURS = {"answer_rate": "#34a853", "within_target_rate": "#1f6feb", "voicemail_rate": "#f2a900",
+                "abandonment_rate": "#d93025"}
+# column, label, numerator, colour: the catalogue's words in the dashboard's colours
+RATE_LINES = tuple((m.key, m.label, m.counts or m.key, RATE_COLOURS[m.key])
+                   for m in map(catalog.metric, catalog.TRAINING_RATES))
+_LAYOUT: dict[str, Any] = {
     # The legend sits above the plot, under the title, where it covers no axis title.
     "margin": {"l": 60, "r": 20, "t": 84, "b": 50},
     # A named template is deep-copied into every figure (most of a figure's

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, live_data
 from callwatch.metrics.quality import NOT_IN_EXPORT
@@ -48,16 +49,16 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
     s = summarize(calls, ctx.params)
     closed = after_hours_counts(calls)
     target = f"answered within {ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
-    speed = ui.fmt_seconds(s["asa_median_s"])
+    speed = fmt.seconds(s["asa_median_s"])
     if s["asa_median_rings"] is not None:
         speed += f" ({s['asa_median_rings']:.0f} rings)"
     speed = ui.ring_value(s, speed)
     kpis = html.Div(
         [
             ui.kpi("calls offered", f"{s['offered']:,}", title="inbound calls in business hours, minus short abandons"),
-            ui.kpi("answered", ui.fmt_pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
+            ui.kpi("answered", fmt.pct(s["answer_rate"]), ui.rate_tone(s["answer_rate"], 0.9, 0.8),
                    title="answer rate = answered / offered"),
-            ui.kpi("within target", ui.ring_value(s, ui.fmt_pct(s["within_target_rate"])),
+            ui.kpi("within target", ui.ring_value(s, fmt.pct(s["within_target_rate"])),
                    ui.rate_tone(s["within_target_rate"], 0.8, 0.6), title=f"{target} / offered calls with a ring time"),
             ui.kpi("to voicemail", f"{s['voicemail']:,}", title="voicemail calls today"),
             ui.kpi("abandoned", f"{s['abandoned']:,}",
@@ -80,9 +81,7 @@ def today_panel(ctx: data.DashboardContext, site: str | None, now: datetime, cal
         ui.ring_time_banner(s, "live-ring-time-note"),
         ui.identity(s, {"calls while closed (not counted)": closed["calls"]}),
         ui.explain("How are these counted?",
-                   ["offered = inbound calls in business hours − short abandons",
-                    "answer rate = answered / offered; within target = " + target + " / offered",
-                    "speed of answer = median seconds from the first ring to a person answering"],
+                   ui.formulas(ctx.params, "offered", "answer_rate", "within_target_rate", "asa_median_s"),
                    ctx.params, "/calls" + rng.query(), "See today's calls"),
     ])
 

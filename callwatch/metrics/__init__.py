@@ -12,7 +12,7 @@ Where each DESIGN.md number lives:
 | speed of answer (mean, median, p90), rings  | speed       | speed_of_answer, ring_distribution         |
 | by hour x weekday, day, week, staff, queue, site | summary | summarize_by                               |
 | year-long views (per-day sums)              | rollup      | daily_rollup, summarize_rollup             |
-| ... persisted in the store, kept current    | rollup_store, loader | ensure_rollups, refresh_dirty; load_rollups |
+| ... persisted in the store, kept current    | rollup_store | load_rollups, ensure_rollups, refresh_written_rollups |
 | follow-ups, awaiting list, follow-up rate   | follow_ups  | follow_ups, awaiting_follow_up, follow_up_summary |
 | "every number explains itself"              | explain     | formula, calls_behind                      |
 | training impact                             | training    | training_impact                            |

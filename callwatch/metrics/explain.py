@@ -1,16 +1,16 @@
 """Every number can explain itself (DESIGN.md): its formula, its settings, the calls behind it.
 
-formula(key, params) says in words how a summarize() number is computed with
-the settings in force; calls_behind(prepared, key) returns the calls that
-number was computed from, so a page or report can link "63 %" to the list.
+The formula in words lives in the catalogue (catalog.formula, re-exported
+here); calls_behind(prepared, key) returns the calls that number was computed
+from, so a page or report can link "63 %" to the list.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from callwatch.metrics.catalog import formula
 from callwatch.metrics.frame import Scope, in_scope
-from callwatch.metrics.params import MetricParams
 from callwatch.metrics.summary import SUMMARY_KEYS
 from callwatch.model import Outcome
 
@@ -19,36 +19,7 @@ _OUTCOME_OF = {
     "missed": Outcome.MISSED, "answer_rate": Outcome.ANSWERED, "voicemail_rate": Outcome.VOICEMAIL,
     "abandonment_rate": Outcome.ABANDONED, "missed_rate": Outcome.MISSED,
 }
-
-
-def formula(key: str, params: MetricParams) -> str:
-    """How `key` (a summarize() key) is computed, with the settings that shaped it."""
-    if key not in SUMMARY_KEYS:
-        raise KeyError(f"no metric {key!r}; known: {', '.join(SUMMARY_KEYS)}")
-    scope = f"inbound calls in business hours ({params.timezone}), holidays excluded"
-    short = f"abandoned after less than {params.short_abandon_seconds:g} s of ringing, or before any phone rang"
-    target = f"{params.target_rings} rings x {params.ring_cycle_seconds:g} s = {params.target_seconds:g} s"
-    speed = "ring_seconds (answered_at - ring_started_at) of answered calls that have a ring time"
-    rings = f"rings = floor(ring_seconds / {params.ring_cycle_seconds:g}) + 1 per answered call"
-    texts = {
-        "offered": f"{scope}, minus short abandons",
-        "short_abandoned": f"{scope} {short} (likely wrong numbers; not offered)",
-        "within_target_rate": f"answered within {target} (inclusive) / offered calls with a known ring time",
-        "offered_timed": "offered calls whose source knows how long they rang (ring time exact or derived)",
-        "answered_timed": "answered calls whose source knows how long they rang (the speed-of-answer calls)",
-        "asa_mean_s": f"mean {speed}",
-        "asa_median_s": f"median {speed}",
-        "asa_p90_s": f"90th percentile (linear interpolation) of {speed}",
-        "asa_mean_rings": f"mean of {rings}",
-        "asa_median_rings": f"median of {rings}",
-        "asa_p90_rings": f"90th percentile of {rings}",
-    }
-    if key in texts:
-        return texts[key]
-    outcome = _OUTCOME_OF[key].value
-    if key.endswith("_rate"):
-        return f"{outcome} / offered (answer, voicemail, abandonment and missed rates add up to 100 %)"
-    return f"offered calls whose outcome is {outcome}"
+__all__ = ["calls_behind", "formula"]
 
 
 def calls_behind(prepared: pd.DataFrame, key: str, *, scope: Scope = "business_hours") -> pd.DataFrame:

@@ -13,6 +13,7 @@ three calls on a quiet day is not crowned the best office of the group.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,7 @@ def compare_sites(
     return out[list(GROUP_COLUMNS)]
 
 
-def group_summary(compared: pd.DataFrame) -> dict[str, object]:
+def group_summary(compared: pd.DataFrame) -> dict[str, Any]:
     """The whole group in one line: total offered, pooled rates, and the best/worst office names."""
     offered = int(compared["offered"].sum())
     answered = int(compared["answered"].sum())

@@ -1,4 +1,4 @@
-"""The ONE place metrics reads the store.
+"""The ONE place metrics reads the store (rollup_store reads and keeps the derived per-day tables).
 
 Everything else in `callwatch.metrics` takes a DataFrame. Columns are exactly
 DESIGN.md's Call fields; ids and numbers stay strings (a caller "0161..." or a
@@ -18,8 +18,7 @@ from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config.settings import Settings, SiteSettings
-from callwatch.metrics.params import MetricParams
-from callwatch.metrics.rollup import ROLLUP_COLUMNS, settings_key
+from callwatch.metrics.frame import masked_callers
 from callwatch.metrics.staff import fill_learnt_names
 from callwatch.model import CALL_FIELDS, Call
 
@@ -144,42 +143,45 @@ def latest_arrival(engine: Engine, site: str | None = None) -> datetime | None:
     return None if value is None else pd.Timestamp(_utc(pd.Series([value])).iloc[0]).to_pydatetime()
 
 
-def load_rollups(
-    engine: Engine,
-    params: MetricParams,
-    *,
-    start: date,
-    end: date,
-    site: str | Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Persisted daily_rollup rows for practice-local dates start..end (both included), oldest first.
-
-    The same columns, dtypes and order as rollup.daily_rollup over the calls of
-    those days, so summarize_rollup works on them unchanged. Days not yet
-    computed, computed under other settings, or changed since are recomputed
-    first (metrics.rollup_store.ensure_rollups); a year reads in well under a second.
-    """
-    from callwatch.metrics.rollup_store import ensure_rollups
-
-    ensure_rollups(engine, params, site, start, end)
-    table = store.call_rollups
-    query = sa.select(*(table.c[name] for name in ROLLUP_COLUMNS)).where(
-        table.c.settings_key == settings_key(params), table.c.date >= start, table.c.date <= end
-    )
-    if isinstance(site, str):
+def has_calls(engine: Engine, *, site: str | None = None, before: datetime | None = None) -> bool:
+    """Whether any call is stored (for `site`, arriving before `before`): False on a fresh install."""
+    table = store.calls
+    query = sa.select(table.c.call_id)
+    if site is not None:
         query = query.where(table.c.site == site)
-    elif site is not None:
-        query = query.where(table.c.site.in_(list(site)))
+    if before is not None:
+        query = query.where(table.c.arrived_at < before)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROLLUP_COLUMNS))
-    frame["site"] = frame["site"].astype("str")
-    frame["queue"] = frame["queue"].astype("str")
-    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
-    for name in ROLLUP_COLUMNS[3:]:
-        frame[name] = frame[name].astype("float64" if name in ("ring_seconds_sum", "rings_sum") else "int64")
-    # daily_rollup's order; sorted here because a PostgreSQL collation may order names differently.
-    return frame.sort_values(list(ROLLUP_COLUMNS[:3]), ignore_index=True)
+        return conn.execute(query.limit(1)).first() is not None
+
+
+def sites_and_queues(engine: Engine) -> tuple[list[str], list[str]]:
+    """The site names and queue names present in the stored calls, sorted."""
+    table = store.calls
+    with engine.connect() as conn:
+        sites = sorted(r[0] for r in conn.execute(sa.select(table.c.site).distinct()))
+        queues = sorted(r[0] for r in conn.execute(sa.select(table.c.queue).distinct()) if r[0])
+    return sites, queues
+
+
+def day_rows_hash(engine: Engine, start: datetime, end: datetime, site: str | None) -> int:
+    """A hash of the stored call rows arriving in [start, end) (of `site`) as they are.
+
+    Reading the raw rows of one day is a few milliseconds on the (site,
+    arrived_at) index; building, preparing and summarising them is ten times
+    that, so callers rebuild a day's numbers only when this changes.
+    """
+    table = store.calls
+    query = sa.select(table).where(table.c.arrived_at >= start, table.c.arrived_at < end)
+    if site:
+        query = query.where(table.c.site == site)
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        try:
+            rows = result.cursor.fetchall()
+        finally:
+            result.close()
+    return hash(tuple(tuple(row) for row in rows))
 
 
 class LiveState(NamedTuple):
@@ -204,8 +206,6 @@ def _table(engine: Engine, name: str) -> sa.Table | None:
 
 def load_live(engine: Engine, site: str | None) -> LiveState:
     """Live calls (oldest ring first) and the heartbeat for `site` (None: all sites, latest heartbeat)."""
-    from callwatch.metrics.frame import masked_callers
-
     live = _table(engine, "live_calls")
     frame = pd.DataFrame({name: pd.Series(dtype="str") for name in LIVE_COLUMNS})
     if live is not None:
@@ -322,11 +322,11 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
             session = TrainingSession(t.date, t.title, t.notes, "config", t.site)
             found.setdefault(key(session), session)
     table = _table(engine, "trainings") if engine is not None else None
-    if table is not None:
+    if engine is not None and table is not None:
         query = sa.select(table.c.date, table.c.title, table.c.notes, table.c.site)
         if site is not None:
             query = query.where(sa.or_(table.c.site == site, table.c.site.is_(None)))
-        with engine.connect() as conn:  # type: ignore[union-attr]
+        with engine.connect() as conn:
             for row in conn.execute(query):
                 session = TrainingSession(row.date, row.title, row.notes or "", "database", row.site)
                 found.setdefault(key(session), session)

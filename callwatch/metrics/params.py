@@ -10,22 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from callwatch.config.settings import DEFAULT_BUSINESS_HOURS as _DEFAULT_HOURS
+from callwatch.config.settings import WEEKDAYS, Settings
 from callwatch.metrics.staff import StaffEntry, directory
-
-if TYPE_CHECKING:
-    from callwatch.config.settings import Settings
-
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # One weekday's opening intervals, local wall-clock time, [open, close).
 DayHours = tuple[tuple[time, time], ...]
 WeekHours = tuple[DayHours, DayHours, DayHours, DayHours, DayHours, DayHours, DayHours]
 
-_NINE_TO_FIVE: DayHours = ((time(8, 0), time(17, 0)),)
-DEFAULT_BUSINESS_HOURS: WeekHours = (_NINE_TO_FIVE,) * 5 + ((), ())  # type: ignore[assignment]
 
 
 def _as_time(value: Any) -> time:
@@ -61,7 +56,11 @@ def normalize_business_hours(hours: Mapping[Any, Iterable[Any]] | Sequence[Itera
         for opens, closes in day:
             if closes <= opens:
                 raise ValueError(f"{day_name}: close {closes} must be after open {opens}")
-    return tuple(week)  # type: ignore[return-value]
+    return (week[0], week[1], week[2], week[3], week[4], week[5], week[6])
+
+
+# Settings' default (config.settings), in the one shape metrics uses.
+DEFAULT_BUSINESS_HOURS: WeekHours = normalize_business_hours(_DEFAULT_HOURS)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,15 @@ Year-long views read a few thousand rollup rows instead of a million calls.
 The rows are metrics.rollup.daily_rollup output, computed here from the calls
 of their days (loader.load_calls, range-limited) and stored with the
 settings_key of the params that shaped them. This is the loader side of
-metrics (it reads and writes the store); the computation stays in rollup.py.
+metrics for derived tables (it reads them, and writes them: they are metrics'
+own cache, not source data); the computation stays in rollup.py.
 
 A site's practice-local date is current for params P when rollup_days holds
 it with settings_key(P) and no rollup_dirty mark covers it. store.save_calls
 marks the UTC day of every call it adds or changes, in the write's own
-transaction. Writers call refresh_dirty after a batch (the importer, the AMI
-service every few seconds, the demo); readers call ensure_rollups (through
-loader.load_rollups), which also fills days never computed (a store older than
+transaction. Writers' callers run refresh_written_rollups after a batch (the
+CLI after importing, the AMI service's after_store every few seconds, the
+demo); readers call ensure_rollups (through load_rollups), which also fills days never computed (a store older than
 rollups, a range before the first call) and days computed under other settings.
 
 Races: marks are read before the calls, and a mark is cleared only when its
@@ -33,11 +34,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
+from callwatch.config.settings import Settings
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key
+
+log = logging.getLogger(__name__)
 
 # One read of calls covers at most this many days (a month of a busy group is
 # ~100k calls); days further apart than MAX_GAP_DAYS are read separately.
@@ -75,12 +79,62 @@ def ensure_rollups(engine: Engine, params: MetricParams, site: Sites, start: dat
     if not sites or end < start:
         return 0
     key = settings_key(params)
-    marks = [m for m in _marks(engine, sites) if _overlaps(_local_dates(params, m.day), start, end)]
+    marks = [m for m in dirty_marks(engine, sites) if _overlaps(_local_dates(params, m.day), start, end)]
     todo = {(m.site, d) for m in marks for d in _local_dates(params, m.day)}
     covered = _covered(engine, sites, start, end)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     todo.update((s, d) for s in sites for d in days if covered.get((s, d)) != key)
     return _recompute(engine, params, key, todo, marks)
+
+
+def load_rollups(
+    engine: Engine,
+    params: MetricParams,
+    *,
+    start: date,
+    end: date,
+    site: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Persisted daily_rollup rows for practice-local dates start..end (both included), oldest first.
+
+    The same columns, dtypes and order as rollup.daily_rollup over the calls of
+    those days, so summarize_rollup works on them unchanged. Days not yet
+    computed, computed under other settings, or changed since are recomputed
+    first (ensure_rollups); a year reads in well under a second.
+    """
+    ensure_rollups(engine, params, site, start, end)
+    table = store.call_rollups
+    query = sa.select(*(table.c[name] for name in ROLLUP_COLUMNS)).where(
+        table.c.settings_key == settings_key(params), table.c.date >= start, table.c.date <= end
+    )
+    if isinstance(site, str):
+        query = query.where(table.c.site == site)
+    elif site is not None:
+        query = query.where(table.c.site.in_(list(site)))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROLLUP_COLUMNS))
+    frame["site"] = frame["site"].astype("str")
+    frame["queue"] = frame["queue"].astype("str")
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
+    for name in ROLLUP_COLUMNS[3:]:
+        frame[name] = frame[name].astype("float64" if name in ("ring_seconds_sum", "rings_sum") else "int64")
+    # daily_rollup's order; sorted here because a PostgreSQL collation may order names differently.
+    return frame.sort_values(list(ROLLUP_COLUMNS[:3]), ignore_index=True)
+
+
+def refresh_written_rollups(engine: Engine, settings: Settings, site: str | None = "") -> None:
+    """Recompute the per-day rollups of the days just written (store.save_calls marked them).
+
+    What the CLI runs once after importing all files, and the collector after
+    storing calls (its after_store callback). site "" means the configured
+    site, None every site. A failure here loses nothing: the days stay marked
+    and the dashboard recomputes them when read.
+    """
+    try:
+        refresh_dirty(engine, MetricParams.from_settings(settings), settings.site if site == "" else site)
+    except Exception:
+        log.exception("refreshing the per-day rollups failed; they refresh when read")
 
 
 def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> int:
@@ -89,7 +143,7 @@ def refresh_dirty(engine: Engine, params: MetricParams, site: Sites = None) -> i
     What writers call after a batch, so readers find the rollups current.
     """
     sites = None if site is None else _sites(engine, site)
-    marks = _marks(engine, sites)
+    marks = dirty_marks(engine, sites)
     todo = {(m.site, d) for m in marks for d in _local_dates_or_none(params, m.day)}
     return _recompute(engine, params, settings_key(params), todo, marks)
 
@@ -118,7 +172,8 @@ def _sites(engine: Engine, site: Sites) -> list[str]:
         return [row[0] for row in conn.execute(_SITES_SQL)]
 
 
-def _marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
+def dirty_marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
+    """The rollup_dirty marks of `sites` (None: all), read before a refresh reads the calls."""
     table = store.rollup_dirty
     query = sa.select(table.c.site, table.c.day, table.c.marked_at)
     if sites is not None:
@@ -176,7 +231,7 @@ def _recompute(
             log.warning("per-day rollups: skipped %s..%s: %s", first, last, exc)
             continue
         _write(engine, key, rows, pairs)
-    _clear(engine, marks)
+    clear_marks(engine, marks)
     return len(todo)
 
 
@@ -201,7 +256,8 @@ def _write(engine: Engine, key: str, rows: pd.DataFrame | None, pairs: set[tuple
         store.upsert_in(conn, store.rollup_days, done, keys=("site", "date"))
 
 
-def _clear(engine: Engine, marks: list[Mark]) -> None:
+def clear_marks(engine: Engine, marks: list[Mark]) -> None:
+    """Delete the marks a refresh read, each only if no write re-marked its day since (marked_at unchanged)."""
     if not marks:
         return
     table = store.rollup_dirty

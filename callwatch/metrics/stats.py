@@ -132,7 +132,7 @@ def segmented_regression(daily: pd.DataFrame, hac_lags: int = 5) -> SegmentedFit
     weekday (0-6). Standard errors are Newey-West (HAC) over `hac_lags` days:
     busy weeks cluster, and plain OLS errors would overstate certainty.
     """
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # lazy: start-up speed
 
     frame = daily.sort_values("t").reset_index(drop=True)
     post = (frame["t"] > 0).astype(float)

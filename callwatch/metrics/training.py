@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from callwatch.formatting import DAY_NAMES
 from callwatch.metrics.effect import AFTER_DAYS, BEFORE_DAYS, RAMP_DAYS, Effect, Verdict, fit_effect
 
 SIMPLE_DAYS = 28  # the plain comparison: four weeks each side
@@ -32,7 +33,6 @@ WEEKDAY_MIX_WARNING = 0.10  # total variation distance between weekday shares
 # The simple difference and the effect "differ" when this far apart (points or seconds).
 DIFFERENT_RATE = 0.01
 DIFFERENT_SECONDS = 1.0
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 Unit = Literal["rate", "seconds"]
 # key, words, unit, is higher better

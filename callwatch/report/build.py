@@ -8,7 +8,7 @@ so the tests can check the numbers without a database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,12 +16,12 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from callwatch.config.settings import Settings
+from callwatch.metrics import catalog
 from callwatch.metrics import follow_ups as fu
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.loader import load_calls, load_follow_up_handled, settings_for_site
 from callwatch.metrics.params import MetricParams
-from callwatch.metrics.quality import ring_time_note
 from callwatch.metrics.summary import (
     COUNT_KEYS,
     NONE_LABEL,
@@ -32,6 +32,8 @@ from callwatch.metrics.summary import (
     summarize_by,
 )
 from callwatch.metrics.training_verdicts import JudgedTraining, judge_trainings
+from callwatch.report.model import MetricLine, WeeklyReport
+from callwatch.report.observations import observations
 from callwatch.report.periods import Period, last_complete_week
 
 # Trainings up to six weeks before the period still get their measured effect shown.
@@ -41,80 +43,6 @@ TREND_WEEKS = 8
 FOLLOW_UP_READ_DAYS = 14
 MAX_AWAITING_ROWS = 25
 
-# key, words, unit, higher is better
-METRICS: tuple[tuple[str, str, str, bool], ...] = (
-    ("answer_rate", "Answer rate", "rate", True),
-    ("within_target_rate", "Answered within target", "rate", True),
-    ("voicemail_rate", "Voicemail rate", "rate", False),
-    ("abandonment_rate", "Abandonment rate", "rate", False),
-    ("asa_median_s", "Median time to answer", "seconds", False),
-)
-
-
-@dataclass(frozen=True)
-class MetricLine:
-    key: str
-    label: str
-    unit: str
-    higher_is_better: bool
-    value: float | None
-    previous: float | None  # the period before
-    average: float | None  # the four periods before, pooled
-    goal: float | None
-
-    def meets_goal(self) -> bool | None:
-        if self.value is None or self.goal is None:
-            return None
-        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
-
-    def change_is_good(self) -> bool | None:
-        if self.value is None or self.previous is None or self.value == self.previous:
-            return None
-        return (self.value > self.previous) == self.higher_is_better
-
-
-# A training judged at this report's office: the same object the CLI and the Training page print.
-TrainingResult = JudgedTraining
-
-
-@dataclass(frozen=True)
-class WeeklyReport:
-    site: str
-    timezone: str
-    period: Period
-    generated_at: datetime
-    params_note: str
-    summary: dict[str, Any]
-    metrics: tuple[MetricLine, ...]
-    daily: pd.DataFrame  # one row per business day (and any day with calls)
-    trend: pd.DataFrame  # one row per week: week (Monday), offered, answer_rate, within_target_rate
-    lost_by_hour: pd.DataFrame  # weekday, hour, lost, offered, voicemail, abandoned, missed, share; most lost first
-    # answered_by, staff_name ("" unknown), answered, answered_timed, share, within_target_share,
-    # asa_median_s, asa_p90_s
-    staff: pd.DataFrame
-    follow_up: dict[str, Any]
-    awaiting: pd.DataFrame  # caller_masked, first_arrived_local, calls, last_outcome, overdue
-    awaiting_total: int  # callers whose wait began in the period and who still wait (all, not just printed)
-    awaiting_overdue: int  # of awaiting_total, those past the follow-up window
-    trainings: tuple[TrainingResult, ...]
-    observations: tuple[str, ...]
-
-    def metric(self, key: str) -> MetricLine:
-        return next(m for m in self.metrics if m.key == key)
-
-    @property
-    def lost_hours(self) -> pd.DataFrame:
-        """The five hours that lost the most calls."""
-        return self.lost_by_hour[self.lost_by_hour["lost"] > 0].head(5)
-
-    @property
-    def ring_time_note(self) -> str | None:
-        """Why the ring-time numbers are missing or partial this period (metrics.quality), else None."""
-        return ring_time_note(self.summary)
-
-    @property
-    def lost_total(self) -> int:
-        return int(self.summary["offered"] - self.summary["answered"])
 
 
 def _between(prepared: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
@@ -131,8 +59,9 @@ def _metric_lines(
     avg = summarize(_between(prepared, period.shifted(-4).first, prev_p.last), params)
     all_goals = {**goals, "asa_median_s": params.target_seconds}
     lines = tuple(
-        MetricLine(key, label, unit, higher, this[key], prev[key], avg[key], all_goals.get(key))
-        for key, label, unit, higher in METRICS
+        MetricLine(m.key, m.label, m.unit, bool(m.higher_is_better), this[m.key], prev[m.key], avg[m.key],
+                   all_goals.get(m.key))
+        for m in map(catalog.metric, catalog.REPORT_LINES)
     )
     return this, lines
 
@@ -213,8 +142,6 @@ def report_from_frame(
     `trainings`: this office's trainings as judge_trainings judged them (those
     from six weeks before the period to its end are shown).
     """
-    from callwatch.report.observations import observations
-
     upto_end = prepared[(prepared["date"] <= pd.Timestamp(period.last)).to_numpy(dtype=bool)]
     week = _between(prepared, period.first, period.last)
     summary, lines = _metric_lines(upto_end, params, period, goals)

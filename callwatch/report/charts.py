@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
+from callwatch.formatting import DAY_ABBREVIATIONS
+
 GOOD, BAD, INK, MUTED, GRID, ACCENT = "#1b7f3b", "#b3261e", "#1f2933", "#6b7785", "#d9dee3", "#2a5db0"
 FONT = "font-family='Segoe UI, Helvetica, Arial, sans-serif'"
 
@@ -132,7 +134,7 @@ def weekly_trend(
 
 def lost_calls_grid(cells: dict[tuple[int, int], int], hours: Sequence[int], days: Sequence[int]) -> str:
     """Weekday x hour grid of unanswered calls; darker = more, with the count written in."""
-    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    names = DAY_ABBREVIATIONS
     cell_w, cell_h, left, top = 50, 26, 44, 34
     width, height = left + cell_w * len(hours) + 8, top + cell_h * len(days) + 8
     body = [_text(left, 16, "Unanswered calls by hour", 13, "start", bold=True)]

@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from callwatch.report.build import WeeklyReport
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from callwatch.formatting import safe_cell
+from callwatch.report.model import WeeklyReport
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("date", "date"),
@@ -32,13 +31,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("asa_median_s", "median_seconds_to_answer"),
     ("asa_p90_s", "p90_seconds_to_answer"),
 )
-
-
-def safe_cell(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _value(key: str, row: dict[str, Any]) -> Any:

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from callwatch import formatting
+from callwatch.formatting import DAY_ABBREVIATIONS, DAY_NAMES, hour_span, pct, seconds
 from callwatch.metrics.quality import NOT_IN_EXPORT, RING_TIME_KEYS, ring_time_known
 from callwatch.metrics.training import SIMPLE_DAYS, MeasureImpact
 from callwatch.report import charts
-from callwatch.report.build import MetricLine, TrainingResult, WeeklyReport
-from callwatch.report.observations import DAY_NAMES, hour_span
+from callwatch.report.model import MetricLine, TrainingResult, WeeklyReport
 
 CSS = """
 :root { --ink:#1f2933; --muted:#6b7785; --line:#d9dee3; --good:#1b7f3b; --bad:#b3261e; --accent:#2a5db0; }
@@ -70,14 +70,10 @@ small.ext { color: var(--muted); font-size: 0.8em; }
 OUTCOME_WORDS = {"voicemail": "voicemail", "abandoned": "hung up", "missed": "missed"}
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
-
-
 def _fmt(line: MetricLine, value: float | None) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return _pct(value) if line.unit == "rate" else f"{value:.0f} s"
+    return pct(value) if line.unit == "rate" else seconds(value)
 
 
 def _delta(line: MetricLine, noun: str) -> str:
@@ -127,15 +123,15 @@ def _daily_section(report: WeeklyReport) -> str:
     daily = report.daily
     rows = [
         [
-            f"{DAY_NAMES[d.date.weekday()][:3]} {d.date:%b} {d.date.day}",
+            f"{DAY_ABBREVIATIONS[d.date.weekday()]} {d.date:%b} {d.date.day}",
             str(int(d.offered)),
             str(int(d.answered)),
-            _pct(d.answer_rate),
-            _pct(d.within_target_rate),
+            pct(d.answer_rate),
+            pct(d.within_target_rate),
             str(int(d.voicemail)),
             str(int(d.abandoned)),
             str(int(d.missed)),
-            "–" if pd.isna(d.asa_median_s) else f"{d.asa_median_s:.0f} s",
+            seconds(d.asa_median_s),
         ]
         for d in daily.itertuples()
     ]
@@ -144,12 +140,12 @@ def _daily_section(report: WeeklyReport) -> str:
         "Week",
         str(s["offered"]),
         str(s["answered"]),
-        _pct(s["answer_rate"]),
-        _pct(s["within_target_rate"]),
+        pct(s["answer_rate"]),
+        pct(s["within_target_rate"]),
         str(s["voicemail"]),
         str(s["abandoned"]),
         str(s["missed"]),
-        "–" if s["asa_median_s"] is None else f"{s['asa_median_s']:.0f} s",
+        seconds(s["asa_median_s"]),
     ]
     headers = [
         "Day",
@@ -177,7 +173,7 @@ def _lost_section(report: WeeklyReport) -> str:
             str(int(r.voicemail)),
             str(int(r.abandoned)),
             str(int(r.missed)),
-            _pct(r.share),
+            pct(r.share),
         ]
         for r in top.itertuples()
     ]
@@ -205,9 +201,9 @@ def _staff_section(report: WeeklyReport) -> str:
     rows = []
     for r in report.staff.itertuples():
         timed = int(r.answered_timed) > 0
-        ring = [_pct(r.within_target_share), f"{r.asa_median_s:.0f} s", f"{r.asa_p90_s:.0f} s"] if timed else \
+        ring = [pct(r.within_target_share), seconds(r.asa_median_s), seconds(r.asa_p90_s)] if timed else \
             [escape(NOT_IN_EXPORT)] * 3
-        rows.append([_staff_cell(r.answered_by, r.staff_name), str(int(r.answered)), _pct(r.share), *ring])
+        rows.append([_staff_cell(r.answered_by, r.staff_name), str(int(r.answered)), pct(r.share), *ring])
     return _table(["Staff member", "Answered", "Share", "Within target", "Median answer", "90% answered by"], rows)
 
 
@@ -222,7 +218,7 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
     when = "–" if median is None else (f"{median / 60:.0f} min" if median < 5400 else f"{median / 3600:.1f} h")
     text = (
         f"<p>{f['needing']} calls this {report.period.noun} needed a follow-up (voicemail, hung up or missed). "
-        f"<b>{_pct(f['follow_up_rate'])}</b> were followed up within the window "
+        f"<b>{pct(f['follow_up_rate'])}</b> were followed up within the window "
         f"({f['followed_up']} of {f['decided']}; {f['pending']} still inside their window); median time {when}.</p>"
     )
     if report.awaiting.empty:
@@ -251,7 +247,7 @@ def _follow_up_section(report: WeeklyReport, tz: ZoneInfo) -> str:
 def _measure_cells(m: MeasureImpact) -> list[str]:
     e = m.effect
     if m.unit == "rate":
-        before, after, simple = _pct(m.before), _pct(m.after), formatting.points(m.simple_change)
+        before, after, simple = pct(m.before), pct(m.after), formatting.points(m.simple_change)
         effect = "–" if e.estimate is None else f"{formatting.points(e.estimate)} ({formatting.points(e.ci_low)} to " \
             f"{formatting.points(e.ci_high)})"
     else:

@@ -21,9 +21,10 @@ from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from callwatch.config import environment
 from callwatch.config.settings import Settings, secret
 
-PASSWORD_ENV = "CALLWATCH_SMTP_PASSWORD"
+PASSWORD_ENV = environment.SMTP_PASSWORD
 
 
 class ReportMailError(Exception):

@@ -7,35 +7,15 @@ candidates, they are not shown.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pandas as pd
-
-if TYPE_CHECKING:
-    from callwatch.report.build import WeeklyReport
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def pct(value: float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value * 100:.0f}%"
-
-
-def hour_span(hour: int) -> str:
-    """13 -> '1–2 pm', 11 -> '11 am–12 pm', 12 -> '12–1 pm'."""
-
-    def name(h: int) -> tuple[int, str]:
-        return (h % 12 or 12), ("am" if h % 24 < 12 else "pm")
-
-    (a, a_half), (b, b_half) = name(hour), name(hour + 1)
-    return f"{a}–{b} {b_half}" if a_half == b_half else f"{a} {a_half}–{b} {b_half}"
+from callwatch.formatting import DAY_NAMES, hour_span, pct, seconds
+from callwatch.report.model import WeeklyReport
 
 
 def share_words(share: float) -> str:
     for value, words in ((1.0, "all"), (2 / 3, "two thirds"), (0.5, "half"), (1 / 3, "a third"), (0.25, "a quarter")):
         if abs(share - value) < 0.03:
             return words
-    return f"{share * 100:.0f}%"
+    return pct(share)
 
 
 def points(a: float, b: float) -> str:
@@ -106,7 +86,7 @@ def _speed(report: WeeklyReport) -> tuple[float, str] | None:
     answered = report.summary["answered_timed"]
     within_of_answered = within.value * report.summary["offered_timed"] / answered if answered else 0.0
     return 0.8, (
-        f"Answered calls were picked up in a median {line.value:.0f} s; {pct(within_of_answered)} of them "
+        f"Answered calls were picked up in a median {seconds(line.value)}; {pct(within_of_answered)} of them "
         f"within the {line.goal:.0f} s ring target."
     )
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config.settings import Settings
-from callwatch.report.build import WeeklyReport, build_report
+from callwatch.formatting import pct
+from callwatch.report.build import build_report
 from callwatch.report.export import daily_csv
 from callwatch.report.html import render_html
 from callwatch.report.mail import Delivery, build_message, send_message
+from callwatch.report.model import WeeklyReport
 from callwatch.report.periods import Period
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _slug(text: str) -> str:
 
 def subject_line(report: WeeklyReport) -> str:
     rate = report.metric("answer_rate").value
-    answered = "no calls" if rate is None else f"{rate * 100:.0f}% answered"
+    answered = "no calls" if rate is None else f"{pct(rate)} answered"
     return f"Phone report {report.site}, {report.period.title}: {answered}"
 
 
@@ -66,35 +67,6 @@ def _private(path: Path, newline: str | None = None) -> TextIO:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline=newline)
-
-
-def already_sent(engine: Engine, site: str, week: str) -> bool:
-    query = sa.select(store.report_runs.c.sent_at).where(
-        store.report_runs.c.site == site, store.report_runs.c.week == week
-    )
-    with engine.connect() as conn:
-        return conn.execute(query).first() is not None
-
-
-def delivered_to(engine: Engine, site: str, week: str) -> set[str]:
-    """The recipients who already got this week's report."""
-    table = store.report_deliveries
-    query = sa.select(table.c.recipient).where(table.c.site == site, table.c.week == week)
-    with engine.connect() as conn:
-        return {row[0] for row in conn.execute(query)}
-
-
-def record_delivered(engine: Engine, site: str, week: str, recipients: tuple[str, ...], now: datetime | None) -> None:
-    at = now or datetime.now(UTC)
-    rows = [{"site": site, "week": week, "recipient": r[:254], "sent_at": at} for r in recipients]
-    store.upsert_rows(engine, store.report_deliveries, rows, keys=("site", "week", "recipient"))
-
-
-def record_sent(engine: Engine, site: str, week: str, detail: str, now: datetime | None = None) -> None:
-    row = {"site": site, "week": week, "sent_at": now or datetime.now(UTC), "detail": detail[:512]}
-    store.upsert_rows(engine, store.report_runs, [row], keys=("site", "week"))
-
-
 def produce_report(
     engine: Engine,
     settings: Settings,
@@ -119,16 +91,16 @@ def produce_report(
         return ReportFiles(report, html_path, csv_path)
     week = report.period.label
     everyone = list(recipients if recipients is not None else settings.report.recipients)
-    done = delivered_to(engine, report.site, week) if skip_delivered else set()
+    done = store.report_delivered_to(engine, report.site, week) if skip_delivered else set()
     to = [r for r in everyone if r not in done]
     delivery = Delivery()
     if to:
         message = build_message(settings, subject_line(report), html, csv_text, csv_path.name, to)
         delivery = send_message(settings, message, to)
-        record_delivered(engine, report.site, week, delivery.accepted + delivery.unconfirmed, now)
+        store.record_report_deliveries(engine, report.site, week, delivery.accepted + delivery.unconfirmed, now)
     if not delivery.refused:
         got = ", ".join(everyone)
         detail = f"emailed to {got}" if everyone else f"no recipients configured; written to {html_path}"
-        record_sent(engine, report.site, week, detail, now)
+        store.record_report_run(engine, report.site, week, detail, now)
         log.info("weekly report %s for %s: %s", week, report.site, detail)
     return ReportFiles(report, html_path, csv_path, delivery.accepted, delivery.refused, delivery.unconfirmed)

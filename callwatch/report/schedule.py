@@ -20,16 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from callwatch import store
 from callwatch.config.settings import Settings
+from callwatch.metrics.loader import has_calls
 from callwatch.report.mail import ReportMailError
 from callwatch.report.periods import Period, last_complete_week
-from callwatch.report.run import ReportFiles, already_sent, produce_report
+from callwatch.report.run import ReportFiles, produce_report
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def send_due_report(settings: Settings, engine: Engine, now: datetime | None = N
     if period is None:
         return None
     with _send_lock:
-        if already_sent(engine, settings.site, period.label):
+        if store.report_sent(engine, settings.site, period.label):
             return None
         if not _has_calls_before(engine, settings, period):
             log.info("weekly report %s skipped: no calls stored yet for %s", period.label, settings.site)
@@ -99,9 +99,7 @@ def send_due_report(settings: Settings, engine: Engine, now: datetime | None = N
 def _has_calls_before(engine: Engine, settings: Settings, period: Period) -> bool:
     """False on a fresh install: an empty first report would only confuse the manager."""
     end = datetime.combine(period.last + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(settings.timezone))
-    query = sa.select(store.calls.c.call_id).where(store.calls.c.site == settings.site, store.calls.c.arrived_at < end)
-    with engine.connect() as conn:
-        return conn.execute(query.limit(1)).first() is not None
+    return has_calls(engine, site=settings.site, before=end)
 
 
 def install_weekly_report(scheduler: Any, settings: Settings, engine: Engine) -> None:

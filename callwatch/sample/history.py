@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from callwatch.config.settings import DEFAULT_BUSINESS_HOURS, WEEKDAYS
+from callwatch.metrics.loader import calls_frame
 from callwatch.model import CALL_FIELDS, Call
 
 SITE_NAMES = (
@@ -44,7 +46,6 @@ _WEEKDAY_HOURS = np.array(
 )
 _MONDAY_HOURS = _WEEKDAY_HOURS * np.where((np.arange(24) >= 8) & (np.arange(24) < 11), 1.45, 1.0)
 _WEEKEND_HOURS = np.array([0.1] * 7 + [0.5, 1, 2, 2, 2, 2, 2, 2, 2, 2, 1.5, 1, 0.8, 0.5, 0.3, 0.2, 0.1])
-DEFAULT_HOURS: tuple[tuple[tuple[time, time], ...], ...] = ((( time(8), time(17)),),) * 5 + ((), ())
 
 
 @dataclass(frozen=True)
@@ -350,12 +351,10 @@ def generate_frame(
     seed: int = 1,
     *,
     timezone: str = "America/New_York",
-    business_hours: Sequence[Sequence[tuple[time, time]]] = DEFAULT_HOURS,
+    business_hours: Sequence[Sequence[tuple[time, time]]] = DEFAULT_BUSINESS_HOURS,
     holidays: Sequence[date] = (),
 ) -> pd.DataFrame:
     """Every office's calls arriving on local dates [start, end), as a Call frame (loader dtypes), oldest first."""
-    from callwatch.metrics.loader import calls_frame
-
     week = _Week(business_hours, holidays)
     parts = [_office_frame(o, i, start, end, seed, timezone, week) for i, o in enumerate(offices)]
     frame = pd.concat(parts, ignore_index=True) if parts else calls_frame([])
@@ -404,7 +403,5 @@ def generate_calls(
 
 def settings_kwargs(settings: Any) -> Mapping[str, Any]:
     """generate_frame's keyword arguments (time zone, opening hours, holidays) from Settings."""
-    from callwatch.config.settings import WEEKDAYS
-
     hours = tuple(tuple((h.open, h.close) for h in settings.business_hours.get(d, [])) for d in WEEKDAYS)
     return {"timezone": settings.timezone, "business_hours": hours, "holidays": tuple(settings.holidays)}

@@ -94,6 +94,13 @@ def _best_ring_time(merged: dict[str, Any], other: dict[str, Any]) -> dict[str, 
 _CUT_TO_FIT = ("caller", "answered_by", "queue", "answered_by_name")
 
 
+def _length(name: str) -> int:
+    """The declared length of the String column `name` of calls."""
+    column_type = calls.c[name].type
+    assert isinstance(column_type, sa.String) and column_type.length is not None, name
+    return column_type.length
+
+
 def call_row(call: Call) -> dict[str, Any]:
     row = call.as_dict()
     for name in ("direction", "outcome", "source", "ring_quality"):
@@ -101,8 +108,8 @@ def call_row(call: Call) -> dict[str, Any]:
             row[name] = str(row[name])
     for name in _CUT_TO_FIT:
         value = row[name]
-        limit = calls.c[name].type.length
-        if value is not None and len(value) > limit:
+        limit = _length(name)
+        if isinstance(value, str) and len(value) > limit:
             row[name] = value[:limit]
     return row
 

@@ -1,8 +1,16 @@
-"""Writes to the store's small tables: run-time trainings, each office's settings, demo data kept apart."""
+"""The store's small tables: import state, live calls, heartbeat, follow-ups handled, trainings, report runs,
+each office's settings, caller-number reveals, and demo data kept apart.
+
+Every write to them is here (call records are written by save.py). The
+collector's own bookkeeping is read back here too (where an import stopped,
+whether a report went out); what metrics and pages read lives in
+callwatch.metrics.loader.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,7 +19,19 @@ from sqlalchemy.engine import Engine
 
 from callwatch.model import Source
 from callwatch.store.save import mark_rollups_dirty, upsert_in, upsert_rows
-from callwatch.store.schema import caller_reveals, calls, rollup_dirty, site_settings, trainings
+from callwatch.store.schema import (
+    caller_reveals,
+    calls,
+    follow_up_handled,
+    heartbeat,
+    import_state,
+    live_calls,
+    report_deliveries,
+    report_runs,
+    rollup_dirty,
+    site_settings,
+    trainings,
+)
 
 DEMO_SOURCE = Source.DEMO.value
 # Demo trainings carry this in their title: `callwatch demo --remove` finds them by it.
@@ -22,7 +42,9 @@ def add_training(engine: Engine, site: str | None, day: date, title: str, notes:
     """Record a staff training session for `site` (None: every office); returns its id."""
     row = {"site": site, "date": day, "title": title, "notes": notes, "created_at": datetime.now(UTC)}
     with engine.begin() as conn:
-        return int(conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key[0])
+        key = conn.execute(sa.insert(trainings).values(**row)).inserted_primary_key
+    assert key is not None, "an INSERT returns the new row's key"
+    return int(key[0])
 
 
 def remove_training(engine: Engine, day: date, title: str | None = None, site: str | None = None,
@@ -67,8 +89,91 @@ def remove_demo(engine: Engine) -> tuple[int, int]:
         if dirty:
             upsert_in(conn, rollup_dirty, dirty, keys=("site", "day"))
     return int(removed_calls or 0), int(removed_trainings or 0)
+
+
 def record_caller_reveal(engine: Engine, site: str, call_id: str, user: str, purpose: str = "call back") -> None:
     """Keep that `user` was shown the full number of call (site, call_id) now."""
     with engine.begin() as conn:
         conn.execute(caller_reveals.insert().values(
             site=site, call_id=call_id, revealed_by=user, revealed_at=datetime.now(UTC), purpose=purpose))
+
+
+def add_training_once(engine: Engine, site: str, day: date, title: str, notes: str = "") -> bool:
+    """add_training unless `site` already has a session of that date and title; True when added."""
+    same = (trainings.c.site == site, trainings.c.date == day, trainings.c.title == title)
+    query = sa.select(trainings.c.id).where(*same)
+    with engine.connect() as conn:
+        if conn.execute(query).first() is not None:
+            return False
+    add_training(engine, site, day, title, notes)
+    return True
+
+
+def load_import_state(engine: Engine, site: str, path: str) -> dict[str, Any] | None:
+    """Where the last import of `path` stopped (the import_state row), None for a file never read."""
+    query = sa.select(import_state).where(import_state.c.site == site, import_state.c.path == path)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def save_import_state(engine: Engine, row: dict[str, Any]) -> None:
+    """Replace the import_state row of (row["site"], row["path"])."""
+    upsert_rows(engine, import_state, [row], keys=("site", "path"))
+
+
+def replace_live_calls(engine: Engine, site: str, rows: Sequence[dict[str, Any]]) -> None:
+    """The calls ringing or queued at `site` now: the site's rows are replaced as a set, in one transaction."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(live_calls).where(live_calls.c.site == site))
+        if rows:
+            conn.execute(sa.insert(live_calls), list(rows))
+
+
+def write_heartbeat(
+    engine: Engine, site: str, *, connected: bool, last_event_at: datetime | None, detail: str = ""
+) -> None:
+    """The collector's pulse for `site` (one row per site, replaced)."""
+    row = {
+        "site": site,
+        "last_event_at": last_event_at,
+        "connected": connected,
+        "updated_at": datetime.now(UTC),
+        "detail": detail[:256],
+    }
+    upsert_rows(engine, heartbeat, [row], keys=("site",))
+
+
+def mark_follow_up_handled(engine: Engine, site: str, call_id: str, user: str) -> None:
+    """The front desk called this caller back (or decided not to): the call leaves the follow-up list."""
+    row = {"site": site, "call_id": call_id, "handled_at": datetime.now(UTC), "handled_by": user}
+    upsert_rows(engine, follow_up_handled, [row], keys=("site", "call_id"))
+
+
+def report_sent(engine: Engine, site: str, week: str) -> bool:
+    """True when the report of `week` (an ISO week label) for `site` was sent or written already."""
+    query = sa.select(report_runs.c.sent_at).where(report_runs.c.site == site, report_runs.c.week == week)
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
+def record_report_run(engine: Engine, site: str, week: str, detail: str, now: datetime | None = None) -> None:
+    """Remember that the report of `week` went out (an upsert: never a second row)."""
+    row = {"site": site, "week": week, "sent_at": now or datetime.now(UTC), "detail": detail[:512]}
+    upsert_rows(engine, report_runs, [row], keys=("site", "week"))
+
+
+def report_delivered_to(engine: Engine, site: str, week: str) -> set[str]:
+    """The recipients who already got the report of `week`, so a retry reaches only the others."""
+    query = sa.select(report_deliveries.c.recipient).where(
+        report_deliveries.c.site == site, report_deliveries.c.week == week)
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(query)}
+
+
+def record_report_deliveries(engine: Engine, site: str, week: str, recipients: Sequence[str],
+                             now: datetime | None = None) -> None:
+    """Remember each recipient whose server took the report of `week` (one row each, upserted)."""
+    at = now or datetime.now(UTC)
+    rows = [{"site": site, "week": week, "recipient": r[:254], "sent_at": at} for r in recipients]
+    upsert_rows(engine, report_deliveries, rows, keys=("site", "week", "recipient"))

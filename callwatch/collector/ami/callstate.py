@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import overload
 
 from callwatch.model import Direction
 
@@ -51,7 +52,7 @@ class CallState:
     pbx_hung_up: bool = False
     last_event_at: float = 0.0
     seq: int = 0  # tracker sequence number when the call was first seen
-    journal_pos: object = None  # where the journal holds its first event (for crash recovery)
+    journal_pos: int | None = None  # where the journal holds its first event (for crash recovery)
     resynced: bool = False
 
     @property
@@ -70,5 +71,9 @@ class LiveCall:
     queue: str | None
 
 
+@overload
+def utc(t: float) -> datetime: ...
+@overload
+def utc(t: float | None) -> datetime | None: ...
 def utc(t: float | None) -> datetime | None:
     return None if t is None else datetime.fromtimestamp(t, UTC)

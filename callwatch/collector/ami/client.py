@@ -1,6 +1,6 @@
 """A small AMI client built for a service that runs for months.
 
-Why our own and not asterisk-ami 0.1.7 or panoramisk (see REFERENCE.md §1):
+Why our own and not asterisk-ami 0.1.7 or panoramisk:
 asterisk-ami's reader thread dies silently after `timeout` seconds of quiet, on
 any listener exception or raising callback, and its AutoReconnect never notices;
 panoramisk never checks Ping replies (a half-open socket goes unnoticed) and

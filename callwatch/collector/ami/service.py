@@ -9,6 +9,10 @@ retries the store when it fails. A stop request (SIGTERM) ends both between
 steps and flushes everything. After a crash, the journal tail since the last
 checkpoint is fed through the tracker again before connecting, so a call that
 ended just before a SIGKILL is still stored, and upserts keep it single.
+
+The service knows only AMI and the store: what follows a write (the per-day
+rollups) arrives as an after_store callable, and the scheduler that tails logs
+and sends the weekly report is started beside it by cli/collect.py.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -35,8 +39,9 @@ from callwatch.config import Settings
 from callwatch.model import Call
 
 log = logging.getLogger(__name__)
-# A call that ends reaches the year-long views this soon; one refresh recomputes one site-day.
-ROLLUP_REFRESH_SECONDS = 5.0
+# after_store runs at most this often (the CLI passes the per-day rollup refresh:
+# a call that ends reaches the year-long views this soon; one refresh recomputes one site-day).
+AFTER_STORE_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -64,8 +69,17 @@ def feed_record(
 
 
 class CollectorService:
-    def __init__(self, settings: Settings, secret: str, *, engine: Engine | None = None, schedule: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        secret: str,
+        *,
+        engine: Engine | None = None,
+        after_store: Callable[[], None] | None = None,
+    ) -> None:
+        """after_store: run after calls were stored (at most every AFTER_STORE_SECONDS, and at the end)."""
         self.settings = settings
+        self.after_store = after_store
         self.engine = engine or store.create_engine(settings.database_url)
         store.init_db(self.engine)
         self.tracker = AmiTracker(settings)
@@ -87,8 +101,6 @@ class CollectorService:
             reconnect_max=ami.reconnect_max_seconds,
             connect_timeout=min(5.0, ami.idle_timeout_seconds),
         )
-        self._schedule = schedule  # tailing and the weekly report (benchmarks turn them off)
-        self._scheduler: Any = None
         self._pending: list[Call] = []
         self._processed_end = self.journal.offset
         self._store_ok = True
@@ -98,8 +110,8 @@ class CollectorService:
         self._link_changed = True
         self._last_checkpoint: tuple[int, int] | None = None
         self._last_heard: float | None = None
-        self._rollups_due = False  # calls were stored since the per-day rollups were last refreshed
-        self._rollups_at = 0.0
+        self._after_store_due = False  # calls were stored since after_store last ran
+        self._after_store_at = 0.0
         self.rejected = 0  # implausible calls kept in the rejects file instead of the store
         self.ready = threading.Event()  # set once recovered and connecting (tests wait on it)
 
@@ -122,7 +134,6 @@ class CollectorService:
 
     def run(self) -> None:
         self.recover()
-        self._start_scheduler()
         reader = threading.Thread(target=self.client.run, args=(self.stop_event,), name="ami-reader", daemon=True)
         reader.start()
         self.ready.set()
@@ -137,7 +148,6 @@ class CollectorService:
                 for item in batch:
                     self._track(item)
             self._store(final=True)
-            self._stop_scheduler()
             self.journal.close()
             log.info(
                 "collector stopped; %d call(s) still in flight will be resumed from the journal",
@@ -175,7 +185,7 @@ class CollectorService:
             if self._pending:
                 store.save_calls(self.engine, self._plausible(self._pending))
                 self._pending = []
-                self._rollups_due = True
+                self._after_store_due = True
             if self.tracker.live_changed or final:
                 live_state.write_live_calls(self.engine, self.settings.site, [] if final else self.tracker.live())
                 self.tracker.live_changed = False
@@ -193,8 +203,11 @@ class CollectorService:
         self._store_ok = True
         self._checkpoint()
         self.journal.flush()  # the once-a-second fsync also happens when the PBX falls quiet
-        if self._rollups_due and (final or now - self._rollups_at >= ROLLUP_REFRESH_SECONDS):
-            self._refresh_rollups(now)
+        if self._after_store_due and (final or now - self._after_store_at >= AFTER_STORE_SECONDS):
+            self._after_store_due = False
+            self._after_store_at = now
+            if self.after_store is not None:
+                self.after_store()
 
     def _plausible(self, calls: list[Call]) -> list[Call]:
         """The calls that can be real; the others go to the AMI rejects file (a PBX clock in 2099...)."""
@@ -213,21 +226,13 @@ class CollectorService:
                             call.call_id, problem, self.rejected)
         return kept
 
-    def _refresh_rollups(self, now: float) -> None:
-        """Today's per-day rollup follows the calls that just ended, at most every few seconds."""
-        from callwatch.collector.importer import refresh_written_rollups
-
-        self._rollups_due = False
-        self._rollups_at = now
-        refresh_written_rollups(self.engine, self.settings)  # logs and keeps the days marked if it fails
-
     def _heartbeat(self, final: bool) -> None:
         kind, detail = self._link
         connected = kind == "connected" and not final
         if final:
             detail = "collector stopped"
         last = self._last_heard  # our clock: when we last heard from the PBX
-        live_state.write_heartbeat(
+        store.write_heartbeat(
             self.engine,
             self.settings.site,
             connected=connected,
@@ -275,64 +280,3 @@ class CollectorService:
                 self._track(item)
         self._processed_end = self.journal.offset
         self._store()
-
-    # -- scheduled work: tailing CSV logs, the weekly report --------------------------------------------------------
-
-    def _start_scheduler(self) -> None:
-        """Tail the configured logs and send the weekly report, in this same process."""
-        wants_report = bool(self.settings.report.recipients)
-        if not self._schedule or not (self.settings.tail or wants_report):
-            return
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        self._scheduler = BackgroundScheduler(timezone="UTC")
-        for i, entry in enumerate(self.settings.tail):
-            self._scheduler.add_job(
-                tail_once,
-                "interval",
-                seconds=entry.interval_seconds,
-                args=(self.engine, self.settings, entry.path, entry.source),
-                id=f"tail-{i}",
-                next_run_time=datetime.now(UTC),
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(60, int(entry.interval_seconds)),
-            )
-        if wants_report:
-            from callwatch.report.schedule import install_weekly_report
-
-            install_weekly_report(self._scheduler, self.settings, self.engine)
-        self._scheduler.start()
-        log.info(
-            "scheduler: tailing %d log file(s), weekly report %s",
-            len(self.settings.tail),
-            "on" if wants_report else "off",
-        )
-
-    def _stop_scheduler(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
-            self._scheduler = None
-
-
-def tail_once(engine: Engine, settings: Settings, path: str, source: str) -> None:
-    """One scheduled look at a growing CSV log or the PBX database; the importer remembers how far it got."""
-    try:
-        from callwatch.collector.database_import import import_database
-        from callwatch.collector.importer import import_file
-        from callwatch.collector.sources.cdr_database import is_database_url, redacted
-
-        if is_database_url(path):
-            for summary in import_database(engine, settings, path):
-                if summary.calls_written:
-                    log.info("tail: %s: %s", summary.file, summary)
-            return
-        if not Path(path).exists():
-            log.warning("tail: %s does not exist (yet)", path)
-            return
-        summary = import_file(engine, settings, path, source)
-        if getattr(summary, "calls_written", 0):
-            log.info("tail: %s: %s", path, summary)
-    except Exception:
-        shown = redacted(path) if "://" in path else path
-        log.exception("tail: importing %s failed; will try again at the next interval", shown)

@@ -61,7 +61,7 @@ class AmiTracker:
 
     # -- entry points -------------------------------------------------------------------------
 
-    def feed(self, msg: Message, t: float, journal_pos: object = None) -> list[Call]:
+    def feed(self, msg: Message, t: float, journal_pos: int | None = None) -> list[Call]:
         """Apply one message received (or stamped) at epoch `t`; return calls that ended."""
         self._seq += 1
         self.last_event_at = t
@@ -123,18 +123,18 @@ class AmiTracker:
             else:
                 state, location = "ringing", ", ".join(sorted({p for p in s.open_dials.values() if p}))
             out.append(
-                LiveCall(s.call_id, s.caller, state, utc(s.arrived_at), utc(s.ring_started_at), location, s.queue)  # type: ignore[arg-type]
+                LiveCall(s.call_id, s.caller, state, utc(s.arrived_at), utc(s.ring_started_at), location, s.queue)
             )
         return out
 
-    def oldest_journal_pos(self) -> object | None:
+    def oldest_journal_pos(self) -> int | None:
         """Journal position of the oldest call in flight (replay from there after a crash)."""
         positions = [s.journal_pos for s in self.calls.values() if s.journal_pos is not None]
-        return min(positions) if positions else None  # type: ignore[type-var]
+        return min(positions) if positions else None
 
     # -- call lifecycle -----------------------------------------------------------------------
 
-    def _new_call(self, msg: Message, t: float, journal_pos: object) -> CallState:
+    def _new_call(self, msg: Message, t: float, journal_pos: int | None) -> CallState:
         state = CallState(call_id=msg["Linkedid"], arrived_at=t, root_channel=msg.get("Channel", ""))
         state.own_ids.add(state.call_id)
         state.seq = self._seq
@@ -219,7 +219,7 @@ class AmiTracker:
             site=self.site,
             direction=state.direction,
             caller=caller,
-            arrived_at=utc(state.arrived_at),  # type: ignore[arg-type]
+            arrived_at=utc(state.arrived_at),
             ring_started_at=utc(state.ring_started_at),
             answered_at=utc(state.answered_at),
             ended_at=utc(t),
@@ -265,7 +265,7 @@ class AmiTracker:
 
     # -- resynchronisation after a reconnect --------------------------------------------------
 
-    def _resync_channel(self, msg: Message, t: float, journal_pos: object) -> None:
+    def _resync_channel(self, msg: Message, t: float, journal_pos: int | None) -> None:
         lid = msg.get("Linkedid") or msg.get("Uniqueid", "")
         if not lid:
             return

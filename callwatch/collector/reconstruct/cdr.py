@@ -164,7 +164,7 @@ class CdrGrouper:
         done = []
         while self.groups:
             gid, group = next(iter(self.groups.items()))
-            if group.last_end >= horizon and self.buffered <= self.max_rows:
+            if (horizon is None or group.last_end >= horizon) and self.buffered <= self.max_rows:
                 break
             done.append(self._pop(gid))
         return done

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
@@ -40,7 +40,7 @@ class GenericCsvParser:
         fh.seek(0)
         raw = fh.readline()
         header_cursor = LineCursor()
-        fields = next((f for _, _, _, f, _ in split_csv_lines(_One(raw), header_cursor)), None)
+        fields = next((f for _, _, _, f, _ in split_csv_lines(cast(BinaryIO, _One(raw)), header_cursor)), None)
         if not fields:
             raise SourceError(f"column map {self.name!r}: the file has no header row")
         names = [h.strip().lstrip("\ufeff") for h in fields]

@@ -1,6 +1,6 @@
 """Asterisk cdr_csv `Master.csv`: no header, 16 to 21 columns depending on cdr.conf.
 
-The layout is detected per row (REFERENCE §3, pitfall 7): 16 base columns,
+The layout is detected per row: 16 base columns,
 then uniqueid and/or userfield (`loguniqueid`, `loguserfield`), then
 peeraccount, linkedid, sequence (`newcdrcolumns`). Times are GMT when cdr.conf
 has `usegmtime=yes`, otherwise the PBX's local time; a local time at a DST

@@ -59,7 +59,8 @@ def layout(**query: Any) -> html.Div:
         dcc.Store(id="calls-slot", data={"weekday": flt.weekday, "hour": flt.hour}),
         html.Div(id="calls-summary", className="explain"),
         html.A("Download these calls as CSV", id="calls-download", href="#", className="explain"),
-        dcc.Loading(dash_table.DataTable(
+        # dash_table builds its components when imported, so mypy cannot see DataTable.
+        dcc.Loading(dash_table.DataTable(  # type: ignore[attr-defined]
             id="calls-table", columns=[{"name": c.replace("_", " "), "id": c} for c in data.TABLE_COLUMNS],
             page_size=PAGE_SIZE, sort_action="native",
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "system-ui", "fontSize": "0.85rem"},

@@ -21,6 +21,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, dcc, html
 from plotly.io.json import to_json_plotly
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
 from callwatch.metrics.summary import summarize
@@ -214,7 +215,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, now: datetime) -> Any:
     line = (f"{total['needing']:,} calls needed a follow-up: {total['followed_up']:,} followed up within {window} "
             f"business day(s) ({total['called_back']:,} called back, {total['got_through']:,} got through later), "
             f"{total['not_followed_up']:,} not, {total['pending']:,} still inside their window · follow-up rate "
-            f"{ui.fmt_pct(total['follow_up_rate'])} · median time "
+            f"{fmt.pct(total['follow_up_rate'])} · median time "
             f"{'–' if median is None else _waited(median)}")
     return html.Div([
         ui.identity(summarize(calls, ctx.params)),

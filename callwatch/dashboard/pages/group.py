@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
 from callwatch.metrics.group import compare_sites, group_summary, week_bounds
@@ -76,16 +77,12 @@ def _change(value: Any) -> str:
     return f" ({100 * value:+.1f} pts)"
 
 
-def _pct(value: Any) -> str:
-    return ui.fmt_pct(None if value is None or value != value else float(value))
-
-
 def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> html.Div:
     summary = group_summary(table)
     last = end - timedelta(days=1)
     kpis = html.Div([
-        ui.kpi("answer rate, all offices", ui.fmt_pct(summary["answer_rate"])),  # type: ignore[arg-type]
-        ui.kpi("within target, all offices", ui.fmt_pct(summary["within_target_rate"])),  # type: ignore[arg-type]
+        ui.kpi("answer rate, all offices", fmt.pct(summary["answer_rate"])),
+        ui.kpi("within target, all offices", fmt.pct(summary["within_target_rate"])),
         ui.kpi("offered calls", f"{summary['offered']:,}"),
         ui.kpi("best office", str(summary["best"] or "–")),
         ui.kpi("worst office", str(summary["worst"] or "–")),
@@ -99,12 +96,12 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
         rows.append(html.Tr([
             html.Td(dcc.Link(row.site, href=trends)),
             html.Td(f"{row.offered:,}"),
-            html.Td(_pct(row.answer_rate) + _change(row.answer_rate_change)),
-            html.Td(_pct(row.within_target_rate) + _change(row.within_target_rate_change)),
-            html.Td(_pct(row.voicemail_rate)),
-            html.Td(_pct(row.abandonment_rate)),
-            html.Td(ui.fmt_seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))),
-            html.Td(_pct(row.follow_up_rate)),
+            html.Td(fmt.pct(row.answer_rate) + _change(row.answer_rate_change)),
+            html.Td(fmt.pct(row.within_target_rate) + _change(row.within_target_rate_change)),
+            html.Td(fmt.pct(row.voicemail_rate)),
+            html.Td(fmt.pct(row.abandonment_rate)),
+            html.Td(fmt.seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))),
+            html.Td(fmt.pct(row.follow_up_rate)),
             html.Td({"best": "▲ best", "worst": "▼ worst"}.get(badge, badge),
                     className={"best": "outcome-answered", "worst": "outcome-missed"}.get(badge, "quiet")),
         ], id=f"group-row-{row.site}"))
@@ -132,8 +129,7 @@ def _figure(table: Any) -> go.Figure:
     """Answer and within-target rate per office, in the dashboard's colours; hover shows the counts."""
     fig = go.Figure()
     offered = [int(v) for v in table["offered"]]
-    for column, label, colour in (("answer_rate", "Answer rate", "#34a853"),
-                                  ("within_target_rate", "Answered within target", "#1f6feb")):
+    for column, label, _numerator, colour in figures.RATE_LINES[:2]:
         values = [None if v != v else 100 * float(v) for v in table[column]]
         fig.add_bar(x=list(table["site"]), y=values, name=label, marker_color=colour, customdata=offered,
                     hovertemplate=f"%{{x}}: <b>%{{y:.1f}} %</b> {label.lower()} of %{{customdata:,}} offered"

@@ -100,7 +100,7 @@ def register_callbacks(app: Dash) -> None:
         Input("live-site", "data"),
         State("live-seen", "data"),
     )
-    def refresh(_n: int | None, office: str | None, seen: list[str] | None) -> tuple[Any, ...]:
+    def refresh(_n: int | None, office: str | None, seen: list[str | None] | None) -> tuple[Any, ...]:
         ctx = data.context()
         office = live_data.office(ctx, office)
         now = datetime.now(UTC)

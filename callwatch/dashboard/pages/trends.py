@@ -83,13 +83,10 @@ def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
         ui.identity(found.totals, {"calls while closed (not counted)": found.closed_calls}),
         html.Div([
             dcc.Graph(id="trends-rates", figure=figures.rates_figure(
-                periods, marks, ctx.params, granularity, ctx.settings.report.goals)),
+                periods, marks, ctx.params, granularity, ctx.settings.report.goal_by_metric)),
             ui.explain("How is this calculated?", [
-                "offered = inbound calls in business hours − short abandons",
-                "answer rate = answered / offered; voicemail rate = voicemail / offered; "
-                "abandonment rate = abandoned / offered (with missed, the four add up to 100 %)",
-                f"answered within target = answered within {ctx.params.target_rings} rings "
-                f"({ctx.params.target_seconds:g} s) / offered",
+                *ui.formulas(ctx.params, "offered", "answer_rate", "voicemail_rate", "abandonment_rate",
+                             "within_target_rate"),
                 "dotted lines: the practice's goals (report.goals in callwatch.yaml)",
                 f"{'weeks start on Monday; ' if granularity == 'week' else ''}"
                 f"training dates: {', '.join(f'{m.day:%d %b %Y} ({m.title})' for m in marks) or 'none yet'}",
@@ -98,10 +95,8 @@ def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
         html.Div([
             dcc.Graph(id="trends-speed", figure=figures.speed_figure(periods, marks, ctx.params, granularity)),
             ui.explain("How is this calculated?", [
-                "speed of answer = seconds from the first ring (or joining a queue) to a person answering, "
-                "over answered calls",
-                f"rings = floor(seconds / {ctx.params.ring_cycle_seconds:g}) + 1; median = half the calls were "
-                "answered faster; 90th percentile = 9 in 10 were answered faster",
+                *ui.formulas(ctx.params, "asa_median_s", "asa_p90_s", "asa_median_rings"),
+                "median = half the calls were answered faster; 90th percentile = 9 in 10 were answered faster",
                 f"the orange line is the target: {ctx.params.target_rings} rings = {ctx.params.target_seconds:g} s",
                 *speed_note,
             ], ctx.params, href + "&outcome=answered"),

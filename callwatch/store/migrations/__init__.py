@@ -62,7 +62,7 @@ _VERSION_TABLE = sa.Table(
 
 def config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at this package; `connection` is what env.py migrates."""
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: start-up speed
 
     cfg = Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
@@ -74,7 +74,7 @@ def config(connection: Connection | None = None) -> Config:
 @cache
 def head() -> str:
     """Alembic's head revision, read from versions/ (slow: imports Alembic; HEAD is the fast copy)."""
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: start-up speed
 
     heads = ScriptDirectory.from_config(config()).get_heads()
     if len(heads) != 1:
@@ -146,7 +146,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def _upgrade_locked(engine: Engine, revision: str) -> None:
-    from alembic import command
+    from alembic import command  # lazy: start-up speed
 
     target = head() if revision == "head" else revision
     with engine.begin() as conn:
@@ -160,7 +160,7 @@ def _upgrade_locked(engine: Engine, revision: str) -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
+    from alembic import command  # lazy: start-up speed
 
     with _exclusive(engine), engine.begin() as conn:
         command.downgrade(config(conn), revision)

@@ -9,20 +9,15 @@ missed callers are phoned back an hour later (outbound), others never are.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import numpy as np
 
 from callwatch.model import Call, Direction, Outcome, RingQuality, Source
+from support.clock import local
 
-TZ = ZoneInfo("America/New_York")
 SITE = "main-office"
 STAFF = ("201", "202", "203")
-
-
-def _local(day: date, seconds: float) -> datetime:
-    return (datetime.combine(day, time(0), tzinfo=TZ) + timedelta(seconds=seconds)).astimezone(UTC)
 
 
 def history(
@@ -52,7 +47,7 @@ def history(
             else:
                 start = rng.uniform(8 * 3600, 17 * 3600 - 120)
                 p_answer = answer_after if after else answer_before
-            arrived = _local(day, start)
+            arrived = local(day, seconds=start)
             ring_started = arrived + timedelta(seconds=float(rng.uniform(2, 6)))
             caller = str(rng.choice(callers))
             call_id = f"{day:%Y%m%d}-{k:03d}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -12,15 +11,10 @@ from callwatch.metrics.frame import prepare
 from callwatch.metrics.loader import calls_from_records
 from callwatch.metrics.params import MetricParams
 from callwatch.model import Call
+from support.clock import local
 
-NEW_YORK = ZoneInfo("America/New_York")
 PARAMS = MetricParams()  # America/New_York, 6 s rings, 3-ring target, 5 s short abandon, Mon-Fri 8-17
 _ids = itertools.count(1)
-
-
-def local(text: str) -> datetime:
-    """'2026-03-09 10:00' practice-local -> aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=NEW_YORK)
 
 
 def call(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,20 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from amiserver import AmiTestServer, Captured, load_capture
+import sqlalchemy as sa
 
 from callwatch import store
+from callwatch.cli.collect import make_service, run_collector
 from callwatch.collector.ami.service import CollectorService
 from callwatch.config import Settings
+from support.amiserver import AmiTestServer, Captured, load_capture
+from support.data import SET_A, ground_truth
+from support.settings import make_settings
 
-SET_A = Path(__file__).parent / "data" / "asterisk-set-a"
 SECRET = "s3cret"
 EVENTS: list[Captured] = load_capture(SET_A)
-
-
-def ground_truth() -> list[dict[str, str]]:
-    with open(SET_A / "ground-truth.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def inbound_truth() -> list[dict[str, str]]:
@@ -105,13 +102,7 @@ def settings_for(tmp_path: Path, port: int, **extra: Any) -> Settings:
     """Short timeouts so faults are noticed within a few seconds (with room for a busy CI machine)."""
     ami = {"port": port, "idle_timeout_seconds": 2.0, "ping_interval_seconds": 0.25, "reconnect_max_seconds": 1.0}
     ami.update(extra.pop("ami", {}))
-    data = {
-        "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",
-        "journal_path": str(tmp_path / "journal" / "ami-journal.log"),
-        "ami": ami,
-        **extra,
-    }
-    return Settings.model_validate(data)
+    return make_settings(tmp_path, journal_path=str(tmp_path / "journal" / "ami-journal.log"), ami=ami, **extra)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -128,8 +119,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "c
 @contextlib.contextmanager
 def running_collector(settings: Settings) -> Iterator[CollectorService]:
     """The real service in a thread; stopped (as SIGTERM would) when the block ends."""
-    service = CollectorService(settings, SECRET)
-    thread = threading.Thread(target=service.run, name="collector", daemon=True)
+    service = make_service(settings, SECRET)
+    thread = threading.Thread(target=run_collector, args=(service,), name="collector", daemon=True)
     thread.start()
     service.ready.wait(10)
     try:
@@ -138,6 +129,19 @@ def running_collector(settings: Settings) -> Iterator[CollectorService]:
         service.stop()
         thread.join(20)
         assert not thread.is_alive(), "collector did not stop within 20 s"
+
+
+def live_rows(engine: sa.Engine, site: str) -> list[Any]:
+    """The live_calls rows of `site`: a plain read (metrics.loader.load_live builds frames), polled every 50 ms."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(store.live_calls).where(store.live_calls.c.site == site)).mappings())
+
+
+def heartbeat_row(engine: sa.Engine, site: str) -> dict[str, Any] | None:
+    """The heartbeat row of `site`, None before the collector wrote one."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.heartbeat).where(store.heartbeat.c.site == site)).mappings().first()
+    return dict(row) if row else None
 
 
 def stored_calls(settings: Settings) -> list[dict[str, Any]]:

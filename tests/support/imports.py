@@ -1,4 +1,4 @@
-"""Shared bits for the import tests: settings on a real SQLite file, set-A ground truth, CDR variants."""
+"""Shared bits for the import tests: an opened store, calls by caller, CDR layout variants."""
 
 from __future__ import annotations
 
@@ -10,29 +10,11 @@ from typing import Any
 from callwatch import store
 from callwatch.config import Settings
 
-SET_A = Path(__file__).parent / "data" / "asterisk-set-a"
-MASTER_CSV = SET_A / "Master.csv"
-QUEUE_LOG = SET_A / "queue_log"
-
-
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",
-        "rejects_dir": str(tmp_path / "rejects"),
-        **overrides,
-    }
-    return Settings.model_validate(values)
-
 
 def open_engine(settings: Settings) -> Any:
     engine = store.create_engine(settings.database_url)
     store.init_db(engine)
     return engine
-
-
-def ground_truth() -> list[dict[str, str]]:
-    with (SET_A / "ground-truth.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def calls_by_caller(engine: Any) -> dict[str, dict[str, Any]]:

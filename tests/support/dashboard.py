@@ -4,10 +4,9 @@ numbers are easy to check by hand, a real SQLite store, a logged-in client."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
@@ -15,8 +14,9 @@ from werkzeug.security import generate_password_hash
 from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.model import Call
+from support.clock import local
+from support.settings import make_settings
 
-TZ = ZoneInfo("America/New_York")
 DAY = date(2026, 3, 3)  # a Tuesday, EST (UTC-5)
 USER, PASSWORD = "frontdesk", "correct horse battery"
 TRAINING = {"date": "2026-03-03", "title": "Phone manner"}
@@ -26,19 +26,9 @@ FORMULA_STAFF = "@SUM(1+1)"
 
 
 def settings_for(tmp_path: Path, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'callwatch.db'}",
-        "journal_path": str(tmp_path / "journal.log"),
-        "dashboard": {"users": {USER: generate_password_hash(PASSWORD)}},
-        "trainings": [TRAINING],
-    }
-    values.update(extra)
-    return Settings.model_validate(values)
-
-
-def local(day: date, clock: str) -> datetime:
-    hour, minute = (int(x) for x in clock.split(":"))
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(UTC)
+    """make_settings with a dashboard user and one training date."""
+    values: dict[str, Any] = {"dashboard": {"users": {USER: generate_password_hash(PASSWORD)}}, "trainings": [TRAINING]}
+    return make_settings(tmp_path, **{**values, **extra})
 
 
 def call(call_id: str, clock: str, outcome: str | None, ring: float | None = 5.0, *, day: date = DAY,

@@ -1,0 +1,21 @@
+"""Practice-local wall times for fixtures: every fixture practice is in New York (MetricParams' default zone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("America/New_York")
+
+
+def local(day: date | str, clock: str = "00:00", *, seconds: float = 0.0) -> datetime:
+    """A New York wall time as an aware UTC datetime.
+
+    local(date(2026, 3, 3), "10:00"), local("2026-03-09 10:00:04"), or local(day, seconds=36_000)
+    for seconds after local midnight.
+    """
+    if isinstance(day, str):
+        stamp = datetime.fromisoformat(day)
+        day, clock = stamp.date(), stamp.time().isoformat()
+    wall = datetime.combine(day, time.fromisoformat(clock), tzinfo=TZ) + timedelta(seconds=seconds)
+    return wall.astimezone(UTC)
