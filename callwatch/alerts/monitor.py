@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -112,11 +113,11 @@ class AlertMonitor:
         alert_log.record_notification(self.engine, alert_id, snap.now if sent.ok else None, sent.error)
 
 
-def _stamp(value: object) -> datetime | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+def _stamp(value: Any) -> datetime | None:
+    if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).to_pydatetime()  # type: ignore[arg-type]
+    return pd.Timestamp(value).to_pydatetime()
 
 
-def _text(value: object) -> str | None:
-    return None if value is None or pd.isna(value) or value in ("", "nan", "None") else str(value)  # type: ignore[call-overload]
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) or value in ("", "nan", "None") else str(value)

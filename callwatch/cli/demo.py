@@ -64,8 +64,6 @@ def demo_command(
     settings, engine = open_collector_store(settings)
     if remove:
         removed, trainings = store.remove_demo(engine)
-        from callwatch.collector.importer import refresh_written_rollups  # lazy: start-up speed
-
         refresh_written_rollups(engine, settings, site=None)
         click.echo(f"demo removed: {removed:,} calls and {trainings} training(s); real calls untouched")
         return

@@ -303,8 +303,8 @@ def _calls(
         yield from _cel_calls(fh, cursor, settings, run)
     else:
         name = kind.removeprefix("csv:")
-        parser = GenericCsvParser(name, settings.column_maps[name], settings)
-        for item in parser.calls(fh, cursor):
+        mapped = GenericCsvParser(name, settings.column_maps[name], settings)
+        for item in mapped.calls(fh, cursor):
             if isinstance(item, Reject):
                 run.reject(item)
                 continue
@@ -401,19 +401,6 @@ def _queue_calls(
     pending, run.resume_at = tracker.finish(cursor.offset)
     for call in pending:
         yield call, [(cursor.line, run.resume_at)]
-
-
-def _cel_calls(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> Iterator[Call]:
-    parser = CelCsvParser(zone=settings.tz, fields=settings.cel_fields)
-    tracker = CelCalls(CallContext.from_settings(settings), emit_from=run.old_size)
-    for item in parser.events(fh, cursor):
-        if isinstance(item, Reject):
-            run.reject(item)
-            continue
-        run.row(item.offset)
-        yield from tracker.add(item)
-    pending, run.resume_at = tracker.finish(cursor.offset)
-    yield from pending
 
 
 def _cel_calls(

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from callwatch.config import Settings, load_settings
 from callwatch.dashboard import auth, data, downloads
+from callwatch.dashboard import components as ui
 
 HERE = Path(__file__).resolve().parent
 PAGES_FOLDER = HERE / "pages"
@@ -116,9 +117,9 @@ def _shell() -> html.Div:
                 [
                     html.Span("callwatch", className="brand"),
                     html.Button("Menu", id="nav-toggle", className="nav-toggle", type="button",
-                                **{"aria-expanded": "false", "aria-controls": "nav"}),
+                                **ui.aria(expanded="false", controls="nav")),
                     html.Nav([*links, html.Span([f"{user} · ", html.A("Sign out", href="/logout")], className="user")],
-                             className="nav", id="nav", **{"aria-label": "pages"}),
+                             className="nav", id="nav", **ui.aria(label="pages")),
                 ],
                 className="topbar",
             ),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dash import Input, Output, dcc, html
+from dash.development.base_component import Component
 
 from callwatch.dashboard.data import DEFAULT_DAYS, Range
 from callwatch.formatting import opening_hours
@@ -21,14 +22,24 @@ from callwatch.metrics.quality import NOT_IN_EXPORT, ring_time_known, ring_time_
 OUTCOMES = ("answered", "voicemail", "abandoned", "missed")
 
 
+# Dash's type stubs list no "date" input type, though HTML has it and Dash passes it on: the
+# browser's own date picker is the one that is labelled and keyboard-friendly (axe-core).
+DATE_INPUT: Any = "date"
+
+
+def aria(**attrs: str) -> dict[str, Any]:
+    """ARIA attributes for a Dash component: aria(label="x") -> {"aria-label": "x"} (Dash's stubs omit them)."""
+    return {f"aria-{name.replace('_', '-')}": value for name, value in attrs.items()}
+
+
 def date_fields(prefix: str, rng: Range, extra: Sequence[Any] = ()) -> html.Div:
     """From and to dates as the browser's own date inputs (`<prefix>-start`, `-end`), each labelled."""
     return html.Div([
         html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
-                  dcc.Input(id=f"{prefix}-start", type="date", value=rng.first.isoformat(), debounce=True)],
+                  dcc.Input(id=f"{prefix}-start", type=DATE_INPUT, value=rng.first.isoformat(), debounce=True)],
                  className="field date"),
         html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
-                  dcc.Input(id=f"{prefix}-end", type="date", value=rng.last.isoformat(), debounce=True)],
+                  dcc.Input(id=f"{prefix}-end", type=DATE_INPUT, value=rng.last.isoformat(), debounce=True)],
                  className="field date"),
         *extra,
         dcc.Store(id=f"{prefix}-dates-url"),
@@ -48,10 +59,10 @@ def filter_bar(prefix: str, rng: Range, sites: Sequence[str], queues: Sequence[s
             labelled_dropdown(f"{prefix}-site", "Office", [{"label": s, "value": s} for s in sites], rng.site,
                               "all offices"),
             html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
-                      dcc.Input(id=f"{prefix}-start", type="date", value=rng.first.isoformat(), debounce=True)],
+                      dcc.Input(id=f"{prefix}-start", type=DATE_INPUT, value=rng.first.isoformat(), debounce=True)],
                      className="field date"),
             html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
-                      dcc.Input(id=f"{prefix}-end", type="date", value=rng.last.isoformat(), debounce=True)],
+                      dcc.Input(id=f"{prefix}-end", type=DATE_INPUT, value=rng.last.isoformat(), debounce=True)],
                      className="field date"),
             labelled_dropdown(f"{prefix}-queue", "Queue", [{"label": q, "value": q} for q in queues], rng.queue,
                               "all queues"),
@@ -214,7 +225,7 @@ def new_install() -> html.Div:
 
 def no_calls_in_range(rng: Range, latest: date | None = None) -> html.Div:
     """Nothing in the range: say so, and where the newest stored call is (a link to its weeks)."""
-    words = [html.B("No calls in this range. "),
+    words: list[Component | str] = [html.B("No calls in this range. "),
              f"Nothing arrived between {rng.first:%d %b %Y} and {rng.last:%d %b %Y}"
              + (f" for office {rng.site}" if rng.site else "") + (f" in queue {rng.queue}" if rng.queue else "")
              + ". "]

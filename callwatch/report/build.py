@@ -199,7 +199,7 @@ def build_report(
         params,
         period,
         site=site,
-        goals=dict(own.report.goals),
+        goals=own.report.goal_by_metric,
         trainings=judge_trainings(engine, settings, site),
         now=now,
         handled=load_follow_up_handled(engine, site),

@@ -26,7 +26,9 @@ def open_alerts(engine: Engine, site: str) -> dict[str, dict[str, Any]]:
 def fire_alert(engine: Engine, site: str, condition: str, message: str, at: datetime) -> int:
     row = {"site": site, "condition": condition, "message": message[:512], "fired_at": at, "notify_error": ""}
     with engine.begin() as conn:
-        return int(conn.execute(sa.insert(alerts).values(**row)).inserted_primary_key[0])
+        key = conn.execute(sa.insert(alerts).values(**row)).inserted_primary_key
+    assert key is not None, "an INSERT returns the new row's key"
+    return int(key[0])
 
 
 def record_notification(engine: Engine, alert_id: int, at: datetime | None, error: str = "") -> None:

@@ -255,10 +255,10 @@ def _staff_sightings(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[di
         query = sa.select(staff_seen).where(staff_seen.c.site == site,
                                             staff_seen.c.extension.in_({k[1] for k in seen if k[0] == site}))
         for old in conn.execute(query).mappings():
-            found = seen.get((old["site"], old["extension"], old["name"]))
-            if found is not None:
-                found["first_seen"] = min(found["first_seen"], old["first_seen"])
-                found["last_seen"] = max(found["last_seen"], old["last_seen"])
+            same = seen.get((old["site"], old["extension"], old["name"]))
+            if same is not None:
+                same["first_seen"] = min(same["first_seen"], old["first_seen"])
+                same["last_seen"] = max(same["last_seen"], old["last_seen"])
     return list(seen.values())
 
 

@@ -273,7 +273,7 @@ def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None)
     # call either (they carry the picker's linkedid), yet another leg rang before it was answered.
     incomplete = (first is not None and first.incomplete and ring_started is not None
                   and first.answered is not None and first.answered <= ring_started)
-    if incomplete:
+    if incomplete and first is not None:
         # Answered (the caller's row says so), but when is unknown: no ring time rather than a guess of 0 s.
         ring_started = None
         note(("incomplete", f"the answering leg {first.row.dstchannel} has no rows of its own (cut short or "

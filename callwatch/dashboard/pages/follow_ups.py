@@ -186,11 +186,11 @@ def awaiting_table(ctx: data.DashboardContext, rows: pd.DataFrame, revealed: lis
         shown = [row.site, row.call_id] in revealed
         caller: Any = html.A(row.caller, href=f"tel:{row.caller}") if shown else row.caller_masked
         actions = [html.Button("Mark handled", className="handle", type="button", id={"type": "fu-handle", **key},
-                               **{"aria-label": f"Mark handled: caller {row.caller_masked}"})]
+                               **ui.aria(label=f"Mark handled: caller {row.caller_masked}"))]
         if may_see and not shown:
             actions.insert(0, html.Button("Show number", className="reveal", type="button",
                                           id={"type": "fu-reveal", **key},
-                                          **{"aria-label": f"Show number of caller {row.caller_masked}"}))
+                                          **ui.aria(label=f"Show number of caller {row.caller_masked}")))
         body.append(html.Tr([
             html.Td(_URGENCY_WORDS.get(row.urgency, row.urgency), className=f"urgency-{row.urgency.replace(' ', '-')}"),
             html.Td(f"{row.first_arrived_at.astimezone(tz):%a %d %b %H:%M}"),

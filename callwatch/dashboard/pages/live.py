@@ -49,7 +49,7 @@ def layout(wall: str | None = None, site: str | None = None, **_: Any) -> html.D
     p = ctx.params
     return html.Div(
         [
-            html.Div(id="live-conn", **{"aria-live": "polite"}),
+            html.Div(id="live-conn", **ui.aria(live="polite")),
             html.Div(id="live-banner"),
             html.Div([
                 html.H1([f"Front desk, live: {live_data.office_name(office)}",

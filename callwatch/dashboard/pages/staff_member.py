@@ -11,6 +11,7 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data
 from callwatch.metrics.quality import NOT_IN_EXPORT
@@ -68,13 +69,13 @@ def body(ctx: data.DashboardContext, rng: data.Range, staff: str | None) -> Any:
     target = f"{ctx.params.target_rings} rings ({ctx.params.target_seconds:g} s)"
     rows = [
         ("answered calls", f"{theirs['answered']:,}", f"{office['answered']:,}"),
-        ("share of the office's answered calls", ui.fmt_pct(theirs["share_of_answered"]), "100.0 %"),
-        ("median speed of answer", _ring(theirs, ui.fmt_seconds(theirs["asa_median_s"])),
-         _ring(office, ui.fmt_seconds(office["asa_median_s"]))),
-        ("90th percentile speed of answer", _ring(theirs, ui.fmt_seconds(theirs["asa_p90_s"])),
-         _ring(office, ui.fmt_seconds(office["asa_p90_s"]))),
-        (f"answered within {target}", _ring(theirs, ui.fmt_pct(theirs["within_target_share"])),
-         _ring(office, ui.fmt_pct(office["within_target_share"]))),
+        ("share of the office's answered calls", fmt.pct(theirs["share_of_answered"]), "100.0 %"),
+        ("median speed of answer", _ring(theirs, fmt.seconds(theirs["asa_median_s"])),
+         _ring(office, fmt.seconds(office["asa_median_s"]))),
+        ("90th percentile speed of answer", _ring(theirs, fmt.seconds(theirs["asa_p90_s"])),
+         _ring(office, fmt.seconds(office["asa_p90_s"]))),
+        (f"answered within {target}", _ring(theirs, fmt.pct(theirs["within_target_share"])),
+         _ring(office, fmt.pct(office["within_target_share"]))),
     ]
     table = html.Table([
         html.Thead(html.Tr([html.Th("measure"), html.Th(ui.staff_name(staff, who if who != staff else None)),

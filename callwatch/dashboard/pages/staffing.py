@@ -7,6 +7,7 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
+from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
 from callwatch.metrics.staff import label
@@ -113,7 +114,7 @@ def staff_table(staff: Any, rng: data.Range) -> html.Table:
             html.Td(dcc.Link(ui.staff_name(row.answered_by, row.staff_name or None),
                              href="/staff" + rng.query(staff=row.answered_by))),
             html.Td(f"{int(row.answered):,}"),
-            html.Td(ui.fmt_seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))
+            html.Td(fmt.seconds(None if row.asa_median_s != row.asa_median_s else float(row.asa_median_s))
                     if timed else "ring time: not in this export"),
             html.Td(within),
         ]))

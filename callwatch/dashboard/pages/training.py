@@ -41,7 +41,7 @@ def layout(site: str | None = None, **_: Any) -> html.Div:
                 id="training-office", options=offices, value=office, clearable=False,
                 style={"width": "14rem"})], className="field"),
             html.Div([html.Label("Training date", htmlFor="training-date"), dcc.Input(
-                id="training-date", type="date", value=data.today(data.params_for(ctx, office)).isoformat())],
+                id="training-date", type=ui.DATE_INPUT, value=data.today(data.params_for(ctx, office)).isoformat())],
                 className="field"),
             html.Div([html.Label("Title", htmlFor="training-title"), dcc.Input(
                 id="training-title", placeholder="e.g. Phone manner workshop", style={"width": "18rem"})],
@@ -70,11 +70,12 @@ def register_callbacks(app: Dash) -> None:
         ctx = data.context()
         message = ""
         if dash.ctx.triggered_id == "training-add" and clicks and day:
-            if not (title or "").strip():
+            name = (title or "").strip()
+            if not name:
                 message = "Give the training a title first."
             else:
-                data.add_training(ctx, office, date.fromisoformat(day[:10]), title.strip(), (notes or "").strip())
-                message = f"Added {title.strip()} on {day[:10]} for {office}."
+                data.add_training(ctx, office, date.fromisoformat(day[:10]), name, (notes or "").strip())
+                message = f"Added {name} on {day[:10]} for {office}."
         return body(ctx, office or ctx.settings.site), message
 
 
