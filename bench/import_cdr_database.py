@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from mariadb import PASSWORD, mariadb_server
-from pbx_tables import FREEPBX17_CDR, SET_D, cdr_rows, execute, insert
+from support.mariadb import PASSWORD, mariadb_server
+from support.pbx_tables import FREEPBX17_CDR, SET_D, cdr_rows, execute, insert
 
 from callwatch import store
 from callwatch.collector.database_import import import_database

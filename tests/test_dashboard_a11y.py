@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from browser_support import axe_serious, chrome, log_in, need_chromium, served, set_size, shot, wait_for
-from dashboard_support import practice_day, seeded_engine, settings_for
+from support.browser_support import axe_serious, chrome, log_in, need_chromium, served, set_size, shot, wait_for
+from support.dashboard import practice_day, seeded_engine, settings_for
 
 pytestmark = pytest.mark.browser
 need_chromium()

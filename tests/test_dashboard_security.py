@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from dashboard_support import PASSWORD, USER, login, practice_day, seeded_engine, settings_for
+from support.dashboard import PASSWORD, USER, login, practice_day, seeded_engine, settings_for
 from werkzeug.security import generate_password_hash
 
 from callwatch import store

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from click.testing import CliRunner
-from import_helpers import MASTER_CSV
+from support.data import MASTER_CSV
 
 from callwatch import store
 from callwatch.cli import main

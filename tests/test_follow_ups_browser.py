@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from browser_support import chrome, log_in, need_chromium, served, set_size, shot, wait_for
-from dashboard_support import TZ, USER, call, seeded_engine, settings_for
+from support.browser_support import chrome, log_in, need_chromium, served, set_size, shot, wait_for
+from support.clock import TZ
+from support.dashboard import USER, call, seeded_engine, settings_for
 
 from callwatch import store
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from amiserver import load_capture
-from ground_truth import SET_A, SET_D, cdr_table_rows, problems, set_d_settings, truth
-from import_helpers import make_settings, open_engine
+from support.amiserver import load_capture
+from support.ground_truth import SET_A, cdr_table_rows, problems, set_d_settings, truth
+from support.imports import open_engine
+from support.pbx_tables import SET_D
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.ami.protocol import decode, event_time, parse

@@ -8,17 +8,18 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from ground_truth import SET_D, problems
-from import_helpers import make_settings, open_engine
-from mariadb import PASSWORD, MariaDb
-from pbx_tables import FREEPBX17_CDR, FREEPBX_CEL, ISSABEL_CDR, cdr_rows, cel_rows, execute, insert
+from support.ground_truth import problems
+from support.imports import open_engine
+from support.mariadb import PASSWORD, MariaDb
+from support.pbx_tables import FREEPBX17_CDR, FREEPBX_CEL, ISSABEL_CDR, SET_D, cdr_rows, cel_rows, execute, insert
+from support.settings import make_settings
 
 from callwatch import store
-from callwatch.collector.ami.service import tail_once
 from callwatch.collector.database_import import import_database
 from callwatch.collector.importer import import_file
 from callwatch.collector.sources import SourceError
 from callwatch.collector.sources.cdr_database import PASSWORD_VARIABLE
+from callwatch.collector.tail import tail_once
 
 pytestmark = pytest.mark.mariadb
 

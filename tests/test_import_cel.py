@@ -6,8 +6,10 @@ import csv
 import io
 from pathlib import Path
 
-from ground_truth import SET_A, SET_D, problems
-from import_helpers import make_settings, open_engine
+from support.ground_truth import SET_A, problems
+from support.imports import open_engine
+from support.pbx_tables import SET_D
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from import_helpers import calls_by_caller, make_settings, open_engine
+from support.imports import calls_by_caller, open_engine
+from support.settings import make_settings
 from test_import_master_csv import assert_matches_ground_truth
 
 from callwatch import store

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from import_helpers import MASTER_CSV, QUEUE_LOG, make_settings, open_engine, read_rows, write_cdr
+from support.data import MASTER_CSV, QUEUE_LOG
+from support.imports import open_engine, read_rows, write_cdr
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.cli import main

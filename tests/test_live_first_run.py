@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dashboard_support import callback_payload, login, practice_day, settings_for
+from support.dashboard import callback_payload, login, practice_day, settings_for
 
 from callwatch import store
 from callwatch.dashboard import data

@@ -10,8 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ami_helpers import settings_for
-from import_helpers import MASTER_CSV
+from support.dashboard import settings_for
+from support.data import MASTER_CSV
 
 from callwatch.collector.ami.journal import Journal, journal_files, prune_rotated
 from callwatch.collector.ami.service import CollectorService

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from import_helpers import MASTER_CSV, QUEUE_LOG, make_settings, open_engine, read_rows, write_cdr
+from support.data import MASTER_CSV, QUEUE_LOG
+from support.imports import open_engine, read_rows, write_cdr
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dashboard_support import call
-from weekly_history import history
+from support.dashboard import call
+from support.history import history
 
 from callwatch import store
 from callwatch.config.settings import Settings

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 from click.testing import CliRunner
-from weekly_history import history
+from support.history import history
 
 from callwatch import store
 from callwatch.cli import main

@@ -20,7 +20,8 @@ import plotly.utils
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from metrics_calls import PARAMS, call, prepared
+from support.calls import PARAMS, prepared
+from support.dashboard import call
 
 from callwatch import store
 from callwatch.cli import main

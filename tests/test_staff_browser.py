@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_support import PASSWORD, USER, call, practice_day, seeded_engine, settings_for
+from support.dashboard import PASSWORD, USER, call, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
 from callwatch.dashboard.app import create_app

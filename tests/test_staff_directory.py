@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from ami_helpers import EVENTS
 from click.testing import CliRunner, Result
-from metrics_calls import call, prepared
+from support.ami import EVENTS
+from support.calls import prepared
+from support.dashboard import call
 
 from callwatch import store
 from callwatch.cli import main

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import OUTPUT, chrome, log_in, need_chromium, page_height, served, set_size, shot, wait_for
-from dashboard_support import call, practice_day, seeded_engine, settings_for
+from support.browser_support import OUTPUT, chrome, log_in, need_chromium, page_height, served, set_size, shot, wait_for
+from support.dashboard import call, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
 from callwatch import store
@@ -245,9 +245,9 @@ def test_live_page_shows_one_office_the_configured_one_by_default(browser: Any, 
 def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_alert(
         browser: Any, tmp_path: Path) -> None:
     """The real `callwatch collect` service fed by the AMI replay server; the PBX pauses with a call ringing."""
-    from ami_helpers import EVENTS, running_collector
-    from ami_helpers import settings_for as ami_settings
-    from amiserver import AmiTestServer
+    from support.ami import EVENTS, running_collector
+    from support.amiserver import AmiTestServer
+    from support.dashboard import settings_for as ami_settings
 
     ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
     collector_settings = ami_settings(tmp_path, ami.port)

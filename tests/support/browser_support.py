@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_support import PASSWORD, USER
 from werkzeug.serving import make_server
 
 from callwatch.config.settings import Settings
 from callwatch.dashboard.app import create_app
+from support.dashboard import PASSWORD, USER
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 OUTPUT = Path(__file__).parent / "output"

@@ -101,7 +101,7 @@ def cdr_table_rows(data: Path, zone: str) -> list[Any]:
 
 def set_d_settings(tmp_path: Path, **overrides: Any) -> Any:
     """Set D's PBX wrote Master.csv and the cdr table in its local time, America/Chicago."""
-    from import_helpers import make_settings
+    from support.settings import make_settings
 
     return make_settings(tmp_path, cdr_gmt=False, timezone="America/Chicago", **overrides)
 
