@@ -19,10 +19,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
-from support.ami import EVENTS, running_collector
+from support.ami import EVENTS, running_collector, settings_for, wait_for
 from support.amiserver import AmiTestServer
-from support.browser_support import wait_for
-from support.dashboard import settings_for
 
 from callwatch import store
 from callwatch.alerts.conditions import (

@@ -8,6 +8,7 @@ import time
 from click.testing import CliRunner
 from support.ami import (
     EVENTS,
+    SET_A,
     check_calls,
     heartbeat_row,
     live_rows,
@@ -18,7 +19,6 @@ from support.ami import (
     wait_for,
 )
 from support.amiserver import AmiTestServer
-from support.data import SET_A
 
 from callwatch import store
 from callwatch.cli import main

@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from support.ground_truth import SET_A, call_lines, cdr_table_rows, set_d_settings
+from support.ground_truth import SET_A, SET_D, call_lines, cdr_table_rows, set_d_settings
 from support.imports import open_engine
-from support.pbx_tables import SET_D
 from support.settings import make_settings
 
 from callwatch import store

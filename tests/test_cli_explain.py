@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from support.pbx_tables import SET_D
+from support.ground_truth import SET_D
 
 from callwatch.cli import main
 

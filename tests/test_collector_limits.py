@@ -12,9 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.ami import play_through, running_collector
-from support.browser_support import wait_for
-from support.dashboard import settings_for
+from support.ami import play_through, running_collector, settings_for, wait_for
 
 from callwatch.collector.ami import protocol
 from callwatch.collector.ami.tracker import AmiTracker

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.dashboard import PASSWORD, USER, practice_day, seeded_engine, settings_for
+from support.ami import settings_for
+from support.dashboard import PASSWORD, USER, practice_day, seeded_engine
 from werkzeug.serving import make_server
 
 from callwatch import store

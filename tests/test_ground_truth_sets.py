@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from support.amiserver import load_capture
-from support.ground_truth import SET_A, cdr_table_rows, problems, set_d_settings, truth
+from support.ground_truth import SET_A, SET_D, cdr_table_rows, problems, set_d_settings, truth
 from support.imports import open_engine
-from support.pbx_tables import SET_D
 from support.settings import make_settings
 
 from callwatch import store

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support.ground_truth import problems
+from support.ground_truth import SET_D, problems
 from support.imports import open_engine
 from support.mariadb import PASSWORD, MariaDb
-from support.pbx_tables import FREEPBX17_CDR, FREEPBX_CEL, ISSABEL_CDR, SET_D, cdr_rows, cel_rows, execute, insert
+from support.pbx_tables import FREEPBX17_CDR, FREEPBX_CEL, ISSABEL_CDR, cdr_rows, cel_rows, execute, insert
 from support.settings import make_settings
 
 from callwatch import store

@@ -6,9 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from support.ground_truth import SET_A, problems
+from support.ground_truth import SET_A, SET_D, problems
 from support.imports import open_engine
-from support.pbx_tables import SET_D
 from support.settings import make_settings
 
 from callwatch import store

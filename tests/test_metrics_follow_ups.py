@@ -6,8 +6,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from support.calls import PARAMS, call, prepared
-from support.clock import local
+from support.calls import PARAMS, call, local, prepared
 
 from callwatch.metrics.follow_ups import (
     FOLLOW_UP_COLUMNS,

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from support.calls import call
-from support.clock import local
+from support.calls import call, local
 
 from callwatch import store
 from callwatch.metrics.loader import load_calls, load_follow_up_handled, load_live

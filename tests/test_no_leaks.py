@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from support.dashboard import settings_for
+from support.ami import settings_for
 from support.data import MASTER_CSV
 
 from callwatch.collector.ami.journal import Journal, journal_files, prune_rotated

@@ -20,8 +20,7 @@ import plotly.utils
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from support.calls import PARAMS, prepared
-from support.dashboard import call
+from support.calls import PARAMS, call, prepared
 
 from callwatch import store
 from callwatch.cli import main

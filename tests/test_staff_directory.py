@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from support.ami import EVENTS
-from support.calls import prepared
-from support.dashboard import call
+from support.calls import call, prepared
 
 from callwatch import store
 from callwatch.cli import main

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import apprise
 
-from callwatch.config import secret
+from callwatch.config import environment, secret
 
-URLS_ENV = "CALLWATCH_ALERT_URLS"
+URLS_ENV = environment.ALERT_URLS
 log = logging.getLogger(__name__)
 
 

@@ -17,6 +17,8 @@ AMI_SECRET = "CALLWATCH_AMI_SECRET"
 SMTP_PASSWORD = "CALLWATCH_SMTP_PASSWORD"
 DASHBOARD_USERS = "CALLWATCH_DASHBOARD_USERS"
 DASHBOARD_SECRET_KEY = "CALLWATCH_DASHBOARD_SECRET_KEY"
+ALERT_URLS = "CALLWATCH_ALERT_URLS"
+CDR_DATABASE_PASSWORD = "CALLWATCH_CDR_DATABASE_PASSWORD"
 
 VARIABLES: dict[str, str] = {
     CONFIG: "the settings file (default ./callwatch.yaml)",
@@ -25,6 +27,8 @@ VARIABLES: dict[str, str] = {
     SMTP_PASSWORD: "the SMTP password for the weekly report",
     DASHBOARD_USERS: 'dashboard users: "name=hash,name2=hash" or a JSON object; wins over the file',
     DASHBOARD_SECRET_KEY: "the dashboard's session signing key (default: a 0600 file beside the journal)",
+    ALERT_URLS: "alert notification targets that carry a token or password (Apprise URLs, space separated)",
+    CDR_DATABASE_PASSWORD: "the password of the PBX's CDR/CEL database user (import or tail: by URL)",
 }
 
 

@@ -33,8 +33,9 @@ from sqlalchemy.engine import URL, Engine
 from callwatch.collector.sources import SourceError, clip
 from callwatch.collector.sources.cel import ALIASES, NEEDED, CelEvent, event_from
 from callwatch.collector.sources.master_csv import local_to_utc
+from callwatch.config import environment
 
-PASSWORD_VARIABLE = "CALLWATCH_CDR_DATABASE_PASSWORD"
+PASSWORD_VARIABLE = environment.CDR_DATABASE_PASSWORD
 CDR_TABLE = "cdr"
 CEL_TABLE = "cel"
 # Drivers callwatch installs for each kind of URL a PBX admin will write.
