@@ -149,3 +149,29 @@ def test_hash_password_refuses_a_short_password() -> None:
     assert ok.exit_code == 0
     assert "frontdesk: '" in ok.output and "$" in ok.output  # a werkzeug hash, never the password itself
     assert "a long enough passphrase" not in ok.output
+
+
+def test_mark_handled_and_show_number_refuse_a_call_not_awaiting_follow_up(app) -> None:
+    """A browser can send any (site, call_id); only callers the list offers may be marked or looked at."""
+    from datetime import UTC, datetime
+
+    from callwatch.dashboard import data
+
+    engine = app.server.extensions["callwatch_auth"][0]
+    with app.server.app_context():
+        ctx = data.context()
+        now = datetime(2026, 3, 3, 23, 0, tzinfo=UTC)
+        waiting = data.awaiting_by_urgency(ctx, None, now)
+        assert len(waiting), "the practice day leaves callers waiting"
+        assert not data.act_on_waiting(ctx, waiting, "handle", "main-office", "no-such-call", USER)
+        assert not data.act_on_waiting(ctx, waiting, "reveal", "main-office", "no-such-call", USER)
+        answered = "2026-03-03-a1"  # answered: nobody waits for a call back
+        assert not data.act_on_waiting(ctx, waiting, "handle", "main-office", answered, USER)
+        real = waiting.iloc[0]
+        assert data.act_on_waiting(ctx, waiting, "handle", real["site"], real["call_id"], USER)
+    with engine.connect() as conn:
+        handled = [tuple(r) for r in conn.execute(sa.select(store.follow_up_handled.c.site,
+                                                            store.follow_up_handled.c.call_id))]
+        reveals = conn.execute(sa.select(sa.func.count()).select_from(store.caller_reveals)).scalar_one()
+    assert handled == [(real["site"], real["call_id"])]
+    assert reveals == 0

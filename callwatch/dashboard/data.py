@@ -8,6 +8,7 @@ empty.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from callwatch.metrics.summary import after_hours_counts, summarize, summarize_b
 from callwatch.metrics.training_verdicts import JudgedTraining, judge_trainings
 from callwatch.model import mask_caller
 
+log = logging.getLogger(__name__)
 _EXTENSION = "callwatch"
 _OPTIONS_TTL_SECONDS = 60.0
 
@@ -202,6 +204,24 @@ def mark_follow_up_handled(ctx: DashboardContext, site: str, call_id: str, user:
     ctx.handled_now = {k: t for k, t in ctx.handled_now.items() if clock - t < 4 * AWAITING_KEEP_SECONDS}
     ctx.handled_now[f"{site}\x1f{call_id}"] = clock
     store.mark_follow_up_handled(ctx.engine, site, call_id, user)
+
+
+def act_on_waiting(ctx: DashboardContext, waiting: pd.DataFrame, action: str, site: str, call_id: str,
+                   user: str) -> bool:
+    """Mark handled ("handle") or show the number of ("reveal") one caller of the `waiting` list; False, and
+    nothing stored, for a (site, call_id) the list does not hold: a browser can send any pair, and only
+    callers the page offered may be marked or looked at."""
+    offered = bool(((waiting["site"] == site) & (waiting["call_id"] == call_id)).any()) if len(waiting) else False
+    if not offered:
+        log.warning("follow-ups: %s asked to %s a call that is not awaiting follow-up (site %r)", user, action, site)
+        return False
+    if action == "handle":
+        mark_follow_up_handled(ctx, site, call_id, user)
+        return True
+    if action == "reveal" and may_see_numbers(ctx, user):
+        reveal_caller(ctx, site, call_id, user)
+        return True
+    return False
 
 
 def may_see_numbers(ctx: DashboardContext, user: str) -> bool:

@@ -108,15 +108,16 @@ def register_callbacks(app: Dash) -> None:
             page = max(page - 1, 0)
         elif trigger == "fu-next":
             page += 1
-        elif isinstance(trigger, dict) and dash.ctx.triggered[0]["value"]:
-            key = [trigger["site"], trigger["call_id"]]
-            if trigger["type"] == "fu-handle":
-                data.mark_follow_up_handled(ctx, key[0], key[1], user)
-            elif data.may_see_numbers(ctx, user) and key not in revealed:
-                data.reveal_caller(ctx, key[0], key[1], user)
-                revealed.append(key)
         now = datetime.now(UTC)
         waiting = data.awaiting_by_urgency(ctx, site, now)
+        if isinstance(trigger, dict) and dash.ctx.triggered[0]["value"]:
+            key = [trigger["site"], trigger["call_id"]]
+            action = "handle" if trigger["type"] == "fu-handle" else "reveal"
+            if key not in revealed and data.act_on_waiting(ctx, waiting, action, key[0], key[1], user):
+                if action == "handle":
+                    waiting = data.awaiting_by_urgency(ctx, site, now)
+                else:
+                    revealed.append(key)
         shown = waiting if show not in ("due today", "overdue") else waiting[waiting["urgency"] == show]
         pages = max(1, math.ceil(len(shown) / PAGE_ROWS))
         page = min(page, pages - 1)
