@@ -122,7 +122,7 @@ def test_weekly_report_says_ring_time_is_not_in_the_export(imported: Path, tmp_p
     run("report", "--from", "2026-11-16", "--to", "2026-11-22", "--out", str(out), "--config", str(imported))
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     assert NOT_IN_EXPORT in html and "does not say when the phone was answered" in html.replace("<b>", "")
-    assert "Answer rate</div><div class='value'>60%" in html
+    assert "Answer rate</div><div class='value'>60.0 %" in html
     # No card, day row or staff row shows seconds to answer.
     assert re.findall(r">\d+ s<", html) == []
     assert "Ann Lee <small class='ext'>201</small>" in html
@@ -147,11 +147,19 @@ def test_dashboard_pages_say_why_instead_of_showing_ring_numbers(imported: Path)
     calls = data.prepared_calls(ctx, rng)
     live = _json(today_panel(ctx, None, datetime(2026, 11, 20, 21, tzinfo=UTC), calls))
     assert live.count(NOT_IN_EXPORT) >= 2  # the within-target and speed-of-answer tiles
-    assert not re.search(r"\d+(\.\d+)? s \(", live)
+    assert not re.search(r"\d+\.\d s \(", live)  # no speed such as "12.3 s (2 rings)"
     table = data.call_rows(calls, data.CallFilter())
     assert set(table["ring_time"]) == {"not in this export"} and table["ring_seconds"].isna().all()
     assert set(table.loc[table["outcome"] == "answered", "answered_by"]) == {"Ann Lee", "Bob Stone"}
     assert calls_page.describe(rng, data.CallFilter(), len(table)).startswith("10 calls")
+    # Trends and Group say why their speed lines and within-target numbers are empty.
+    from callwatch.dashboard.pages import group, trends
+
+    trend = _json(trends.body(ctx, rng, "day"))
+    assert "trends-ring-time-note" in trend and "does not say when the phone was answered" in trend
+    with app.server.app_context():
+        week = _json(group.layout(week="2026-11-16"))
+    assert "group-ring-time-note" in week and NOT_IN_EXPORT in week
 
 
 def test_mixed_sources_compute_ring_numbers_over_the_calls_that_have_them() -> None:

@@ -23,12 +23,12 @@ from callwatch.metrics.params import MetricParams
 from callwatch.metrics.summary import summarize_by
 
 GROUP_COLUMNS: tuple[str, ...] = (
-    "site", "offered", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
+    "site", "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
     "missed_rate", "asa_median_s", "asa_p90_s", "follow_up_rate", "prev_offered", "prev_answer_rate",
     "prev_within_target_rate", "answer_rate_change", "within_target_rate_change", "rank", "best", "worst",
 )
 _FROM_SUMMARY = (
-    "offered", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
+    "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
     "missed_rate", "asa_median_s", "asa_p90_s",
 )
 # Enough business days after `end` for any follow-up window to close (long weekends, holidays).
@@ -85,6 +85,7 @@ def compare_sites(
     prev = _per_site(prepared, params, start - span, start).reindex(sites)
     out = now.copy()
     out["offered"] = out["offered"].fillna(0).astype("int64")
+    out["offered_timed"] = out["offered_timed"].fillna(0).astype("int64")
     out["answered"] = out["answered"].fillna(0).astype("int64")
     out["follow_up_rate"] = (
         _follow_up_rates(prepared, params, start, end).reindex(sites) if with_follow_ups else np.nan
@@ -110,8 +111,10 @@ def compare_sites(
 def group_summary(compared: pd.DataFrame) -> dict[str, Any]:
     """The whole group in one line: total offered, pooled rates, and the best/worst office names."""
     offered = int(compared["offered"].sum())
+    timed = int(compared["offered_timed"].sum())
     answered = int(compared["answered"].sum())
-    within = float((compared["within_target_rate"].fillna(0) * compared["offered"]).sum())
+    # Within target is over the calls with a ring time (an office whose log has none adds nothing).
+    within = float((compared["within_target_rate"].fillna(0) * compared["offered_timed"]).sum())
     best = compared.loc[compared["best"], "site"]
     worst = compared.loc[compared["worst"], "site"]
     return {
@@ -119,7 +122,8 @@ def group_summary(compared: pd.DataFrame) -> dict[str, Any]:
         "offered": offered,
         "answered": answered,
         "answer_rate": answered / offered if offered else None,
-        "within_target_rate": within / offered if offered else None,
+        "offered_timed": timed,
+        "within_target_rate": within / timed if timed else None,
         "best": best.iloc[0] if len(best) else None,
         "worst": worst.iloc[0] if len(worst) else None,
     }

@@ -108,6 +108,7 @@ def _body(table: Any, start: date, end: date, ctx: data.DashboardContext) -> htm
     calls_href = "/calls" + data.Range(start, last).query(counted=1)
     return html.Div([
         kpis,
+        ui.ring_time_banner(summary, "group-ring-time-note"),
         html.Div([
             html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
                        className="simple", id="group-table"),

@@ -81,6 +81,7 @@ def body(ctx: data.DashboardContext, rng: data.Range, granularity: str) -> Any:
         "exactly but not the median or 90th percentile; pick a shorter range to see those"]
     return html.Div([
         ui.identity(found.totals, {"calls while closed (not counted)": found.closed_calls}),
+        ui.ring_time_banner(found.totals, "trends-ring-time-note"),
         html.Div([
             dcc.Graph(id="trends-rates", figure=figures.rates_figure(
                 periods, marks, ctx.params, granularity, ctx.settings.report.goal_by_metric)),
