@@ -23,13 +23,13 @@ from callwatch.metrics.params import MetricParams
 from callwatch.metrics.summary import summarize_by
 
 GROUP_COLUMNS: tuple[str, ...] = (
-    "site", "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
-    "missed_rate", "asa_median_s", "asa_p90_s", "follow_up_rate", "prev_offered", "prev_answer_rate",
+    "site", "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate",
+    "abandonment_rate", "missed_rate", "asa_median_s", "asa_p90_s", "follow_up_rate", "prev_offered", "prev_answer_rate",
     "prev_within_target_rate", "answer_rate_change", "within_target_rate_change", "rank", "best", "worst",
 )
 _FROM_SUMMARY = (
-    "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate", "abandonment_rate",
-    "missed_rate", "asa_median_s", "asa_p90_s",
+    "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate",
+    "abandonment_rate", "missed_rate", "asa_median_s", "asa_p90_s",
 )
 # Enough business days after `end` for any follow-up window to close (long weekends, holidays).
 _FOLLOW_UP_SLACK_DAYS = 14
