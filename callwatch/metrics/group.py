@@ -25,7 +25,8 @@ from callwatch.metrics.summary import summarize_by
 GROUP_COLUMNS: tuple[str, ...] = (
     "site", "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate",
     "abandonment_rate", "missed_rate", "asa_median_s", "asa_p90_s", "follow_up_rate", "prev_offered",
-    "prev_answer_rate", "prev_within_target_rate", "answer_rate_change", "within_target_rate_change", "rank", "best", "worst",
+    "prev_answer_rate", "prev_within_target_rate", "answer_rate_change", "within_target_rate_change", "rank",
+    "best", "worst",
 )
 _FROM_SUMMARY = (
     "offered", "offered_timed", "answered", "answer_rate", "within_target_rate", "voicemail_rate",
