@@ -144,11 +144,8 @@ def _write_rejects(settings: Settings, key: str, bad: list[tuple[int, str]], rec
 
 def _load_mark(engine: Engine, site: str, key: str) -> tuple[datetime | None, int]:
     """The high-water mark and how many rows lay within LATE of it; (None, 0) before the first read."""
-    table = store.import_state
-    query = sa.select(table.c.offset, table.c.line).where(table.c.site == site, table.c.path == key)
-    with engine.connect() as conn:
-        found = conn.execute(query).first()
-    return (None, 0) if found is None else (datetime.fromtimestamp(found[0] / 1e6, UTC), int(found[1]))
+    found = store.load_import_state(engine, site, key)
+    return (None, 0) if found is None else (datetime.fromtimestamp(found["offset"] / 1e6, UTC), int(found["line"]))
 
 
 def _save_mark(engine: Engine, site: str, key: str, mark: datetime, columns: str, tail: int) -> None:
@@ -164,4 +161,4 @@ def _save_mark(engine: Engine, site: str, key: str, mark: datetime, columns: str
         "line": tail,
         "updated_at": datetime.now(UTC),
     }
-    store.upsert_rows(engine, store.import_state, [row], keys=("site", "path"))
+    store.save_import_state(engine, row)

@@ -159,9 +159,14 @@ def sites_and_queues(engine: Engine) -> tuple[list[str], list[str]]:
     """The site names and queue names present in the stored calls, sorted."""
     table = store.calls
     with engine.connect() as conn:
-        sites = sorted(r[0] for r in conn.execute(sa.select(table.c.site).distinct()))
         queues = sorted(r[0] for r in conn.execute(sa.select(table.c.queue).distinct()) if r[0])
-    return sites, queues
+    return stored_sites(engine), queues
+
+
+def stored_sites(engine: Engine) -> list[str]:
+    """The offices that have stored calls, sorted."""
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
 
 
 def day_rows_hash(engine: Engine, start: datetime, end: datetime, site: str | None) -> int:

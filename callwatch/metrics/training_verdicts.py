@@ -13,11 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callwatch import store
 from callwatch.config.settings import Settings
+from callwatch.metrics import loader
 from callwatch.metrics.effect import AFTER_DAYS, BEFORE_DAYS
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
@@ -33,11 +32,6 @@ class JudgedTraining:
     impact: TrainingImpact
 
 
-def offices_with_calls(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        return sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
-
-
 def _concerns(session: TrainingSession, office: str) -> bool:
     return session.site in (None, office)
 
@@ -48,7 +42,7 @@ def judge_trainings(engine: Engine, settings: Settings, site: str | None = None)
     site given: only that office, with its own trainings and those for every office.
     """
     sessions = load_trainings(engine, settings, site)
-    offices = [site] if site is not None else offices_with_calls(engine)
+    offices = [site] if site is not None else loader.stored_sites(engine)
     todo: dict[str, list[TrainingSession]] = defaultdict(list)
     for session in sessions:
         for office in [session.site] if session.site is not None else offices:

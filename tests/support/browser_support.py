@@ -25,8 +25,8 @@ from callwatch.dashboard.app import create_app
 from support.dashboard import PASSWORD, USER
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-OUTPUT = Path(__file__).parent / "output"
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+OUTPUT = Path(__file__).resolve().parent.parent / "output"
+AXE = Path(__file__).resolve().parent.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 OPTIONS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
            "--disable-background-networking", "--disable-component-update", "--no-first-run",
            "--hide-scrollbars"]

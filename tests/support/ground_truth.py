@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 SET_A = DATA / "asterisk-set-a"
 SET_D = DATA / "asterisk-set-d"
 

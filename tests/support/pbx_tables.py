@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-SET_D = Path(__file__).parent / "data" / "asterisk-set-d"
+SET_D = Path(__file__).resolve().parent.parent / "data" / "asterisk-set-d"
 CHICAGO = ZoneInfo("America/Chicago")
 
 _TEXT = "varchar(80) NOT NULL DEFAULT ''"
