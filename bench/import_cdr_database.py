@@ -3,7 +3,7 @@
 Set D's 235 recorded CDR rows are repeated COPIES times (each copy two hours
 later, uniqueids and linkedids moved with it, so every copy is its own calls):
 once as Master.csv lines, once as rows of a FreePBX 17 `cdr` table in a
-throwaway MariaDB (tests/mariadb.py; needs the Debian package mariadb-server).
+throwaway MariaDB (tests/support/mariadb.py; needs the Debian package mariadb-server).
 Both are imported into a fresh SQLite store with `callwatch`'s own importers;
 prints rows/second of each and the ratio table / Master.csv.
 Run: .venv/bin/python bench/import_cdr_database.py [COPIES]

@@ -152,4 +152,4 @@ def test_the_service_schedules_tailing_and_the_weekly_report(tmp_path):
         ids = sorted(job.id for job in scheduler.get_jobs())
     finally:
         scheduler.shutdown(wait=True)
-    assert ids == ["tail-0", "weekly-report-catch-up:main-office", "weekly-report:main-office"]
+    assert ids == ["alerts", "tail-0", "weekly-report-catch-up:main-office", "weekly-report:main-office"]

@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CITED = re.compile(r"(?<![\w/.:~-])((?:[\w.-]+/)*[\w-]+\.(?:py|md|yaml|yml|toml|ini|sh|mako|css|html|cfg|service))\b")
 # Names the docs use for files a user makes or a PBX has, not files of this repository.
-NOT_OURS = {"callwatch.yaml", "manager.conf", "cdr.conf", "docker-compose.yml", "alembic.ini"}
+NOT_OURS = {"callwatch.yaml", "manager.conf", "cdr.conf", "docker-compose.yml", "alembic.ini",
+            "swagger.yaml"}  # swagger.yaml: 3CX's API document, cited by the 3CX preset
 REPO_FILES = [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and ".git" not in p.parts]
 REPO_NAMES = {p.name for p in REPO_FILES}
 

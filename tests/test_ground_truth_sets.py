@@ -2,7 +2,7 @@
 
 Exact: outcome, answered_by, ring within 1 s (0.6 s from AMI), pre-ring, one
 record per call, and no outbound or internal call counted as inbound. The
-checker is tests/ground_truth.py; the sources are the real recorded files.
+checker is tests/support/ground_truth.py; the sources are the real recorded files.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_rotated_journals_older_than_the_retention_are_deleted(tmp_path: Path) -
     for days in (40, 36, 10):
         stamp = (now - timedelta(days=days)).strftime("%Y%m%dT%H%M%S")
         path.with_name(f"{path.name}.{stamp}").write_text("{}\n")
-    service = CollectorService(settings, "secret", schedule=False)  # prunes when it starts
+    service = CollectorService(settings, "secret")  # prunes when it starts
     service.journal.close()
     assert [p.name for p in journal_files(path)] == [
         f"{path.name}.{(now - timedelta(days=10)).strftime('%Y%m%dT%H%M%S')}", path.name,

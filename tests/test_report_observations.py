@@ -13,8 +13,10 @@ from support.history import history
 
 from callwatch import store
 from callwatch.config.settings import Settings
-from callwatch.report.build import MAX_AWAITING_ROWS, WeeklyReport, build_report
+from callwatch.formatting import pct
+from callwatch.report.build import MAX_AWAITING_ROWS, build_report
 from callwatch.report.html import render_html
+from callwatch.report.model import WeeklyReport
 from callwatch.report.observations import observations
 
 FIRST_MONDAY = date(2026, 9, 28)
@@ -65,7 +67,7 @@ def test_waiting_callers_sentence_counts_every_caller_of_the_week_not_the_printe
 def test_answer_rate_sentence_matches_the_metric_table(report: WeeklyReport) -> None:
     sentence = next(s for s in _every_candidate(report) if s.startswith("The answer rate was"))
     line = report.metric("answer_rate")
-    assert sentence.startswith(f"The answer rate was {line.value * 100:.0f}%")
+    assert sentence.startswith(f"The answer rate was {pct(line.value)}")
     if line.previous is not None and round(line.value * 100) != round(line.previous * 100):
         gap = abs(line.value - line.previous) * 100
         assert f" {gap:.0f} point" in sentence
