@@ -21,6 +21,7 @@ from callwatch.collector.reconstruct.channels import (
     caller_number,
     extension_of,
     is_extension,
+    ring_limit,
     where,
 )
 from callwatch.collector.sources.master_csv import CdrRow
@@ -211,15 +212,8 @@ def unique_rows(rows: list[CdrRow]) -> list[CdrRow]:
 
 
 def dial_timeout(row: CdrRow) -> float | None:
-    """The ring limit the dialplan gave: Dial(targets,TIMEOUT) or Queue(name,opts,url,announce,TIMEOUT)."""
-    args = row.lastdata.split(",")
-    index = {"dial": 1, "queue": 4}.get(row.lastapp.lower())
-    if index is None or len(args) <= index:
-        return None
-    try:
-        return float(args[index])
-    except ValueError:
-        return None
+    """The ring limit the dialplan gave this row's application (channels.ring_limit)."""
+    return ring_limit(row.lastapp, row.lastdata)
 
 
 def call_from_rows(rows: list[CdrRow], ctx: CallContext, why: Why | None = None) -> Call | None:

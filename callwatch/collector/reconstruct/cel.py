@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from callwatch.collector.reconstruct.cdr import SETTLE, ResumePoint, Span
-from callwatch.collector.reconstruct.channels import INTERNAL_NUMBER, CallContext, extension_of, matches_channel
+from callwatch.collector.reconstruct.channels import (
+    INTERNAL_NUMBER,
+    CallContext,
+    extension_of,
+    matches_channel,
+    ring_limit,
+)
 from callwatch.collector.sources.cel import CelEvent
 from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
@@ -250,12 +256,4 @@ def _unanswered(own: list[CelEvent], ring_started: datetime | None, ended: datet
 
 
 def _ring_limit(e: CelEvent) -> float | None:
-    """The ring limit the dialplan gave: Dial(targets,TIMEOUT) or Queue(name,opts,url,announce,TIMEOUT)."""
-    index = {"dial": 1, "queue": 4}.get(e.appname.lower())
-    args = e.appdata.split(",")
-    if index is None or len(args) <= index:
-        return None
-    try:
-        return float(args[index])
-    except ValueError:
-        return None
+    return ring_limit(e.appname, e.appdata)

@@ -102,3 +102,16 @@ def is_extension(number: str) -> bool:
 def where(row: CdrRow) -> str:
     """How an explanation names a row: its line in the file or table."""
     return f"line {row.line}"
+
+
+def ring_limit(app: str, data: str) -> float | None:
+    """The ring limit a dialplan application was given: Dial(targets,TIMEOUT) or
+    Queue(name,opts,url,announce,TIMEOUT); None for another application or no number."""
+    index = {"dial": 1, "queue": 4}.get(app.lower())
+    args = data.split(",")
+    if index is None or len(args) <= index:
+        return None
+    try:
+        return float(args[index])
+    except ValueError:
+        return None

@@ -59,3 +59,16 @@ def clip(text: str, limit: int = 2000) -> str:
 
 class SourceError(Exception):
     """The file as a whole cannot be read as this source (missing header columns, unknown format)."""
+
+
+class OneLine:
+    """A one-line binary 'file', so a header row is split by the same CSV rules as the rows."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw if raw.endswith(b"\n") else raw + b"\n"
+
+    def seek(self, _offset: int) -> None:
+        return None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([self.raw])

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, cast
 from zoneinfo import ZoneInfo
 
-from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
+from callwatch.collector.sources import LineCursor, OneLine, Reject, SourceError, clip
 from callwatch.collector.sources.master_csv import local_to_utc, split_csv_lines
 from callwatch.config.settings import CsvColumnMap, Settings
 from callwatch.model import Call, Direction, Outcome, RingQuality, Source
@@ -40,7 +40,7 @@ class GenericCsvParser:
         fh.seek(0)
         raw = fh.readline()
         header_cursor = LineCursor()
-        fields = next((f for _, _, _, f, _ in split_csv_lines(cast(BinaryIO, _One(raw)), header_cursor)), None)
+        fields = next((f for _, _, _, f, _ in split_csv_lines(cast(BinaryIO, OneLine(raw)), header_cursor)), None)
         if not fields:
             raise SourceError(f"column map {self.name!r}: the file has no header row")
         names = [h.strip().lstrip("\ufeff") for h in fields]
@@ -146,19 +146,6 @@ class GenericCsvParser:
         if key in Direction.__members__.values():
             return Direction(key)
         raise ValueError(f"direction {clip(word, 40)!r} is not in column_maps.{self.name}.directions")
-
-
-class _One:
-    """A one-line binary 'file' for reading the header with the same CSV rules as the rows."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw if raw.endswith(b"\n") else raw + b"\n"
-
-    def seek(self, _offset: int) -> None:
-        return None
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter([self.raw])
 
 
 def _seconds(text: str, name: str) -> float | None:

@@ -11,27 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from callwatch.collector.sources import LineCursor, Reject, SourceError, clip
+from callwatch.collector.sources import LineCursor, OneLine, Reject, SourceError, clip
 from callwatch.collector.sources.master_csv import split_csv_lines
 from callwatch.collector.sources.presets.base import Preset, PresetContext, Row, json_records, resolve_header
 from callwatch.model import Call, Outcome, RingQuality
 
 
-class _One:
-    """A one-line binary 'file', so the header is split by the same CSV rules as the rows."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw if raw.endswith(b"\n") else raw + b"\n"
-
-    def seek(self, _offset: int) -> None:
-        return None
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter([self.raw])
-
-
 def header_fields(raw: bytes) -> list[str]:
-    fields = next((f for _, _, _, f, _ in split_csv_lines(_One(raw), LineCursor())), None)  # type: ignore[arg-type]
+    fields = next((f for _, _, _, f, _ in split_csv_lines(OneLine(raw), LineCursor())), None)  # type: ignore[arg-type]
     return [h.strip().lstrip("\ufeff") for h in fields or []]
 
 
