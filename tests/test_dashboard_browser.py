@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.ami import settings_for
-from support.dashboard import PASSWORD, USER, practice_day, seeded_engine
+from support.dashboard import PASSWORD, USER, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
 from callwatch import store
