@@ -104,8 +104,12 @@ def winners(found: Explanation) -> Iterator[tuple[str, str]]:
     stored_source = str(found.stored.get("source") or "")
     for name in SHOWN_FIELDS:
         value = value_text(found.stored.get(name))
-        giving = [s.source for s in found.sources if s.call is not None
-                  and value_text(s.call.as_dict().get(name)) == value]
+        rebuilt = [(s.source, value_text(s.call.as_dict().get(name))) for s in found.sources if s.call is not None]
+        if not value:
+            had = [f"{src} had {text}" for src, text in rebuilt if text]
+            yield name, f"empty: {stored_source} knows none" + (f" ({'; '.join(had)}: not taken)" if had else "")
+            continue
+        giving = [src for src, text in rebuilt if text == value]
         if not giving:
             yield name, "no source re-read here gives this value (its rows are gone, or AMI recorded it live)"
             continue
@@ -113,7 +117,7 @@ def winners(found: Explanation) -> Iterator[tuple[str, str]]:
         others = [src for src in giving if src != best]
         why = "the richest source that knows it" if best == stored_source else (
             f"{stored_source} had none or a less exact ring time, so {best} filled it")
-        also = f"; {', '.join(others)} agree" if others else ""
+        also = f"; also given by {', '.join(others)}" if others else ""
         yield name, f"{best} ({why}{also})"
 
 
