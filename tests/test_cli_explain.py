@@ -6,6 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from support.ground_truth import SET_D
+from support.pbx_tables import cdr_rows, execute, insert
 
 from callwatch.cli import main
 
@@ -82,6 +83,24 @@ def test_explain_from_cel_master_csv_and_queue_log_shows_each_and_the_winner(tmp
     assert "answered_by      cel (the richest source that knows it; also given by cdr-csv)" in winners
     assert "queue            cel (the richest source that knows it; also given by cdr-csv, queue-log)" in winners
     assert "3125550115" not in out and "••••••0115" in out
+
+
+def test_explain_re_reads_the_rows_of_a_pbx_database_table(tmp_path: Path) -> None:
+    """Set D's cdr_sqlite3_custom table imported by URL: its rows of the linkedid are read again from it."""
+    columns = list(cdr_rows()[0])
+    pbx = f"sqlite:///{tmp_path / 'master.db'}"
+    execute(pbx, f"CREATE TABLE cdr (AcctId INTEGER PRIMARY KEY, {', '.join(columns)})")
+    insert(pbx, "cdr", cdr_rows())
+    config = _config(tmp_path)
+    runner = CliRunner()
+    imported = runner.invoke(main, ["import", pbx, "--config", str(config)])
+    assert imported.exit_code == 0, imported.output
+    out = runner.invoke(main, ["calls", "--explain", "1796099287.82", "--config", str(config)]).output
+    assert f"cdr-csv: lines of this call in {pbx}#cdr" in out
+    assert "dstchannel=Local/203@offhook-0000002b;1" in out
+    assert "answered_by      203 (the first to pick up" in out
+    assert "answered_by      cdr-csv (the richest source that knows it)" in out
+    assert "3125550111" not in out and "••••••0111" in out
 
 
 def test_explain_of_an_unknown_call_says_so(tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ When several sources describe the call, each one's rebuilt values are set
 against the stored record: the richest source (model.SOURCE_RANK) that gives
 a field's stored value is named as its winner, as store.merge_call chose it.
 A file rotated away since can no longer explain its calls; the text says so.
-A PBX database import (`import mysql://...`) is not re-read here.
+A PBX database import (`import mysql://...`, remembered as `URL#table`) is
+re-read by the call's linkedid, the password again only from
+CALLWATCH_CDR_DATABASE_PASSWORD.
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from callwatch import store
-from callwatch.collector.explain_sources import SourceExplanation, explain_cdr, explain_cel, explain_queue_log
+from callwatch.collector.explain_sources import (
+    SourceExplanation,
+    explain_cdr,
+    explain_cel,
+    explain_database,
+    explain_queue_log,
+)
 from callwatch.collector.sources import SourceError
 from callwatch.collector.sources.cdr_database import is_database_url
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source
@@ -62,11 +71,11 @@ class Explanation:
     looked: list[str] = field(default_factory=list)
 
 
-def candidate_logs(engine: Engine, settings: Settings, site: str) -> list[Path]:
-    """Every log this site imported or tails, newest import first (PBX databases are not re-read)."""
-    paths = [Path(p) for p in store.imported_paths(engine, site) if not is_database_url(p.split("#")[0])]
-    paths += [Path(t.path) for t in settings.tail if not is_database_url(t.path)]
-    return list(dict.fromkeys(paths))
+def candidate_logs(engine: Engine, settings: Settings, site: str) -> list[str]:
+    """Every log (or PBX database table, `URL#table`) this site imported or tails, newest import first."""
+    names = store.imported_paths(engine, site)
+    names += [t.path for t in settings.tail if not is_database_url(t.path)]
+    return list(dict.fromkeys(names))
 
 
 def explain_call(engine: Engine, settings: Settings, call_id: str, site: str | None = None) -> Explanation | None:
@@ -77,16 +86,32 @@ def explain_call(engine: Engine, settings: Settings, call_id: str, site: str | N
         return None
     ids = {call_id, *store.select_aliases(engine, site, call_id)}
     found = Explanation(call_id, site, stored)
-    for path in candidate_logs(engine, settings, site):
+    for name in candidate_logs(engine, settings, site):
+        if is_database_url(name.rpartition("#")[0]):
+            found.looked.append(name)
+            _add(found, _from_database(name, settings, call_id, found))
+            continue
+        path = Path(name)
         kind = _kind(path, settings)
         if kind is None or any(s.kind == kind for s in found.sources):
             continue
-        found.looked.append(str(path))
-        explained = _READERS[kind](path, settings, call_id, ids)
-        if explained is not None:
-            found.sources.append(explained)
+        found.looked.append(name)
+        _add(found, _READERS[kind](path, settings, call_id, ids))
     found.sources.sort(key=lambda s: -SOURCE_RANK.get(s.source, 0))
     return found
+
+
+def _add(found: Explanation, explained: SourceExplanation | None) -> None:
+    if explained is not None:
+        found.sources.append(explained)
+
+
+def _from_database(key: str, settings: Settings, call_id: str, found: Explanation) -> SourceExplanation | None:
+    try:
+        return explain_database(key, settings, call_id)
+    except (SourceError, sa.exc.SQLAlchemyError) as exc:
+        found.looked[-1] = f"{key} (cannot be read now: {str(getattr(exc, 'orig', exc)).splitlines()[0]})"
+        return None
 
 
 def _kind(path: Path, settings: Settings) -> str | None:
@@ -142,8 +167,8 @@ def explanation_lines(found: Explanation, unmasked: bool = False) -> list[str]:
     out += [f"  {name:16} {hide(value_text(found.stored.get(name)))}" for name in SHOWN_FIELDS]
     if not found.sources:
         where = ", ".join(found.looked) or "no log (import state and tail: list none that still exists)"
-        out += ["", f"No rows of this call found in {where}; a call recorded live over AMI, or read from a "
-                "PBX database, is explained only once its Master.csv, CEL or queue_log file is imported."]
+        out += ["", f"No rows of this call found in {where}; a call recorded live over AMI is explained only "
+                "once its Master.csv, CEL or queue_log file (or PBX database) is imported."]
         return out
     for src in found.sources:
         out += ["", f"{src.source}: lines of this call in {src.path} (line: as the PBX wrote it):"]

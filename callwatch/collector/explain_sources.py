@@ -17,11 +17,12 @@ from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_fr
 from callwatch.collector.reconstruct.cel import call_from_events
 from callwatch.collector.reconstruct.queue_log import CALL_ENDED, LEFT_UNANSWERED, QueueLogCalls
 from callwatch.collector.sources import LineCursor
+from callwatch.collector.sources.cdr_database import PASSWORD_VARIABLE, PbxTables, cel_event, converted, open_database
 from callwatch.collector.sources.cel import CelCsvParser, CelEvent
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG
-from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
+from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser, table_row
 from callwatch.collector.sources.queue_log import QueueEvent, events
-from callwatch.config.settings import Settings
+from callwatch.config import Settings, secret
 from callwatch.model import Call, Source
 
 
@@ -112,6 +113,34 @@ def explain_queue_log(path: Path, settings: Settings, call_id: str, ids: set[str
     call = (rebuilt + pending)[-1] if rebuilt or pending else None
     return SourceExplanation(QUEUE_LOG, Source.QUEUE_LOG, str(path), raw_lines(path, list(found)),
                              _queue_reasons(found, call_id), call)
+
+
+def explain_database(key: str, settings: Settings, call_id: str) -> SourceExplanation | None:
+    """A PBX database table the import state names (`URL#table`): the rows of the call's linkedid, re-read.
+
+    The password comes only from the environment, as at import; rows are numbered in the order they were written.
+    """
+    url, _, name = key.rpartition("#")
+    pbx = open_database(url, secret(PASSWORD_VARIABLE))
+    try:
+        tables = PbxTables(pbx)
+        table = tables.cdr if tables.cdr is not None and tables.cdr.name == name else tables.cel
+        if table is None or table.name != name:
+            return None
+        records = tables.rows_of_call(table, call_id)
+    finally:
+        pbx.dispose()
+    convert = table_row if table is tables.cdr else cel_event
+    items = [i for i in converted(records, convert, gmt=settings.cdr_gmt, zone=settings.tz) if not isinstance(i, tuple)]
+    if not items:
+        return None
+    lines = [(i, "; ".join(f"{k}={v}" for k, v in r.items() if v not in ("", None))) for i, r in enumerate(records)]
+    why: list[tuple[str, str]] = []
+    ctx = CallContext.from_settings(settings)
+    if convert is table_row:
+        call = call_from_rows(items, ctx, why)
+        return SourceExplanation("cdr-table", Source.CDR_CSV, key, lines, why, call)
+    return SourceExplanation("cel-table", Source.CEL, key, lines, why, call_from_events(items, ctx, why))
 
 
 def _queue_reasons(found: list[QueueEvent], call_id: str) -> list[tuple[str, str]]:
