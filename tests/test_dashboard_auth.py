@@ -130,7 +130,7 @@ def test_create_server_is_the_gunicorn_entry_point(tmp_path: Path, monkeypatch: 
         f"dashboard:\n  users:\n    {USER}: '{generate_password_hash(PASSWORD)}'\n"
     )
     monkeypatch.setenv("CALLWATCH_CONFIG", str(config))
-    from callwatch.dashboard.app import create_server
+    from callwatch.cli.dashboard import create_server
 
     client = create_server().test_client()
     assert client.get("/_dash-layout").status_code == 401

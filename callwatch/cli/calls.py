@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from callwatch.cli.common import open_store, with_settings
-from callwatch.collector.explain import explain_call, stored_call
+from callwatch.collector.explain import explain_call, explanation_lines
 from callwatch.config import Settings
 from callwatch.formatting import DAY_ABBREVIATIONS, MISSING, opening_hours, pct, safe_cell
 from callwatch.formatting import seconds as fmt_seconds
 from callwatch.metrics import catalog
-from callwatch.model import mask_caller
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,9 +30,6 @@ if TYPE_CHECKING:
     from callwatch.metrics.params import MetricParams
 
 DATE = click.DateTime(["%Y-%m-%d"])
-# Digits that could be a caller's number in a log line or a reason. Uniqueids (`1796099043.0`) and
-# channel sequence numbers (`-0000002a`) are runs of digits too; they stay readable.
-LONG_NUMBER = re.compile(r"(?<![\w.-])\d{5,}(?![\w.])")
 CALL_COLUMNS: tuple[str, ...] = (
     "call_id", "site", "direction", "caller", "arrived_at", "ring_started_at", "answered_at", "ended_at",
     "outcome", "answered_by", "staff_name", "queue", "left_message", "source", "ring_seconds", "ring_quality",
@@ -141,37 +136,11 @@ def calls_command(
 
 
 def _explain(settings: Settings, call_id: str, unmasked: bool) -> None:
-    """`calls --explain`: the stored record, the rows that made it, and the reason for each field."""
-    engine = open_store(settings)
-    stored = stored_call(engine, settings.site, call_id)
-    if stored is None:
-        raise click.ClickException(f"no call {call_id!r} stored for site {settings.site!r} (see `callwatch calls`)")
-    hide = (lambda text: text) if unmasked else _mask_numbers
-    click.echo(f"call {call_id} (site {settings.site}), stored from source {stored['source']}:")
-    for name in CALL_COLUMNS[2:-1]:
-        value = _text(stored.get(name))
-        click.echo(f"  {name:16} {hide(value)}")
-    found, looked = explain_call(engine, settings, call_id)
+    """`calls --explain`: the stored record, each source's rows that made it, and the reason for each field."""
+    found = explain_call(open_store(settings), settings, call_id)
     if found is None:
-        where = ", ".join(looked) or "no CDR log (import state and tail: list none that still exists)"
-        click.echo(f"\nNo CDR rows of this call found in {where}; a call recorded live over AMI or from "
-                   "queue_log alone is explained only by its CDR rows, once Master.csv is imported.")
-        return
-    click.echo(f"\nrows of this call in {found.path} (line: as the PBX wrote it):")
-    for line, text in found.lines:
-        click.echo(f"  {line:>7}: {hide(text)}")
-    click.echo("\nwhy (the same reconstruction as the import, run over these rows):")
-    for name, reason in found.reasons:
-        click.echo(f"  {name:16} {hide(reason)}")
-    rebuilt = found.call.as_dict()
-    if any(_text(rebuilt[k]) != _text(stored[k]) for k in ("outcome", "answered_by", "answered_at")):
-        click.echo("\nnote: the stored record differs from these rows alone: another, richer source "
-                   f"({stored['source']}) won those fields when both were imported.")
-
-
-def _mask_numbers(text: str) -> str:
-    """Caller numbers are patient data: every run of 5+ digits keeps only its last four."""
-    return LONG_NUMBER.sub(lambda m: mask_caller(m.group(0)), text)
+        raise click.ClickException(f"no call {call_id!r} stored for site {settings.site!r} (see `callwatch calls`)")
+    click.echo("\n".join(explanation_lines(found, unmasked)))
 
 
 def _json_value(value: Any) -> Any:

@@ -2,16 +2,25 @@
 
 The web process only reads the store: the collector and the weekly-report
 scheduler run in `callwatch collect`, never here (gunicorn workers would each
-start one).
+start one). It does re-read the PBX's logs for one call when a user asks the
+Calls page "Why these values?": the CLI hands the dashboard the collector's
+explainer (the dashboard package may not import the collector).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from callwatch.cli.common import load_or_exit
+from callwatch.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    import flask
+    from sqlalchemy.engine import Engine
 
 SERVER_THREADS = 16
 
@@ -28,7 +37,7 @@ SERVER_THREADS = 16
 @click.option("--port", type=int, default=None, help="Port (default: dashboard.port, 8050).")
 def dashboard_command(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the dashboard (login required). For many users run gunicorn:
-    gunicorn -w 2 'callwatch.dashboard.app:create_server()'"""
+    gunicorn -w 2 'callwatch.cli.dashboard:create_server()'"""
     settings = load_or_exit(config_path)
     from callwatch.dashboard.app import create_app  # lazy: start-up speed
     from callwatch.dashboard.auth import users_from  # lazy: start-up speed
@@ -45,7 +54,7 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
             err=True,
         )
         sys.exit(2)
-    app = create_app(settings)
+    app = create_app(settings, explain=explainer(settings))
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
     click.echo(f"callwatch dashboard on http://{host}:{port}/ (users: {', '.join(sorted(users))})")
@@ -56,6 +65,30 @@ def dashboard_command(config_path: str | None, host: str | None, port: int | Non
     from waitress import serve  # lazy: start-up speed
 
     serve(app.server, host=host, port=port, threads=SERVER_THREADS, ident="callwatch")
+
+
+def explainer(settings: Settings) -> Callable[[Engine, str, str], list[str]]:
+    """The Calls page's "Why these values?": collector.explain over this site's logs, numbers masked."""
+    from callwatch.collector.explain import explain_call, explanation_lines  # lazy: start-up speed
+
+    def explain(engine: Engine, site: str, call_id: str) -> list[str]:
+        found = explain_call(engine, settings, call_id, site)
+        if found is None:
+            return [f"No call {call_id!r} is stored for site {site!r}."]
+        return explanation_lines(found, unmasked=False)
+
+    return explain
+
+
+def create_server() -> flask.Flask:
+    """The Flask server for gunicorn (`gunicorn -w 2 'callwatch.cli.dashboard:create_server()'`).
+
+    Settings from CALLWATCH_CONFIG or ./callwatch.yaml; no collector or scheduler runs in it.
+    """
+    from callwatch.dashboard.app import create_app  # lazy: start-up speed
+
+    settings = load_settings()
+    return create_app(settings, explain=explainer(settings)).server
 
 
 @click.command("hash-password")

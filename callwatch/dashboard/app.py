@@ -1,8 +1,9 @@
 """The Dash app factory: pages, login, the CSV download route.
 
-`create_app(settings)` builds one app; `create_server()` is the gunicorn entry
-point (`gunicorn -w 2 'callwatch.dashboard.app:create_server()'`) and reads the
-settings from CALLWATCH_CONFIG or ./callwatch.yaml. Everything per-app (the
+`create_app(settings, explain=...)` builds one app; the CLI builds it with the
+collector's call explainer (`callwatch dashboard`, and the gunicorn entry point
+`callwatch.cli.dashboard:create_server()`), which this package may not import
+itself. Everything per-app (the
 settings, the engine) lives on the Flask app (`server.extensions`), never in
 module globals, so gunicorn workers and test apps never share state.
 """
@@ -18,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
-from callwatch.config import Settings, load_settings
+from callwatch.config import Settings
 from callwatch.dashboard import auth, data, downloads
 from callwatch.dashboard import components as ui
 
@@ -26,8 +27,11 @@ HERE = Path(__file__).resolve().parent
 PAGES_FOLDER = HERE / "pages"
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
-    """One dashboard app for `settings` (a fresh engine on settings.database_url unless given)."""
+def create_app(settings: Settings, *, engine: Engine | None = None, explain: data.Explainer | None = None) -> Dash:
+    """One dashboard app for `settings` (a fresh engine on settings.database_url unless given).
+
+    `explain` answers the Calls page's "Why these values?"; without it the page says none is available.
+    """
     app = Dash(
         "callwatch.dashboard",
         use_pages=True,
@@ -38,7 +42,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Dash:
         update_title="",  # Dash: None or "" leaves the tab title alone while callbacks run
     )
     server = app.server
-    ctx = data.attach(server, settings, engine)
+    ctx = data.attach(server, settings, engine, explain)
     key_path = settings.journal_path.parent / "dashboard-secret.key"
     auth.install_login(server, auth.users_from(settings.dashboard.users), auth.secret_key(key_path), ctx.engine,
                        secure_cookies=settings.dashboard.secure_cookies)
@@ -90,11 +94,6 @@ def _home_is_live() -> Response | None:
     if flask.request.path == "/" and flask.request.method == "GET":
         return flask.redirect("/live")
     return None
-
-
-def create_server() -> flask.Flask:
-    """The Flask server for gunicorn; no collector or scheduler runs in it."""
-    return create_app(load_settings()).server
 
 
 def _shell() -> html.Div:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,6 +45,10 @@ _EXTENSION = "callwatch"
 _OPTIONS_TTL_SECONDS = 60.0
 
 
+# What the Calls page's "Why these values?" calls: (store engine, site, call_id) -> masked text lines.
+Explainer = Callable[[Engine, str, str], list[str]]
+
+
 @dataclass
 class DashboardContext:
     settings: Settings
@@ -58,13 +63,17 @@ class DashboardContext:
     # (site, call_id) marked handled since the shared follow-up lists were built.
     # (Kept for a few minutes: by then every shared list was rebuilt from the store, which has them.)
     handled_now: dict[str, float] = field(default_factory=dict, repr=False)
+    # (engine, site, call_id) -> the lines explaining that stored call, numbers masked; injected by the CLI
+    # (collector.explain re-reads the PBX's logs; the dashboard may not import the collector).
+    explain: Explainer | None = field(default=None, repr=False)
 
 
-def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None) -> DashboardContext:
+def attach(server: flask.Flask, settings: Settings, engine: Engine | None = None,
+           explain: Explainer | None = None) -> DashboardContext:
     if engine is None:
         engine = store.create_engine(settings.database_url)
         store.init_db(engine)
-    ctx = DashboardContext(settings, MetricParams.from_settings(settings), engine)
+    ctx = DashboardContext(settings, MetricParams.from_settings(settings), engine, explain=explain)
     server.extensions[_EXTENSION] = ctx
     return ctx
 

@@ -281,6 +281,25 @@ def select_calls(
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def select_call(engine: Engine, site: str, call_id: str) -> dict[str, Any] | None:
+    """One stored call by its id, or None."""
+    query = sa.select(calls).where(calls.c.site == site, calls.c.call_id == call_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def select_aliases(engine: Engine, site: str, call_id: str) -> list[str]:
+    """The other ids a source knows this stored call by (queue_log's Queue channel uniqueid)."""
+    if not _has_table(engine, call_aliases):
+        return []
+    query = (sa.select(call_aliases.c.alias)
+             .where(call_aliases.c.site == site, call_aliases.c.call_id == call_id)
+             .order_by(call_aliases.c.alias))
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
 # Engines known to have a table added after the first schema: a store made by an
 # early create_all may lack it until init_db runs (then there is nothing to keep).
 _HAS_TABLE: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()

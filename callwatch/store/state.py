@@ -117,6 +117,14 @@ def load_import_state(engine: Engine, site: str, path: str) -> dict[str, Any] | 
     return dict(row) if row else None
 
 
+def imported_paths(engine: Engine, site: str) -> list[str]:
+    """Every file (or PBX database) this site imported, newest import first."""
+    query = (sa.select(import_state.c.path).where(import_state.c.site == site)
+             .order_by(import_state.c.updated_at.desc()))
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
 def save_import_state(engine: Engine, row: dict[str, Any]) -> None:
     """Replace the import_state row of (row["site"], row["path"])."""
     upsert_rows(engine, import_state, [row], keys=("site", "path"))

@@ -28,8 +28,8 @@ from callwatch.collector.sources.master_csv import CdrRow
 from callwatch.model import Call, Direction, Outcome, RingQuality, Source
 
 __all__ = [
-    "CallContext", "CdrGrouper", "ResumePoint", "Span", "base_channel", "call_from_rows", "calls_from_cdr_rows",
-    "extension_of",
+    "CallContext", "CdrGrouper", "Note", "ResumePoint", "Span", "Why", "base_channel", "call_from_rows",
+    "calls_from_cdr_rows", "extension_of",
 ]
 
 # How long after a call's last row another row of it may still be written:

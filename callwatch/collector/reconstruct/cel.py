@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from callwatch.collector.reconstruct.cdr import SETTLE, ResumePoint, Span
+from callwatch.collector.reconstruct.cdr import SETTLE, Note, ResumePoint, Span, Why
 from callwatch.collector.reconstruct.channels import (
     INTERNAL_NUMBER,
     CallContext,
@@ -115,10 +115,24 @@ class CelCalls:
 class _Answer:
     time: datetime
     channel: str
+    event: CelEvent
 
 
-def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
-    """The one Call these events describe, or None when they are no call (a phone that only picked up)."""
+def _at(e: CelEvent) -> str:
+    """How an explanation names an event: its type and line in the file."""
+    return f"{e.eventtype} line {e.line}"
+
+
+def _silent(item: tuple[str, str]) -> None:
+    """Where nobody asked why."""
+
+
+def call_from_events(events: list[CelEvent], ctx: CallContext, why: Why | None = None) -> Call | None:
+    """The one Call these events describe, or None when they are no call (a phone that only picked up).
+
+    `why` collects (field, reason) as each field is decided, for `calls --explain`.
+    """
+    note: Note = why.append if why is not None else _silent
     events = sorted(events, key=lambda e: (e.time, e.offset))
     linkedid = events[0].linkedid or events[0].uniqueid
     starts = {e.uniqueid: e for e in events if e.eventtype == "CHAN_START"}
@@ -131,10 +145,21 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
                   or matches_channel(e.channel, ctx.inbound_channels) for e in own)
     if not inbound and not callees:
         return None
+    note(("call_id", f"{linkedid}: the linkedid; the caller's leg is {' and '.join(sorted(legs))} "
+          f"(created at {_at(origin)})"))
+    note(("direction", "inbound: the caller's leg ran in an inbound context, DID or trunk" if inbound
+          else "not inbound: no inbound context, DID or trunk on the caller's leg"))
     handling = _handling_leg(own, origin.channel)
-    ring_from = [e.time for e in callees]
-    ring_from += [e.time for e in own if e.eventtype == "APP_START" and e.appname.lower() in RING_APPS]
-    ring_started = min(ring_from, default=None)
+    ring_from = [(e.time, e) for e in callees]
+    ring_from += [(e.time, e) for e in own if e.eventtype == "APP_START" and e.appname.lower() in RING_APPS]
+    ring_started = min((t for t, _ in ring_from), default=None)
+    if ring_from:
+        first_ring = min(ring_from, key=lambda te: (te[0], te[1].offset))[1]
+        what = (f"{first_ring.channel} was created" if first_ring.eventtype == "CHAN_START"
+                else f"{first_ring.appname}({first_ring.appdata}) started")
+        note(("ring_started_at", f"{ring_started} from {_at(first_ring)}: {what}"))
+    else:
+        note(("ring_started_at", "empty: no phone channel was created and no Dial/Queue started"))
     answer = _first_answer(events, legs)
     voicemail = next((e.time for e in own if e.appname.lower() == "voicemail"
                       or (e.exten and e.exten in ctx.voicemail_extensions and e.eventtype != "CHAN_START")), None)
@@ -142,8 +167,10 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
     hangup = next((e for e in reversed(own) if e.eventtype == "HANGUP" and e.channel == handling), None)
     left_message: bool | None = None
     ring_ended: datetime | None = None
+    _note_handling(note, events, own, answer, hangup)
     if answer is not None:
         outcome = Outcome.ANSWERED
+        note(("outcome", "answered: the caller's leg shared a bridge with a phone"))
     elif voicemail is not None and inbound:
         outcome = Outcome.VOICEMAIL
         left_message = (ended - voicemail).total_seconds() >= ctx.voicemail_message_seconds
@@ -151,8 +178,13 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
         if ring_started is None or ring_started > voicemail:
             # Straight to voicemail (closed office, busy): it rang for no time at all.
             ring_started = voicemail
+            note(("ring_started_at", f"{voicemail}: straight to voicemail, it rang for no time at all"))
+        note(("outcome", f"voicemail: the caller's leg reached voicemail at {voicemail}, nobody answered"))
+        note(("left_message", f"{left_message}: {(ended - voicemail).total_seconds():.0f} s in voicemail "
+              f"(threshold {ctx.voicemail_message_seconds:.0f} s)"))
     else:
         outcome = _unanswered(own, ring_started, ended, hangup)
+        note(("outcome", f"{outcome.value}: {_unanswered_reason(outcome, hangup)}"))
     queue = next((e.appdata.split(",")[0] for e in own if e.appname.lower() == "queue" and e.appdata), None)
     if inbound:
         direction = Direction.INBOUND
@@ -184,6 +216,40 @@ def call_from_events(events: list[CelEvent], ctx: CallContext) -> Call | None:
         aliases=tuple(sorted({e.uniqueid for e in events
                               if e.appname.lower() == "queue" and e.uniqueid and e.uniqueid != linkedid})),
     )
+
+
+def _note_handling(note: Note, events: list[CelEvent], own: list[CelEvent], answer: _Answer | None,
+                   hangup: CelEvent | None) -> None:
+    """The reasons for the answer, pickups and transfers, the hang-up and the end of the linkedid."""
+    if answer is not None:
+        note(("answered_at", f"{answer.time} from {_at(answer.event)} ({answer.event.channel}): the first "
+              "time the caller's leg shared a bridge with another channel"))
+        note(("answered_by", f"{extension_of(answer.channel)} ({answer.channel}; later transfers, parks and "
+              "retrievals do not change who answered first)"))
+    for e in events:
+        if e.eventtype == "PICKUP":
+            note(("pickup", f"{_at(e)}: {e.channel} picked up by "
+                  f"{e.extra_field('pickup_channel') or e.peer or 'another phone'}"))
+        elif e.eventtype in ("BLINDTRANSFER", "ATTENDEDTRANSFER", "PARK_START"):
+            note(("transfer", f"{_at(e)} on {e.channel} (after the answer: does not change who answered)"))
+    ended = max(own, key=lambda e: (e.time, e.offset))
+    note(("ended_at", f"{ended.time} from {_at(ended)}: the caller's leg's last event"))
+    if hangup is not None:
+        cause = ", ".join(f"{k} {hangup.extra_field(k)}" for k in ("hangupcause", "hangupsource", "dialstatus")
+                          if hangup.extra_field(k))
+        note(("hangup", f"{_at(hangup)} on {hangup.channel}: {cause or 'no cause logged'}"))
+    end = next((e for e in events if e.eventtype == "LINKEDID_END"), None)
+    note(("linkedid_end", f"{_at(end)}: the last channel of the call was gone" if end is not None
+          else "none logged: the call ended when nothing more was heard of it"))
+
+
+def _unanswered_reason(outcome: Outcome, hangup: CelEvent | None) -> str:
+    dialstatus = hangup.extra_field("dialstatus") if hangup else ""
+    source = hangup.extra_field("hangupsource") if hangup else ""
+    if outcome is Outcome.MISSED:
+        return (f"the PBX gave up (hangupsource {source or '-'}, dialstatus {dialstatus or '-'}, "
+                "or it rang for the dialplan's whole limit)")
+    return f"the caller hung up first (hangupsource {source or '-'}, dialstatus {dialstatus or '-'})"
 
 
 def _handling_leg(own: list[CelEvent], origin: str) -> str:
@@ -224,12 +290,12 @@ def _first_answer(events: list[CelEvent], legs: set[str]) -> _Answer | None:
             continue
         inside.add(e.channel)
         if e.channel in legs and e.peer and e.peer not in legs:
-            return _Answer(e.time, e.peer)
+            return _Answer(e.time, e.peer, e)
         if e.channel not in legs and (e.peer in legs or inside & legs):
-            return _Answer(e.time, e.channel)
+            return _Answer(e.time, e.channel, e)
         others = inside - legs
         if e.channel in legs and others:
-            return _Answer(e.time, min(others))
+            return _Answer(e.time, min(others), e)
     return None
 
 

@@ -129,6 +129,17 @@ class PbxTables:
         # Two CDR backends writing one table duplicate every row; CEL rows carry their own id.
         return unique_rows(rows) if table is self.cdr else rows
 
+    def rows_of_call(self, table: sa.Table, linkedid: str) -> list[dict[str, Any]]:
+        """Every row of one linkedid in the order it was written (`calls --explain`); none without a linkedid."""
+        linked = self.linkedid_column(table)
+        if linked is None:
+            return []
+        order = [self.time_column(table), *([table.c["id"]] if "id" in table.c else [])]
+        with self.engine.connect() as conn:
+            query = sa.select(table).where(linked == linkedid).order_by(*order)
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        return unique_rows(rows) if table is self.cdr else rows
+
     def _bind(self, when: datetime) -> datetime | str:
         # cdr_sqlite3_custom stores text 'YYYY-MM-DD HH:MM:SS': compare text with text.
         if self.engine.dialect.name == "sqlite":

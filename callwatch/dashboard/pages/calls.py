@@ -2,6 +2,9 @@
 
 Charts link here with query parameters (start, end, site, queue, outcome,
 weekday, hour, staff, counted=1), so "12 abandoned" opens those 12 calls.
+Clicking a call opens "Why these values?": the PBX's own lines behind that
+record and the reason for each field, through the explainer the CLI gave the
+app (data.DashboardContext.explain), caller numbers masked.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ def layout(**query: Any) -> html.Div:
             page_size=PAGE_SIZE, sort_action="native",
             style_table={"overflowX": "auto"}, style_cell={"fontFamily": "system-ui", "fontSize": "0.85rem"},
         )),
+        html.Section([
+            html.H2("Why these values?"),
+            html.Div("Click a call in the table to see the phone system's own lines behind it and why each "
+                     "field has its value.", id="calls-explain", className="quiet"),
+        ], className="explain"),
     ])
 
 
@@ -99,7 +107,37 @@ def register_callbacks(app: Dash) -> None:
                                        "for all of them.", className="quiet"))
             table = table.head(MAX_ROWS)
         records = table.astype(object).where(table.notna(), None).to_dict("records")
+        for record in records:  # a clicked cell names its row by this id (sorting moves rows)
+            record["id"] = row_id(record["site"], record["call_id"])
         return records, summary, "/download/calls.csv" + rng.query(**{k: v for k, v in extra.items() if v is not None})
+
+
+    @app.callback(Output("calls-explain", "children"), Input("calls-table", "active_cell"),
+                  prevent_initial_call=True)
+    def explain(cell: dict[str, Any] | None) -> Any:
+        if not cell or not cell.get("row_id"):
+            return dash.no_update
+        site, _, call_id = str(cell["row_id"]).partition(ROW_ID_SEPARATOR)
+        return explanation(data.context(), site, call_id)
+
+
+ROW_ID_SEPARATOR = "\x1f"
+
+
+def row_id(site: str, call_id: str) -> str:
+    return f"{site}{ROW_ID_SEPARATOR}{call_id}"
+
+
+def explanation(ctx: data.DashboardContext, site: str, call_id: str) -> html.Div:
+    """One call's explanation (masked by the explainer), or why none can be shown."""
+    if ctx.explain is None:
+        return html.Div(
+            "No explainer is available in this dashboard: it was started without one (run it with "
+            "`callwatch dashboard`, or gunicorn with 'callwatch.cli.dashboard:create_server()'). "
+            f"`callwatch calls --explain {call_id}` prints the same on the server.", className="quiet")
+    lines = ctx.explain(ctx.engine, site, call_id)
+    return html.Div([html.P(f"Call {call_id} ({site}):"),
+                     html.Pre("\n".join(lines), id="calls-explain-text", style={"overflowX": "auto"})])
 
 
 def describe(rng: data.Range, flt: data.CallFilter, count: int) -> str:
