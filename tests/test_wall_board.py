@@ -246,8 +246,8 @@ def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_a
         browser: Any, tmp_path: Path) -> None:
     """The real `callwatch collect` service fed by the AMI replay server; the PBX pauses with a call ringing."""
     from support.ami import EVENTS, running_collector
-    from support.amiserver import AmiTestServer
     from support.ami import settings_for as ami_settings
+    from support.amiserver import AmiTestServer
 
     ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
     collector_settings = ami_settings(tmp_path, ami.port)
