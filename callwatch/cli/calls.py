@@ -284,19 +284,24 @@ def metrics_command(
 
     Business hours in the practice's time zone; after-hours and holiday calls are reported apart.
     """
+    from callwatch.metrics.hours import local_day_bounds  # lazy: start-up speed
+    from callwatch.metrics.in_database import database_numbers  # lazy: start-up speed
+    from callwatch.metrics.params import MetricParams  # lazy: start-up speed
     from callwatch.metrics.quality import ring_time_note  # lazy: start-up speed
-    from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by  # lazy: start-up speed
 
     first_day, last_day = _day_range(first, last)
-    prepared, params = _load(settings, first_day, last_day, site)
+    params = MetricParams.from_settings(settings)
+    start, end = local_day_bounds(params, first_day, last_day)
+    # Counted by the database (metrics.in_database): a year of a million calls
+    # never enters memory; the numbers are summarize()'s over the same calls.
+    numbers = database_numbers(open_store(settings), params, start, end, site, by)
     where = _where(first_day, last_day, site)
-    summary = summarize(prepared, params)
-    after = after_hours_counts(prepared)
-    groups = summarize_by(prepared, params, by).to_dict("records") if by else []
+    summary, after, stored = numbers.summary, numbers.after_hours, numbers.calls
+    groups = numbers.groups.to_dict("records") if numbers.groups is not None else []
     if fmt == "json":
         payload: dict[str, Any] = {
             "site": site, "from": first_day and first_day.isoformat(), "to": last_day and last_day.isoformat(),
-            "timezone": params.timezone, "calls": len(prepared),
+            "timezone": params.timezone, "calls": stored,
             "settings": {
                 "ring_cycle_seconds": params.ring_cycle_seconds, "target_rings": params.target_rings,
                 "target_seconds": params.target_seconds, "short_abandon_seconds": params.short_abandon_seconds,
@@ -306,17 +311,17 @@ def metrics_command(
         if by:
             payload["by"] = by
             payload["groups"] = [_json_summary(g) for g in groups]
-        if not len(prepared):
+        if not stored:
             payload["note"] = f"No calls stored. {NO_CALLS_HINT}"
         elif ring_time_note(summary):
             payload["ring_time_note"] = ring_time_note(summary)
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    if not len(prepared):
+    if not stored:
         click.echo(f"No calls stored for {where}.")
         click.echo(NO_CALLS_HINT)
         return
-    click.echo(f"Calls answered — {where} ({len(prepared)} calls stored, times in {params.timezone})")
+    click.echo(f"Calls answered — {where} ({stored} calls stored, times in {params.timezone})")
     hours = opening_hours(params.business_hours)
     click.echo(f"Business hours: {hours}; {len(params.holidays)} holiday(s). Rates are over offered.")
     click.echo("")

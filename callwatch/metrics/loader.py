@@ -8,10 +8,11 @@ uniqueid "1700000000.10" must not become a number), datetimes are UTC-aware µs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -336,3 +337,241 @@ def load_trainings(engine: Engine | None, settings: Settings, site: str | None =
                 session = TrainingSession(row.date, row.title, row.notes or "", "database", row.site)
                 found.setdefault(key(session), session)
     return sorted(found.values(), key=_session_key)
+
+
+# --- Counts computed by the database (metrics.in_database) --------------------------------
+# The calls of a range are counted per time bucket (metrics.buckets) and per
+# outcome and ring-time class in SQL; only the counts cross into Python, so
+# memory and time follow the number of buckets, not the number of calls.
+
+# Columns a caller may group by: fixed names, never user input, in the SQL text.
+CALL_KEY_COLUMNS: tuple[str, ...] = ("site", "queue", "answered_by", "answered_by_name")
+BUCKET_KEY_COLUMNS: tuple[str, ...] = ("day", "week", "month", "weekday", "hour")
+_BUCKETS_TABLE = "cw_metric_buckets"
+
+
+class RingLimits(NamedTuple):
+    """Whole microseconds, as prepare() compares them: short abandon (<), target (<=), one ring cycle."""
+
+    short_us: int
+    target_us: int
+    cycle_us: int
+
+
+class BucketNumbers(NamedTuple):
+    """What load_bucket_numbers returns: counts per bucket class and ring class, and the calls in range."""
+
+    # open, holiday, bucket keys, outcome, known, has_ring, lt_short, le_target, call keys, hist_s (the
+    # whole seconds of ring time of answered business-hours calls, else None), n, left_message,
+    # ring_us_sum, rings_sum, fraction_max (the largest sub-second part of a ring time, µs)
+    counts: pd.DataFrame
+    exact: pd.DataFrame  # bucket keys, call keys, ring_us, n: the calls in the seconds exact_seconds named
+    calls: int  # every stored call of the range (any direction), as len(load_calls(...))
+
+
+def _sqlite_us(column: str) -> str:
+    # unixepoch() rounds a fraction to the millisecond first (.9996 s becomes the next
+    # second), so it reads the whole seconds only; SQLAlchemy stores six fraction digits at
+    # position 21 ("YYYY-MM-DD HH:MM:SS.ffffff"), so this is exact to the µs.
+    return f"(unixepoch(substr({column}, 1, 19)) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+
+
+def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
+    """(known, ring_us, hour key, part) SQL expressions over calls' columns, for this dialect.
+
+    ring_us is computed only for answered and abandoned calls: no number reads
+    the ring time of another outcome (short abandons, within target, speed).
+    """
+    stop = "COALESCE(answered_at, ring_ended_at, ended_at)"
+    known = "COALESCE(ring_quality, 'unknown') <> 'unknown'"
+    if dialect == "sqlite":
+        diff = f"MAX({_sqlite_us(stop)} - {_sqlite_us('ring_started_at')}, 0)"
+        hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
+        seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
+    else:
+        diff = f"GREATEST(CAST(EXTRACT(EPOCH FROM ({stop} - ring_started_at)) * 1000000 AS BIGINT), 0)"
+        hour_key = "date_trunc('hour', arrived_at)"
+        seconds = "CAST(EXTRACT(MINUTE FROM arrived_at) * 60 + FLOOR(EXTRACT(SECOND FROM arrived_at)) AS INTEGER)"
+    ring_us = (f"CASE WHEN outcome IN ('answered', 'abandoned') AND {known} AND {stop} IS NOT NULL"
+               f" AND ring_started_at IS NOT NULL THEN {diff} END")
+    part = " + ".join(f"(CASE WHEN {seconds} >= {int(c)} THEN 1 ELSE 0 END)" for c in cuts) or "0"
+    return f"CASE WHEN {known} THEN 1 ELSE 0 END", ring_us, hour_key, part
+
+
+# Group keys packed into one integer: SQLite sorts to group, and one integer
+# compares several times faster than six columns. Layout, low bits first:
+# ring seconds + 1 (0: none; 31 bits), 4 flags, outcome (3 bits), bucket class.
+_SECONDS_BITS = 31
+_OUTCOMES: tuple[str, ...] = ("answered", "voicemail", "abandoned", "missed")
+# Exact ring times: ring_us (41 bits, 25 days) below the bucket class.
+_US_BITS = 41
+
+
+def _bucket_rows(dialect: str, frame: pd.DataFrame, classes: np.ndarray) -> list[tuple[Any, ...]]:
+    starts = pd.DatetimeIndex(frame["hour_start"])
+    hour_keys: list[Any] = list(starts.strftime("%Y-%m-%d%H")) if dialect == "sqlite" else list(starts.to_pydatetime())
+    return list(zip(hour_keys, frame["part"].astype("int64").tolist(), frame["open"].astype("int64").tolist(),
+                    classes.tolist(), strict=True))
+
+
+def _unpack_counts(rows: list[Any], classes: pd.DataFrame, call_keys: Sequence[str]) -> pd.DataFrame:
+    packed = np.array([r[0] for r in rows], dtype="int64")
+    seconds = (packed & ((1 << _SECONDS_BITS) - 1)) - 1
+    flags = (packed >> _SECONDS_BITS) & 0xF
+    outcome = (packed >> (_SECONDS_BITS + 4)) & 0x7
+    cls = packed >> (_SECONDS_BITS + 7)
+    frame = classes.iloc[cls].reset_index(drop=True)
+    frame["outcome"] = pd.Series(np.array([*_OUTCOMES, None], dtype=object)[np.minimum(outcome, 4)], dtype="str")
+    for bit, name in enumerate(("known", "has_ring", "lt_short", "le_target")):
+        frame[name] = (flags >> bit) & 1 == 1
+    for i, name in enumerate(call_keys, start=1):
+        frame[name] = pd.Series([r[i] for r in rows], dtype="str")
+    frame["hist_s"] = pd.Series(np.where(seconds >= 0, seconds, np.nan)).astype("Int64")
+    base = 1 + len(call_keys)
+    for i, name in enumerate(("n", "left_message", "ring_us_sum", "rings_sum", "fraction_max")):
+        frame[name] = pd.Series([r[base + i] for r in rows], dtype="Float64" if i else "int64")
+    return frame
+
+
+def _unpack_exact(rows: list[Any], classes: pd.DataFrame, bucket_keys: Sequence[str],
+                  call_keys: Sequence[str]) -> pd.DataFrame:
+    packed = np.array([r[0] for r in rows], dtype="int64")
+    frame = classes.iloc[packed >> _US_BITS][list(bucket_keys)].reset_index(drop=True)
+    for i, name in enumerate(call_keys, start=1):
+        frame[name] = pd.Series([r[i] for r in rows], dtype="str")
+    frame["ring_us"] = packed & ((1 << _US_BITS) - 1)
+    frame["n"] = np.array([r[-1] for r in rows], dtype="int64")
+    return frame
+
+
+def load_bucket_numbers(
+    engine: Engine,
+    buckets: Any,
+    *,
+    start: datetime,
+    end: datetime,
+    site: str | Sequence[str] | None,
+    limits: RingLimits,
+    call_keys: Sequence[str] = (),
+    bucket_keys: Sequence[str] = (),
+    exact_seconds: Callable[[pd.DataFrame], Iterable[int]] | None = None,
+) -> BucketNumbers:
+    """Count the inbound calls with an outcome arriving in [start, end) by bucket class (metrics.buckets.Buckets).
+
+    One row per open x holiday x bucket_keys x outcome x ring class x
+    call_keys, and for answered business-hours calls also per whole second
+    of ring time (hist_s; fraction_max > 0 when some ring time has a
+    fraction). exact_seconds(counts) names the whole seconds whose exact
+    ring times (µs) are wanted (answered business-hours calls, per bucket and
+    call keys): those come back in `exact`. Both scans use the (site,
+    arrived_at) or (arrived_at) index for the range.
+    """
+    if not set(call_keys) <= set(CALL_KEY_COLUMNS) or not set(bucket_keys) <= set(BUCKET_KEY_COLUMNS):
+        raise ValueError(f"group by {call_keys} {bucket_keys}: not a known column")
+    dialect = engine.dialect.name
+    known, ring_us, hour_key, part = _bucket_sql(dialect, buckets.cuts)
+    # A bucket's class: its distinct (open, holiday, bucket_keys) combination.
+    class_columns = ["open", "holiday", *bucket_keys]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(buckets.frame[class_columns].astype("int64")))
+    classes = pd.DataFrame(list(uniques), columns=class_columns)
+    where = "arrived_at >= :start AND arrived_at < :end"
+    sites = [site] if isinstance(site, str) else (None if site is None else list(site))
+    if sites is not None:
+        where += " AND site IN :sites"
+    # SQLite: a fence keeps the subquery's ring_us computed once per call
+    # instead of once per use in the outer query, and each call finds its
+    # bucket in a temporary table. PostgreSQL must stay free to scan and
+    # aggregate in parallel workers (a temporary table or a fence would keep
+    # it from that): its buckets come as arrays indexed by hours since the
+    # first bucket, and it computes ring_us where it is used.
+    fence = "LIMIT -1" if dialect == "sqlite" else ""
+    ckeys = "".join(f", {name}" for name in call_keys)
+    outcome_code = "CASE outcome " + " ".join(f"WHEN '{o}' THEN {i}" for i, o in enumerate(_OUTCOMES)) + " ELSE 4 END"
+    if dialect == "sqlite":
+        located = f"{hour_key} AS hk, {part} AS part"
+        join, cls, opened = f"JOIN {_BUCKETS_TABLE} b ON b.hk = x.hk AND b.part = x.part", "b.cls", "b.open"
+    else:
+        parts = len(buckets.cuts) + 1
+        index = (f"(CAST(FLOOR(EXTRACT(EPOCH FROM (arrived_at - CAST(:first_hour AS timestamp))) / 3600) AS INTEGER)"
+                 f" * {parts} + {part} + 1)")
+        located = f"(CAST(:b_cls AS bigint[]))[{index}] AS cls, (CAST(:b_open AS int[]))[{index}] AS open"
+        join, cls, opened = "", "x.cls", "x.open"
+    inner = (f"SELECT {outcome_code} AS oc{ckeys}, CASE WHEN left_message THEN 1 ELSE 0 END AS left_message,"
+             f" {known} AS known, {ring_us} AS ring_us, {located} FROM calls WHERE {where}")
+    flags = ("x.known + (CASE WHEN x.ring_us IS NULL THEN 0"
+             " ELSE 2 + (CASE WHEN x.ring_us < :short_us THEN 4 ELSE 0 END)"
+             " + (CASE WHEN x.ring_us <= :target_us THEN 8 ELSE 0 END) END)")
+    hist = f"CASE WHEN {opened} = 1 AND x.oc = 0 AND x.ring_us IS NOT NULL THEN x.ring_us / 1000000 + 1 ELSE 0 END"
+    packed = f"(((y.cls * 8 + y.oc) * 16 + y.flags) * {1 << _SECONDS_BITS} + y.hist)"
+    xkeys = "".join(f", x.{name}" for name in call_keys)
+    ykeys = "".join(f", y.{name}" for name in call_keys)
+    group = ", ".join(str(i) for i in range(1, len(call_keys) + 2))
+    # First scan: counts per bucket class, with the ring times of answered
+    # business-hours calls in whole seconds (a histogram of ~100 bins per group).
+    count_sql = (
+        f"SELECT {packed}{ykeys}, COUNT(*), SUM(y.left_message), SUM(y.ring_us), SUM(y.ring_us / :cycle_us + 1),"
+        f" MAX(y.ring_us % 1000000) FROM (SELECT {cls} AS cls, x.oc, {flags} AS flags, {hist} AS hist{xkeys},"
+        f" x.left_message, x.ring_us"
+        f" FROM ({inner} AND direction = 'inbound' AND outcome IS NOT NULL {fence}) x {join}) y"
+        f" GROUP BY {group}"
+    )
+    # Second scan, only when the source has sub-second ring times (AMI): the
+    # exact ring times of the calls in the few one-second bins that hold a
+    # median or 90th percentile.
+    exact_sql = (
+        f"SELECT {cls} * {1 << _US_BITS} + x.ring_us{xkeys}, COUNT(*)"
+        f" FROM ({inner} AND direction = 'inbound' AND outcome = 'answered' {fence}) x {join}"
+        f" WHERE {opened} = 1 AND x.ring_us / 1000000 IN :seconds GROUP BY {group}"
+    )
+    total_sql = f"SELECT COUNT(*) FROM calls WHERE {where}"
+    params: dict[str, Any] = {"start": start, "end": end, "short_us": limits.short_us,
+                              "target_us": limits.target_us, "cycle_us": limits.cycle_us}
+
+    def text(sql: str, **expanding: Any) -> sa.TextClause:
+        clause = sa.text(sql).bindparams(
+            sa.bindparam("start", type_=store.UtcDateTime()), sa.bindparam("end", type_=store.UtcDateTime()))
+        if sites is not None:
+            expanding["sites"] = sites
+        for name, value in expanding.items():
+            clause = clause.bindparams(sa.bindparam(name, value=value, expanding=True))
+        return clause
+
+    rows = _bucket_rows(dialect, buckets.frame, codes)
+    with engine.connect() as conn:
+        if dialect == "sqlite":
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_BUCKETS_TABLE}")
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_BUCKETS_TABLE}"
+                                 " (hk TEXT, part INTEGER, open INTEGER, cls BIGINT, PRIMARY KEY (hk, part))")
+            conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES (?, ?, ?, ?)", rows)
+        else:
+            # Array order is the buckets' id order: hour after hour, parts within each.
+            params |= {"b_open": [row[2] for row in rows], "b_cls": [row[3] for row in rows],
+                       "first_hour": buckets.frame["hour_start"].iloc[0].to_pydatetime()}
+            # A JIT compile costs more than it saves on this query's few expressions.
+            conn.exec_driver_sql("SET LOCAL jit = off")
+        try:
+            counts = _unpack_counts(conn.execute(text(count_sql), params).cursor.fetchall(), classes, call_keys)
+            seconds = sorted(set(exact_seconds(counts))) if exact_seconds is not None else []
+            exact_rows = conn.execute(text(exact_sql, seconds=seconds), params).cursor.fetchall() if seconds else []
+            total = int(conn.execute(text(total_sql), params).scalar_one())
+        finally:
+            if dialect == "sqlite":
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_BUCKETS_TABLE}")
+            conn.commit()
+    return BucketNumbers(counts, _unpack_exact(exact_rows, classes, bucket_keys, call_keys), total)
+
+
+def arrival_span(engine: Engine, site: str | Sequence[str] | None) -> tuple[datetime, datetime] | None:
+    """(first, last) arrived_at of the stored calls (of `site`), UTC-aware; None when there are none."""
+    table = store.calls
+    query = sa.select(sa.func.min(table.c.arrived_at), sa.func.max(table.c.arrived_at))
+    if isinstance(site, str):
+        query = query.where(table.c.site == site)
+    elif site is not None:
+        query = query.where(table.c.site.in_(list(site)))
+    with engine.connect() as conn:
+        first, last = conn.execute(query).one()
+    if first is None or last is None:
+        return None
+    span = _utc(pd.Series([first, last]))  # SQLite may give the raw string back for an aggregate
+    return span.iloc[0].to_pydatetime(), span.iloc[1].to_pydatetime()
