@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from support.data import SET_D
+from support.data import MASTER_CSV, QUEUE_LOG, SET_A
 from support.ground_truth import set_d_settings
-from support.imports import MASTER_CSV, QUEUE_LOG, make_settings, open_engine
+from support.imports import open_engine
+from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file
@@ -29,6 +30,7 @@ from callwatch.metrics.params import MetricParams
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
 from callwatch.sample import history
 
+SET_D = SET_A.parent / "asterisk-set-d"  # the copy under tests/data/
 BYS = ("hour", "day", "week", "weekday_hour", "staff", "site", "queue")
 
 

@@ -45,10 +45,10 @@ class Buckets:
 def _cuts(params: MetricParams, first: date, last: date) -> tuple[int, ...]:
     """Seconds past the UTC hour where a local hour, midnight, opening or closing falls (0 excluded)."""
     tz = params.tz
-    offsets = {
-        int(datetime.combine(first + timedelta(days=i), datetime.min.time(), tzinfo=tz).utcoffset().total_seconds())
-        for i in range((last - first).days + 2)
-    }
+    offsets = set()
+    for i in range((last - first).days + 2):
+        offset = datetime.combine(first + timedelta(days=i), datetime.min.time(), tzinfo=tz).utcoffset()
+        offsets.add(int(offset.total_seconds()) if offset is not None else 0)
     local_marks = {0}
     for day in params.business_hours:
         for opens, closes in day:

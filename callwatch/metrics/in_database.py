@@ -312,7 +312,7 @@ def database_numbers(
     business = counts[counts["open"].to_numpy(dtype=bool)].reset_index(drop=True)
     overall, groups = _histograms(business, got.exact, by, params)
     row = rates_from_counts(_flags(business).sum().to_frame().T).iloc[0]
-    summary = {key: int(row[key]) for key in COUNT_KEYS}
+    summary: dict[str, Any] = {key: int(row[key]) for key in COUNT_KEYS}
     summary |= {key: _none_if_nan(float(row[key])) for key in (*RATE_KEYS, *SPEED_KEYS)}
     summary |= _speed(overall, params, _numpy_quantile)
     after = _after_hours(counts[~counts["open"].to_numpy(dtype=bool)])

@@ -414,7 +414,7 @@ def _bucket_rows(dialect: str, frame: pd.DataFrame, classes: np.ndarray) -> list
                     classes.tolist(), strict=True))
 
 
-def _unpack_counts(rows: list[Any], classes: pd.DataFrame, call_keys: Sequence[str]) -> pd.DataFrame:
+def _unpack_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[str]) -> pd.DataFrame:
     packed = np.array([r[0] for r in rows], dtype="int64")
     seconds = (packed & ((1 << _SECONDS_BITS) - 1)) - 1
     flags = (packed >> _SECONDS_BITS) & 0xF
@@ -433,7 +433,7 @@ def _unpack_counts(rows: list[Any], classes: pd.DataFrame, call_keys: Sequence[s
     return frame
 
 
-def _unpack_exact(rows: list[Any], classes: pd.DataFrame, bucket_keys: Sequence[str],
+def _unpack_exact(rows: Sequence[Any], classes: pd.DataFrame, bucket_keys: Sequence[str],
                   call_keys: Sequence[str]) -> pd.DataFrame:
     packed = np.array([r[0] for r in rows], dtype="int64")
     frame = classes.iloc[packed >> _US_BITS][list(bucket_keys)].reset_index(drop=True)
