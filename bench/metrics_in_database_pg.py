@@ -1,6 +1,6 @@
 """Issue 13 goals 1 and 5 on PostgreSQL: `callwatch metrics` for a year against PostgreSQL's own aggregate.
 
-Starts a throwaway PostgreSQL cluster (tests/pg.py), writes a year of a
+Starts a throwaway PostgreSQL cluster (tests/support/pg.py), writes a year of a
 10-office group (bench/demo_data.py, ~1,000,000 calls; --scale for more or
 less) with store.save_calls, then times in child processes, best of 3:
 - reference: PostgreSQL's own query of the year's headline counts (inbound
