@@ -54,8 +54,8 @@ def test_readers_give_the_offices_open_alerts_and_the_weeks_list_newest_first(tm
     assert loader.load_open_alerts(engine, "main-office") == []
 
 
-def _live(client: Any) -> dict[str, Any]:
-    payload = callback_payload(LIVE_OUTPUTS, [("live-poll", "n_intervals", 1), ("live-site", "data", None)],
+def _live(client: Any, site: str | None = None) -> dict[str, Any]:
+    payload = callback_payload(LIVE_OUTPUTS, [("live-poll", "n_intervals", 1), ("live-site", "data", site)],
                                [("live-seen", "data", None)])
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200
@@ -102,6 +102,11 @@ def test_live_callback_sends_the_open_alert_to_the_board_and_the_week_as_a_heade
     out = _live(client)
     assert out["live-state"]["data"]["alerts"] == []
     assert "▲ still open" not in _texts(out["live-alert-log"]["children"])
+    # Offices pooled on request (?site=all): the other office's open alert shows, and the list names offices.
+    out = _live(client, "all")
+    assert [a["id"] for a in out["live-state"]["data"]["alerts"]] == [ids["north"]]
+    assert out["live-state"]["data"]["pooled"] is True
+    assert "office" in _texts(out["live-alert-log"]["children"]["props"]["children"][1])
 
 
 def test_no_alerts_says_so_and_the_chime_is_off_by_default(tmp_path: Path) -> None:

@@ -206,7 +206,8 @@
         parts.push(el("Div", {className: "alerts" + (flash ? " flash" : ""), id: "alert-box", children:
             list.map(function (a) {
                 return el("Div", {className: "alert-item", id: "alert-" + a.id, children: [
-                    el("Span", {className: "alert-tag", children: "⚠ ALERT since " + a.fired + " · " + a.condition}),
+                    el("Span", {className: "alert-tag", children: "⚠ ALERT since " + a.fired + " · " + a.condition +
+                                                             (state.pooled ? " · " + a.site : "")}),
                     el("Span", {className: "alert-words", children: a.message})]});
             })}));
         return parts;

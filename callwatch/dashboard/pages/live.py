@@ -177,6 +177,7 @@ def _payload(
         "goal_answer": goals.get("answer_rate", 0.9), "goal_within": goals.get("within_target_rate", 0.8),
         "max_cards": MAX_CARDS, "alerts": live_panels.open_alerts_state(ctx, opened),
         "chime": ctx.settings.alerts.enabled and ctx.settings.alerts.chime,
+        "pooled": site is None,  # ?site=all: each alert names its office
     }
     return state, [banner, today, last, clock, alert_log], [_digest(banner), *today_digests, clock, _digest(alert_log)]
 
