@@ -12,6 +12,8 @@ import pytest
 from support.browser_support import axe_serious, chrome, log_in, need_chromium, served, set_size, shot, wait_for
 from support.dashboard import practice_day, seeded_engine, settings_for
 
+from callwatch.store import alert_log
+
 pytestmark = pytest.mark.browser
 need_chromium()
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -20,8 +22,8 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 TODAY = datetime.now(UTC).date()
 # Each page and an element that is there once its content has drawn.
 PAGES = {
-    "/live": "#live-kpis",
-    "/live?wall=1": "#wall-state",
+    "/live": "#alert-log-table",
+    "/live?wall=1": "#alert-box",
     "/trends": "#trends-rates .main-svg",
     "/staffing": "#staffing-heatmap .main-svg",
     "/follow-ups": "#fu-table",
@@ -35,9 +37,16 @@ PAGES = {
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("a11y")
-    settings = settings_for(tmp, trainings=[{"date": (TODAY - timedelta(days=14)).isoformat(), "title": "Phones"}])
+    settings = settings_for(tmp, trainings=[{"date": (TODAY - timedelta(days=14)).isoformat(), "title": "Phones"}],
+                            alerts={"chime": True})
     calls = [c for back in range(35, -1, -1) for c in practice_day(TODAY - timedelta(days=back))]
-    with served(settings, seeded_engine(settings, calls)) as url:
+    engine = seeded_engine(settings, calls)
+    # An open alert (the board's alert box, the chime's enable-sound button) and a cleared one (the week's list).
+    now = datetime.now(UTC)
+    cleared = alert_log.fire_alert(engine, settings.site, "queue_wait", "1 caller is waiting.", now - timedelta(days=1))
+    alert_log.clear_alert(engine, cleared, now - timedelta(hours=23))
+    alert_log.fire_alert(engine, settings.site, "missed_calls", "3 calls were not answered in 15 minutes.", now)
+    with served(settings, engine) as url:
         yield url
 
 

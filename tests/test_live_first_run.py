@@ -15,7 +15,8 @@ from callwatch.dashboard import data
 from callwatch.dashboard.app import create_app
 
 LIVE_OUTPUTS = [("live-state", "data"), ("live-banner", "children"), ("live-today", "children"),
-                ("live-last", "children"), ("live-clock", "children"), ("live-seen", "data")]
+                ("live-last", "children"), ("live-clock", "children"), ("live-alert-log", "children"),
+                ("live-seen", "data")]
 
 
 def _live(client: Any) -> str:

@@ -272,3 +272,86 @@ def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_a
             assert "CALLS WAITING NOW" not in _state(browser)
     finally:
         ami.close()
+
+
+def _alert_box(browser: Any) -> str:
+    boxes = browser.find_elements(By.ID, "alert-box")
+    return boxes[0].text if boxes else ""
+
+
+def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_cleared(
+        browser: Any, tmp_path: Path) -> None:
+    from callwatch.store import alert_log
+
+    settings = settings_for(tmp_path, alerts={"chime": True})
+    engine = seeded_engine(settings, practice_day(TODAY))
+    with served(settings, engine) as url:
+        _live(engine, [])
+        browser.delete_all_cookies()
+        log_in(browser, url, "/live?wall=1")
+        set_size(browser, "1920x1080")
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#wall-state .state"), what="the board")
+        # The chime is on: the board says sound needs a click, and a click turns it on (and the offer goes).
+        offer = wait_for(lambda: browser.find_element(By.ID, "alert-sound-on"), what="the enable-sound button")
+        assert "Click to enable sound" in offer.text
+        offer.click()
+        wait_for(lambda: not browser.find_elements(By.ID, "alert-sound-on"), what="the offer to go once sound is on")
+        assert browser.execute_script("return window.__cwAudio.state") == "running"
+        assert not browser.find_elements(By.ID, "alert-box")
+        sentence = "A call has rung 40 s at Reception, past the 18 s target. Please pick up."
+        alert_id = alert_log.fire_alert(engine, "main-office", "ring_past_target", sentence, datetime.now(UTC))
+        alert_log.fire_alert(engine, "north", "missed_calls", "3 calls were not answered.", datetime.now(UTC))
+        wait_for(lambda: sentence in _alert_box(browser), timeout=10, what="the alert's sentence on the board")
+        text = _alert_box(browser)  # looked up afresh each time: the board is redrawn every second
+        assert "⚠ ALERT since" in text and "call ringing past target" in text
+        assert "not answered" not in text  # another office's alert stays off this board
+        # The state area and the alert flash (a class driving an inverting blink), and a chime was played.
+        assert "flash" in browser.find_element(By.ID, "wall-state-box").get_attribute("class")
+        assert "flash" in browser.find_element(By.ID, "alert-box").get_attribute("class")
+        assert browser.execute_script("return window.__cwChimes") == 1
+        words_px = browser.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('#alert-box .alert-words')).fontSize)")
+        assert words_px >= 40, words_px  # readable from across the room at 1920x1080
+        assert page_height(browser) <= 1080
+        shot(browser, "wall-alert-flash-1920x1080")
+        set_size(browser, "1366x768")  # the front-desk PC: the alert still fits, the cards give way
+        wait_for(lambda: page_height(browser) <= 768, timeout=5, what="the board with an alert to fit 1366x768")
+        assert browser.find_element(By.ID, "alert-box").rect["y"] < 768 / 2
+        shot(browser, "wall-alert-1366x768")
+        # After the flash the sentence stays, steady.
+        wait_for(lambda: "flash" not in browser.find_element(By.ID, "alert-box").get_attribute("class"),
+                 timeout=20, what="the flash to stop")
+        assert sentence in _alert_box(browser)
+        alert_log.clear_alert(engine, alert_id, datetime.now(UTC))
+        wait_for(lambda: not browser.find_elements(By.ID, "alert-box"), timeout=10, what="the cleared alert to go")
+        assert sentence not in browser.find_element(By.TAG_NAME, "body").text
+        shot(browser, "wall-alert-cleared-1920x1080")
+    set_size(browser, "1366x768")
+
+
+def test_live_page_lists_the_weeks_alerts_newest_first_in_a_headed_table(browser: Any, tmp_path: Path) -> None:
+    from callwatch.store import alert_log
+
+    settings = settings_for(tmp_path)
+    engine = seeded_engine(settings, practice_day(TODAY))
+    now = datetime.now(UTC)
+    first = alert_log.fire_alert(engine, "main-office", "queue_wait", "1 caller is waiting in reception.",
+                                 now - timedelta(days=1))
+    alert_log.record_notification(engine, first, None, "quiet hours: the practice is closed")
+    alert_log.clear_alert(engine, first, now - timedelta(days=1) + timedelta(minutes=3))
+    alert_log.fire_alert(engine, "main-office", "answer_rate_below_goal", "Today's answer rate is 70.0 %.", now)
+    with served(settings, engine) as url:
+        _live(engine, [])
+        browser.delete_all_cookies()
+        log_in(browser, url, "/live")
+        table = wait_for(lambda: browser.find_element(By.ID, "alert-log-table"), what="the alert list")
+        heads = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+        assert heads == ["fired", "condition", "what happened", "cleared", "notification"]
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert [r[1] for r in rows] == ["answer rate below goal", "callers waiting too long"]
+        assert rows[0][3] == "▲ still open" and rows[1][4] == "quiet hours: the practice is closed"
+        # The open one is also on top of the page, in words.
+        assert "Today's answer rate is 70.0 %." in _alert_box(browser)
+        browser.execute_script("document.getElementById('alert-log-table').scrollIntoView()")
+        shot(browser, "live-alert-list-1366x768")

@@ -116,3 +116,53 @@ def _outcome_words(row: Any) -> str:
     elif row.outcome == "voicemail" and row.left_message is True:
         words += ", left a message"
     return words
+
+
+ALERT_DAYS = 7  # the Live page lists the alerts of the last week
+# What each alert condition (callwatch.alerts.conditions) is called on the page.
+CONDITION_WORDS = {
+    "ring_past_target": "call ringing past target",
+    "queue_wait": "callers waiting too long",
+    "answer_rate_below_goal": "answer rate below goal",
+    "missed_calls": "missed calls",
+    "collector_silent": "collector silent",
+}
+
+
+def open_alerts_state(ctx: data.DashboardContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open alerts as the board draws them: id, sentence and when it fired (local time of the office)."""
+    return [{"id": int(row["id"]), "condition": CONDITION_WORDS.get(row["condition"], row["condition"]),
+             "message": row["message"], "fired": f"{row['fired_at'].astimezone(ctx.params.tz):%H:%M:%S}",
+             "site": row["site"]}
+            for row in rows]
+
+
+def _sent_words(row: dict[str, Any], tz: Any) -> str:
+    if row["notified_at"] is not None:
+        return f"sent {row['notified_at'].astimezone(tz):%H:%M:%S}"
+    return row["notify_error"] or "not sent"
+
+
+def alert_history(ctx: data.DashboardContext, rows: list[dict[str, Any]], pooled: bool) -> Any:
+    """What fired and when (loader.load_recent_alerts), newest first, as a table with a header per column."""
+    if not rows:
+        return html.P(f"No alerts in the last {ALERT_DAYS} days.", className="quiet", id="alert-log-empty")
+    tz = ctx.params.tz
+    head = ["fired", *(["office"] if pooled else []), "condition", "what happened", "cleared", "notification"]
+    body = [
+        html.Tr([
+            html.Td(f"{row['fired_at'].astimezone(tz):%a %d %b %H:%M:%S}"),
+            *([html.Td(row["site"])] if pooled else []),
+            html.Td(CONDITION_WORDS.get(row["condition"], row["condition"])),
+            html.Td(row["message"]),
+            html.Td("▲ still open" if row["cleared_at"] is None
+                    else f"{row['cleared_at'].astimezone(tz):%a %d %b %H:%M:%S}"),
+            html.Td(_sent_words(row, tz)),
+        ])
+        for row in rows
+    ]
+    return html.Table([
+        html.Caption(f"Alerts of the last {ALERT_DAYS} days, newest first (times in {ctx.params.timezone})"),
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+        html.Tbody(body),
+    ], className="simple", id="alert-log-table")

@@ -258,6 +258,39 @@ def load_follow_up_handled(engine: Engine, site: str | None = None) -> pd.DataFr
     return frame
 
 
+ALERT_COLUMNS: tuple[str, ...] = (
+    "id", "site", "condition", "message", "fired_at", "cleared_at", "notified_at", "notify_error",
+)
+
+
+def _alert_rows(engine: Engine, site: str | None, since: datetime | None) -> list[dict[str, Any]]:
+    """Alert rows at `site` (None: every office), newest first: open ones, and with `since` those fired since."""
+    table = _table(engine, "alerts")
+    if table is None:  # a store from before alerts existed has none
+        return []
+    opened = table.c.cleared_at.is_(None)
+    query = sa.select(table).where(opened if since is None else sa.or_(opened, table.c.fired_at >= since))
+    if site is not None:
+        query = query.where(table.c.site == site)
+    query = query.order_by(table.c.fired_at.desc(), table.c.id.desc())
+    with engine.connect() as conn:
+        return [{name: row[name] for name in ALERT_COLUMNS} for row in conn.execute(query).mappings()]
+
+
+def load_open_alerts(engine: Engine, site: str | None) -> list[dict[str, Any]]:
+    """Alerts that fired and have not cleared (callwatch.alerts), newest first; site None: every office."""
+    return _alert_rows(engine, site, None)
+
+
+def load_recent_alerts(engine: Engine, site: str | None, since: datetime) -> list[dict[str, Any]]:
+    """Alerts fired since `since` (UTC-aware) or still open, newest first; site None: every office.
+
+    Each row: id, site, condition, message, fired_at, cleared_at (None while
+    open), notified_at (None: not sent) and notify_error (why not, or "").
+    """
+    return _alert_rows(engine, site, since)
+
+
 class TrainingSession(NamedTuple):
     """A staff training date, from callwatch.yaml (`source` "config") or the trainings table ("database").
 

@@ -4,11 +4,18 @@
  *
  * Every state is said in words and a shape, never by colour alone:
  *   ✓ ON TARGET   ▼ FALLING BEHIND   ▲ CALLS WAITING NOW   ✕ NO LIVE DATA
+ *
+ * Open alerts (callwatch.alerts, from the store) are shown as their sentences
+ * in large type; when one this screen has not shown yet appears, the state
+ * area and the alerts flash for FLASH_MS and, if the office turned the chime
+ * on and someone enabled sound on this screen, a chime made with the Web Audio
+ * API plays (browsers refuse sound before a click or key press on the page).
  */
 (function () {
     "use strict";
     var POLL_LOST_MS = 7000;   // three missed polls: say the server is unreachable
     var SESSION_CHECK_MS = 5000;
+    var FLASH_MS = 12000;      // how long the board flashes when a new alert fires
 
     function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }
     function fmt(s) {
@@ -149,11 +156,68 @@
         return null;
     }
 
+    // Sound needs a user gesture: any click or key press on the page turns it on (the board offers a button).
+    function enableSound() {
+        if (window.__cwAudio) { return; }
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (!Ctx) { return; }
+        window.__cwAudio = new Ctx();
+        window.__cwAudio.resume();
+    }
+    document.addEventListener("click", enableSound, true);
+    document.addEventListener("keydown", enableSound, true);
+
+    function chime() {
+        var audio = window.__cwAudio;
+        if (!audio || audio.state !== "running") { return; }
+        // Two falling tones, each with a soft attack and decay (no clicks), about 0.7 s in all.
+        [[880, 0], [660, 0.3]].forEach(function (tone) {
+            var start = audio.currentTime + tone[1], osc = audio.createOscillator(), gain = audio.createGain();
+            osc.type = "sine";
+            osc.frequency.value = tone[0];
+            gain.gain.setValueAtTime(0.0001, start);
+            gain.gain.exponentialRampToValueAtTime(0.4, start + 0.02);
+            gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.4);
+            osc.connect(gain).connect(audio.destination);
+            osc.start(start);
+            osc.stop(start + 0.42);
+        });
+        window.__cwChimes = (window.__cwChimes || 0) + 1;
+    }
+
+    // Marks alerts this screen had not shown (starting the flash and the chime); true while flashing.
+    function flashing(state) {
+        var list = state.alerts || [], seen = window.__cwAlertSeen = window.__cwAlertSeen || {}, fresh = false;
+        list.forEach(function (a) { if (!seen[a.id]) { seen[a.id] = true; fresh = true; } });
+        if (fresh) {
+            window.__cwFlashUntil = Date.now() + FLASH_MS;
+            if (state.chime) { chime(); }
+        }
+        return list.length > 0 && Date.now() < (window.__cwFlashUntil || 0);
+    }
+
+    function alertsBox(state, flash) {
+        var list = state.alerts || [], parts = [];
+        if (state.chime && !(window.__cwAudio && window.__cwAudio.state === "running")) {
+            parts.push(el("Button", {id: "alert-sound-on", className: "sound-on", children:
+                "🔔 Click to enable sound: this browser plays the alert chime only after a click or key press"}));
+        }
+        if (!list.length) { return parts.length ? parts : null; }
+        parts.push(el("Div", {className: "alerts" + (flash ? " flash" : ""), id: "alert-box", children:
+            list.map(function (a) {
+                return el("Div", {className: "alert-item", id: "alert-" + a.id, children: [
+                    el("Span", {className: "alert-tag", children: "⚠ ALERT since " + a.fired + " · " + a.condition +
+                                                             (state.pooled ? " · " + a.site : "")}),
+                    el("Span", {className: "alert-words", children: a.message})]});
+            })}));
+        return parts;
+    }
+
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.callwatch = {
         tick: function (_tick, state) {
             var nu = window.dash_clientside.no_update;
-            if (!state) { return [nu, nu, nu, nu, nu]; }
+            if (!state) { return [nu, nu, nu, nu, nu, nu]; }
             var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
             if (trig.indexOf("live-state.data") >= 0 || window.__cwSkew === undefined) {
                 window.__cwSkew = state.server_now_ms - Date.now();
@@ -166,7 +230,9 @@
             var now = Date.now() + window.__cwSkew;
             var drawn = cards(state, now);
             var v = verdict(state, drawn, offline);
-            var status = el("Div", {className: "state state-" + v[0], id: "wall-state-box", children: [
+            var flash = flashing(state);
+            var status = el("Div", {className: "state state-" + v[0] + (flash ? " flash" : ""), id: "wall-state-box",
+                                    children: [
                 el("Span", {className: "state-icon", "aria-hidden": "true", children: v[1]}),
                 el("Span", {className: "state-words", children: v[2]}),
                 el("Span", {className: "state-why", children: v[3]})]});
@@ -176,7 +242,8 @@
                 : drawn.ringing.length ? limited(drawn.ringing, state.max_cards, "ringing") : none("No calls ringing.");
             var queued = unknown ? none("Queued callers unknown while the collector is silent.")
                 : drawn.queued.length ? limited(drawn.queued, state.max_cards, "waiting") : none("Nobody waiting in a queue.");
-            return [ringing, queued, status, tiles(state, drawn), connection(Date.now(), offline)];
+            return [ringing, queued, status, tiles(state, drawn), connection(Date.now(), offline),
+                    alertsBox(state, flash)];
         }
     };
 })();

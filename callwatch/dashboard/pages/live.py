@@ -10,7 +10,7 @@ board notices by itself when the server stops answering.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from plotly.io.json import to_json_plotly
 
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, live_data, live_panels
+from callwatch.metrics import loader
 from callwatch.metrics.summary import summarize
 
 dash.register_page(__name__, path="/live", name="Live", title="callwatch: live", order=0)
@@ -29,6 +30,9 @@ TICK_MS = 1000
 SHARE_SECONDS = 1.0  # how long one live answer is shared by the screens of an office
 STALE_SECONDS = 2.0  # the ring cards tick in the browser from since_ms, so a second-old list is fine
 TODAY_KEEP_SECONDS = 300.0  # "today so far" for unchanged calls (its key changes when they do)
+# The week's alert list for unchanged open alerts (its key changes when one fires or clears); a
+# notification's outcome is written just after the alert, so it shows within this long.
+ALERT_LOG_KEEP_SECONDS = 15.0
 
 MIN_CALLS_TO_JUDGE = 5  # today's rates say "falling behind" only once this many calls were offered
 MAX_CARDS = 4  # ring cards per column on the board; the rest are counted ("+ 3 more")
@@ -56,6 +60,8 @@ def layout(wall: str | None = None, site: str | None = None, **_: Any) -> html.D
                          html.Span(id="live-clock", className="clock")]),
                 html.Div(id="wall-state", role="status", className="state-slot"),
             ], className="live-head"),
+            # Open alerts, drawn by assets/live_board.js: their sentences in large type, a flash when one fires.
+            html.Div(id="live-alerts", className="alert-slot", **ui.aria(live="assertive")),
             html.Div(ui.office_picker("live-office", sites, office, all_label="all offices pooled"),
                      className="filters live-detail") if not is_wall else None,
             html.Div(id="live-counts", className="tiles"),
@@ -72,6 +78,8 @@ def layout(wall: str | None = None, site: str | None = None, **_: Any) -> html.D
                 html.Div(id="live-today"),
                 html.H2("Last calls"),
                 html.Div(id="live-last", className="card"),
+                html.H2("Alerts, last 7 days"),
+                html.Div(id="live-alert-log", className="card"),
             ], className="live-detail"),
             dcc.Store(id="live-site", data=office),
             dcc.Store(id="live-url"),
@@ -95,6 +103,7 @@ def register_callbacks(app: Dash) -> None:
         Output("live-today", "children"),
         Output("live-last", "children"),
         Output("live-clock", "children"),
+        Output("live-alert-log", "children"),
         Output("live-seen", "data"),
         Input("live-poll", "n_intervals"),
         Input("live-site", "data"),
@@ -126,6 +135,7 @@ def register_callbacks(app: Dash) -> None:
         Output("wall-state", "children"),
         Output("live-counts", "children"),
         Output("live-conn", "children"),
+        Output("live-alerts", "children"),
         Input("live-tick", "n_intervals"),
         Input("live-state", "data"),
     )
@@ -145,7 +155,7 @@ def register_callbacks(app: Dash) -> None:
 def _payload(
     ctx: data.DashboardContext, office: str, now: datetime
 ) -> tuple[dict[str, Any], list[Any], list[str]]:
-    """The live refresh for one office: ring state, [banner, today, last calls, clock] and their digests."""
+    """The live refresh for one office: ring state, [banner, today, last calls, clock, alert log], their digests."""
     site = live_data.site_filter(office)
     live = live_data.live_state(ctx, site, now)
     # "Today so far" changes only when a call is written, the follow-up
@@ -159,12 +169,22 @@ def _payload(
     banner = live_panels.heartbeat_banner(ctx, live.heartbeat, now)
     clock = f"{now.astimezone(ctx.params.tz):%a %d %b, %H:%M} ({ctx.params.timezone})"
     goals = ctx.settings.report.goals
+    opened = loader.load_open_alerts(ctx.engine, site)
+    log_key = ("live-alert-log", site, tuple(row["id"] for row in opened))
+    alert_log = ctx.shared.get(log_key, ALERT_LOG_KEEP_SECONDS, lambda: _alert_log(ctx, site, now))
     state = {
         **live.state, "collector": status, "today": numbers, "min_calls": MIN_CALLS_TO_JUDGE,
         "goal_answer": goals.get("answer_rate", 0.9), "goal_within": goals.get("within_target_rate", 0.8),
-        "max_cards": MAX_CARDS,
+        "max_cards": MAX_CARDS, "alerts": live_panels.open_alerts_state(ctx, opened),
+        "chime": ctx.settings.alerts.enabled and ctx.settings.alerts.chime,
+        "pooled": site is None,  # ?site=all: each alert names its office
     }
-    return state, [banner, today, last, clock], [_digest(banner), *today_digests, clock]
+    return state, [banner, today, last, clock, alert_log], [_digest(banner), *today_digests, clock, _digest(alert_log)]
+
+
+def _alert_log(ctx: data.DashboardContext, site: str | None, now: datetime) -> Any:
+    rows = loader.load_recent_alerts(ctx.engine, site, now - timedelta(days=live_panels.ALERT_DAYS))
+    return live_panels.alert_history(ctx, rows, pooled=site is None)
 
 
 def _today_parts(
