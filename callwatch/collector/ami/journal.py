@@ -206,22 +206,38 @@ def journal_files(path: Path) -> list[Path]:
 def read_records(path: Path, start: int = 0) -> Iterator[tuple[int, int, Record]]:
     """(start, end, record) for each readable line of one file from byte `start`; bad lines are logged and skipped."""
     bad = 0
+    for begin, end, line in read_lines(path, start):
+        record = decode_line(line)
+        if record is None:
+            bad += bool(line.strip())
+            continue
+        yield begin, end, record
+    warn_unreadable(path, bad)
+
+
+def read_lines(path: Path, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(start, end, raw line) for each line of one file from byte `start`; decode_line makes it a Record."""
     with open(path, "rb") as f:
         f.seek(start)
         offset = start
         for line in f:
             begin, offset = offset, offset + len(line)
-            try:
-                obj = json.loads(line)
-                record = Record(t=float(obj["t"]), message=obj.get("m"), control=obj.get("c"), detail=obj.get("d", ""))
-            except (ValueError, KeyError, TypeError):
-                if line.strip():
-                    bad += 1
-                continue
-            if record.message is None and record.control is None:
-                bad += 1
-                continue
-            yield begin, offset, record
+            yield begin, offset, line
+
+
+def decode_line(line: bytes) -> Record | None:
+    """One journal line as a Record; None for a blank or unreadable line (cut short by a crash)."""
+    try:
+        obj = json.loads(line)
+        record = Record(t=float(obj["t"]), message=obj.get("m"), control=obj.get("c"), detail=obj.get("d", ""))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if record.message is None and record.control is None:
+        return None
+    return record
+
+
+def warn_unreadable(path: Path, bad: int) -> None:
     if bad:
         log.warning("journal %s: skipped %d unreadable line(s) (e.g. cut short by a crash)", path, bad)
 

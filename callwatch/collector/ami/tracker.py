@@ -98,6 +98,25 @@ class AmiTracker:
         ended = handler(self, state, msg, t)
         return [ended] if ended is not None else []
 
+    def reads(self, event: str | None, variable: str | None = None) -> bool:
+        """Whether feed() looks at more of a message than its Event, Linkedid and time.
+
+        For any other message feed() only moves the clocks, which tick() does
+        without the message (replay skips decoding those).
+        """
+        if event is None or event not in _READS:
+            return False
+        return event != "VarSet" or variable in _VARSETS_READ
+
+    def tick(self, linkedid: str | None, t: float) -> None:
+        """What feed() does with a message whose event it does not read: the clocks move, nothing else."""
+        self._seq += 1
+        self.last_event_at = t
+        if linkedid:
+            state = self.calls.get(linkedid)
+            if state is not None:
+                state.last_event_at = t
+
     def disconnected(self, t: float) -> None:
         """The link to the PBX dropped: anything may happen to calls in flight until we resync.
 
@@ -374,8 +393,11 @@ def _on_newexten(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
         tr.live_changed = True
 
 
+_VARSETS_READ = frozenset({"VMSTATUS"})
+
+
 def _on_varset(tr: AmiTracker, s: CallState, m: Message, t: float) -> None:
-    if m.get("Variable") == "VMSTATUS":
+    if m.get("Variable") in _VARSETS_READ:
         s.vm_status = m.get("Value", "")
 
 
@@ -474,3 +496,5 @@ _HANDLERS = {
     "AgentConnect": _on_agent_connect,
     "Hangup": _on_hangup,
 }
+# Every event feed() reads beyond its Linkedid and time (the resync answers, then the handlers).
+_READS = frozenset({"CoreShowChannel", "CoreShowChannelsComplete", "QueueEntry", *_HANDLERS})
