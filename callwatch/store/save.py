@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from callwatch.model import CALL_FIELDS, RING_QUALITY_RANK, SOURCE_RANK, Call, RingQuality
-from callwatch.store.schema import call_aliases, calls, import_calls, rollup_dirty, staff_seen
+from callwatch.store.schema import UtcDateTime, call_aliases, calls, import_calls, rollup_dirty, staff_seen
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
@@ -43,7 +43,63 @@ def upsert_in(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any
     stmt = _insert(conn.engine, table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
-    conn.execute(stmt, list(rows))
+    execute_many(conn, stmt, ("upsert", table.name, tuple(keys)), rows)
+
+
+# SQLite statements compiled once per (statement, columns): (SQL, bind name and processor per "?").
+_COMPILED: dict[tuple[Any, ...], tuple[str, list[tuple[str, Any]]] | None] = {}
+
+
+def execute_many(conn: sa.Connection, stmt: Any, key: tuple[Any, ...], rows: Sequence[dict[str, Any]]) -> None:
+    """conn.execute(stmt, rows), on SQLite without SQLAlchemy's per-row parameter work.
+
+    On a large import that work cost as much as SQLite's inserts: here the
+    statement is compiled once and each row's values go through the very bind
+    processors SQLAlchemy would use (UtcDateTime, DateTime, Boolean), so the
+    stored values are the same. Other databases, and any statement whose
+    parameters are not plainly the rows' keys, take conn.execute.
+    """
+    columns = tuple(rows[0])
+    plan = _plan(conn, stmt, key, columns) if conn.dialect.name == "sqlite" else None
+    if plan is None or any(len(row) != len(columns) for row in rows):
+        conn.execute(stmt, list(rows))
+        return
+    sql, binds = plan
+    params = [tuple([row[name] if proc is None else proc(row[name]) for name, proc in binds]) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def _plan(conn: sa.Connection, stmt: Any, key: tuple[Any, ...], columns: tuple[str, ...]) -> Any:
+    cache_key = (key, columns)
+    if cache_key not in _COMPILED:
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+        order = compiled.positiontup or []
+        plain = (compiled.positional and sorted(order) == sorted(columns)
+                 and all(compiled.binds[name].key == name for name in order))
+        _COMPILED[cache_key] = (str(compiled), [
+            (name, _processor(compiled.binds[name].type, conn.dialect)) for name in order]) if plain else None
+    return _COMPILED[cache_key]
+
+
+_SAMPLES = (datetime(2026, 1, 5, 12, 15, 6, tzinfo=UTC), datetime(987, 3, 4, 5, 6, 7, 890, tzinfo=UTC))
+
+
+def _processor(kind: Any, dialect: sa.Dialect) -> Any:
+    """The bind processor SQLAlchemy uses for `kind`; UtcDateTime's as one C call for UTC values (same text)."""
+    proc = kind.dialect_impl(dialect).bind_processor(dialect)
+    if not isinstance(kind, UtcDateTime) or proc is None or any(proc(t) != _utc_text(t) for t in _SAMPLES):
+        return proc
+
+    def utc_text(value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is UTC:
+            return _utc_text(value)
+        return proc(value)  # None, other zones, naive (which it refuses)
+
+    return utc_text
+
+
+def _utc_text(value: datetime) -> str:
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -101,14 +157,16 @@ def _length(name: str) -> int:
     return column_type.length
 
 
+_LIMITS = {name: _length(name) for name in _CUT_TO_FIT}
+
+
 def call_row(call: Call) -> dict[str, Any]:
     row = call.as_dict()
     for name in ("direction", "outcome", "source", "ring_quality"):
         if row[name] is not None:
             row[name] = str(row[name])
-    for name in _CUT_TO_FIT:
+    for name, limit in _LIMITS.items():
         value = row[name]
-        limit = _length(name)
         if isinstance(value, str) and len(value) > limit:
             row[name] = value[:limit]
     return row
@@ -160,7 +218,7 @@ def forget_file_calls(engine: Engine, site: str, file_key: str) -> None:
 def _remember_origin(conn: sa.Connection, file_key: str, keys: Iterable[tuple[str, str]]) -> None:
     rows = [{"site": site, "file_key": file_key, "call_id": call_id} for site, call_id in keys]
     if rows:
-        conn.execute(_insert(conn.engine, import_calls).on_conflict_do_nothing(), rows)
+        execute_many(conn, _insert(conn.engine, import_calls).on_conflict_do_nothing(), ("origin",), rows)
 
 
 def _save_batch(engine: Engine, batch: list[Call], file_key: str | None = None) -> int:
