@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from callwatch.collector.sources.master_csv import CdrRow
 from callwatch.config.settings import Settings
@@ -51,12 +51,11 @@ class CallContext:
         )
 
 
-# Pure functions of a channel name or uniqueid, asked many times for each row of a call (a million-row
-# import asks base_channel ~8 million times): cached, with room for every channel of the calls being grouped.
+# Regex work on a channel name or uniqueid, asked several times for each row of a call while it is
+# rebuilt: cached, with room for every channel of the calls being grouped (base_channel is cheaper than a cache).
 _CACHED = lru_cache(maxsize=1 << 16)
 
 
-@_CACHED
 def base_channel(channel: str) -> str:
     """Both halves of a Local channel pair (`...;1` and `...;2`) name one leg."""
     if len(channel) > 2 and channel[-2] == ";" and channel[-1] in "12":
