@@ -107,5 +107,5 @@ def test_replay_skimming_builds_what_feeding_every_record_builds(tmp_path):
         calls_fast += feed_record(fast, record, start)
     assert len(calls_full) == 29
     assert calls_fast == calls_full
-    assert fast.last_event_at == full.last_event_at and fast._gap_started_at == full._gap_started_at
+    assert fast.last_event_at == full.last_event_at and fast.gap_started_at == full.gap_started_at
     assert {k: v.last_event_at for k, v in fast.calls.items()} == {k: v.last_event_at for k, v in full.calls.items()}

@@ -61,6 +61,11 @@ class AmiTracker:
 
     # -- entry points -------------------------------------------------------------------------
 
+    @property
+    def gap_started_at(self) -> float | None:
+        """When the link to the PBX was lost and not yet resynchronised (epoch seconds), else None."""
+        return self._gap_started_at
+
     def feed(self, msg: Message, t: float, journal_pos: int | None = None) -> list[Call]:
         """Apply one message received (or stamped) at epoch `t`; return calls that ended."""
         self._seq += 1
