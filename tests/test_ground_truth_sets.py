@@ -132,3 +132,22 @@ def test_set_d_queue_log_with_ami_is_one_record_per_call(tmp_path: Path) -> None
     rows = [r for r in store.select_calls(engine) if r["direction"] == "inbound"]
     assert problems(rows, SET_D) == []
     assert len(rows) == 32
+
+
+def test_set_d_queue_calls_from_queue_log_alone(tmp_path: Path) -> None:
+    """queue_log sees only the queued calls: each one exact, except what it cannot see.
+
+    The timeout that went on to voicemail is, to queue_log, a caller the queue gave
+    up on (missed); the CDR or CEL turns it into the voicemail it was.
+    """
+    settings = set_d_settings(tmp_path)
+    engine = open_engine(settings)
+    import_file(engine, settings, SET_D / "queue_log")
+    rows = [r for r in store.select_calls(engine) if r["direction"] == "inbound"]
+    queued = [gt for gt in truth(SET_D) if "queue" in gt["name"]]
+    assert len(rows) == len(queued) == 7
+    found = problems(rows, SET_D)
+    # Every call queue_log cannot see is reported missing; of the 7 it sees, only the voicemail differs.
+    seen = [p for p in found if not p.endswith("0 inbound records, expected 1")]
+    assert seen and all(p.startswith("queue-billing-timeout-voicemail:") for p in seen), seen
+    assert "queue-billing-timeout-voicemail: outcome missed, expected voicemail" in seen
