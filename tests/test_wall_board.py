@@ -78,8 +78,14 @@ def _text(browser: Any, by: str, what: str) -> str:
     one moment may be replaced (stale) the next."""
     return str(browser.execute_script(
         "const e = arguments[0] === 'id' ? document.getElementById(arguments[1])"
-        " : document.querySelector(arguments[1]); return e ? e.innerText : null;",
+        " : document.querySelector(arguments[1]); return e ? e.innerText : '';",
         "id" if by == By.ID else "css", what if by == By.ID else _css(by, what)))
+
+
+def _class(browser: Any, element_id: str) -> str:
+    """An element's class attribute, read in the page (see _text); empty when it is not there."""
+    return str(browser.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.className : '';", element_id))
 
 
 def _css(by: str, what: str) -> str:
@@ -140,13 +146,13 @@ def test_state_is_said_in_words_and_shapes_and_cards_not_by_colour_alone(
                    ("q", "queued", 27, "reception")])
     log_in(browser, board["url"], "/live?wall=1")
     browser.get(board["url"] + "/live?wall=1")
-    card = lambda cid: browser.find_element(By.ID, cid)  # noqa: E731 - redrawn every second
+    card = lambda cid: _text(browser, By.ID, cid)  # noqa: E731 - redrawn every second
     wait_for(lambda: card("ringing-main-office-late"), what="the ring cards")
-    assert card("ringing-main-office-ok").text.startswith("● ringing")
-    assert "◆ LAST RING" in card("ringing-main-office-last").text
-    late = card("ringing-main-office-late").text
+    assert card("ringing-main-office-ok").startswith("● ringing")
+    assert "◆ LAST RING" in card("ringing-main-office-last")
+    late = card("ringing-main-office-late")
     assert "▲ PAST TARGET" in late and "ring 4" in late
-    assert "▲ WAITING TOO LONG" in card("queued-main-office-q").text
+    assert "▲ WAITING TOO LONG" in card("queued-main-office-q")
     assert "CALLS WAITING NOW" in _state(browser) and "▲" in _state(browser)
     # In greyscale the three tones still differ: their backgrounds differ in lightness, not only in hue.
     lightness = browser.execute_script("""
@@ -176,7 +182,7 @@ def test_on_target_when_nobody_waits_and_the_goals_are_met(browser: Any, tmp_pat
         log_in(browser, url, "/live?wall=1")
         wait_for(lambda: "ON TARGET" in _state(browser), what="on target")
         assert "✓" in _state(browser)
-        assert "No calls ringing." in browser.find_element(By.ID, "live-ringing").text
+        assert "No calls ringing." in _text(browser, By.ID, "live-ringing")
         shot(browser, "wall-state-on-target-1366x768")
 
 
@@ -194,8 +200,8 @@ def test_silent_collector_shows_within_seconds_and_never_says_no_calls_ringing(
     seconds = (datetime.now(UTC) - silent_at).total_seconds()
     print(f"collector silence shown after {seconds:.1f} s")
     assert seconds < 16  # heartbeat_stale_seconds is 10
-    assert "No calls ringing." not in browser.find_element(By.ID, "live-ringing").text
-    assert "unknown" in browser.find_element(By.ID, "live-ringing").text
+    assert "No calls ringing." not in _text(browser, By.ID, "live-ringing")
+    assert "unknown" in _text(browser, By.ID, "live-ringing")
     assert browser.find_element(By.ID, "heartbeat-banner").is_displayed()
     shot(browser, "wall-collector-silent-1366x768")
 
@@ -215,8 +221,8 @@ def test_board_survives_a_server_restart_and_a_lost_session(browser: Any, tmp_pa
     server.shutdown()
     server.server_close()
     thread.join(10)
-    banner = wait_for(lambda: browser.find_element(By.ID, "conn-banner"), timeout=20, what="the lost-contact banner")
-    assert "Lost contact with the dashboard server" in banner.text
+    wait_for(lambda: "Lost contact with the dashboard server" in _text(browser, By.ID, "conn-banner"),
+             timeout=20, what="the lost-contact banner")
     assert "NO CONNECTION" in _state(browser)
     shot(browser, "wall-server-lost-1366x768")
     # The server comes back (a restart: a new process would read the same key file).
@@ -224,12 +230,12 @@ def test_board_survives_a_server_restart_and_a_lost_session(browser: Any, tmp_pa
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: "Reconnected" in browser.find_element(By.ID, "conn-banner").text, timeout=20,
+        wait_for(lambda: "Reconnected" in _text(browser, By.ID, "conn-banner"), timeout=20,
                  what="the board to reconnect by itself")
         assert "NO CONNECTION" not in _state(browser)
         # The sign-in is lost: the board says so and opens the sign-in page, which leads back to the board.
         browser.delete_all_cookies()
-        wait_for(lambda: "Signed out" in browser.find_element(By.ID, "conn-banner").text, timeout=25,
+        wait_for(lambda: "Signed out" in _text(browser, By.ID, "conn-banner"), timeout=25,
                  what="the signed-out message")
         shot(browser, "wall-signed-out-1366x768")
         wait_for(lambda: "/login" in browser.current_url, timeout=20, what="the sign-in page")
@@ -245,16 +251,16 @@ def test_live_page_shows_one_office_the_configured_one_by_default(browser: Any, 
     _live(board["engine"], [])
     log_in(browser, board["url"])
     browser.get(board["url"] + "/live")
-    identity = wait_for(lambda: browser.find_element(By.ID, "identity-line"), what="today's numbers")
-    assert "main-office" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for(lambda: _text(browser, By.ID, "identity-line"), what="today's numbers")
+    assert "main-office" in _text(browser, By.TAG_NAME, "h1")
     # main-office today: 5 offered (practice_day); north's 12 answered calls are not pooled in.
-    assert "= 5 offered" in identity.text
+    assert "= 5 offered" in _text(browser, By.ID, "identity-line")
     shot(browser, "live-one-office-1366x768")
     browser.get(board["url"] + "/live?site=north")
-    wait_for(lambda: "= 12 offered" in browser.find_element(By.ID, "identity-line").text, what="north's numbers")
-    assert "north" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for(lambda: "= 12 offered" in _text(browser, By.ID, "identity-line"), what="north's numbers")
+    assert "north" in _text(browser, By.TAG_NAME, "h1")
     browser.get(board["url"] + "/live?site=all")
-    wait_for(lambda: "= 17 offered" in browser.find_element(By.ID, "identity-line").text, what="pooled on request")
+    wait_for(lambda: "= 17 offered" in _text(browser, By.ID, "identity-line"), what="pooled on request")
     for size in ("1920x1080", "390x844"):
         set_size(browser, size)
         browser.get(board["url"] + "/live")
@@ -298,8 +304,7 @@ def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_a
 
 
 def _alert_box(browser: Any) -> str:
-    boxes = browser.find_elements(By.ID, "alert-box")
-    return boxes[0].text if boxes else ""
+    return _text(browser, By.ID, "alert-box")
 
 
 def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_cleared(
@@ -329,8 +334,8 @@ def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_clear
         assert "⚠ ALERT since" in text and "call ringing past target" in text
         assert "not answered" not in text  # another office's alert stays off this board
         # The state area and the alert flash (a class driving an inverting blink), and a chime was played.
-        assert "flash" in browser.find_element(By.ID, "wall-state-box").get_attribute("class")
-        assert "flash" in browser.find_element(By.ID, "alert-box").get_attribute("class")
+        assert "flash" in _class(browser, "wall-state-box")
+        assert "flash" in _class(browser, "alert-box")
         assert browser.execute_script("return window.__cwChimes") == 1
         words_px = browser.execute_script(
             "return parseFloat(getComputedStyle(document.querySelector('#alert-box .alert-words')).fontSize)")
@@ -339,15 +344,15 @@ def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_clear
         shot(browser, "wall-alert-flash-1920x1080")
         set_size(browser, "1366x768")  # the front-desk PC: the alert still fits, the cards give way
         wait_for(lambda: page_height(browser) <= 768, timeout=5, what="the board with an alert to fit 1366x768")
-        assert browser.find_element(By.ID, "alert-box").rect["y"] < 768 / 2
+        assert _rect(browser, "alert-box")["y"] < 768 / 2
         shot(browser, "wall-alert-1366x768")
         # After the flash the sentence stays, steady.
-        wait_for(lambda: "flash" not in browser.find_element(By.ID, "alert-box").get_attribute("class"),
+        wait_for(lambda: "flash" not in _class(browser, "alert-box"),
                  timeout=20, what="the flash to stop")
         assert sentence in _alert_box(browser)
         alert_log.clear_alert(engine, alert_id, datetime.now(UTC))
         wait_for(lambda: not browser.find_elements(By.ID, "alert-box"), timeout=10, what="the cleared alert to go")
-        assert sentence not in browser.find_element(By.TAG_NAME, "body").text
+        assert sentence not in _text(browser, By.TAG_NAME, "body")
         shot(browser, "wall-alert-cleared-1920x1080")
     set_size(browser, "1366x768")
 
