@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from support.browser_support import axe_serious, chrome, log_in, need_chromium, served, set_size, shot, wait_for
+from support.clock import practice_today
 from support.dashboard import practice_day, seeded_engine, settings_for
 
 from callwatch.store import alert_log
@@ -19,7 +20,7 @@ need_chromium()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-TODAY = datetime.now(UTC).date()
+TODAY = practice_today()
 # Each page and an element that is there once its content has drawn.
 PAGES = {
     "/live": "#alert-log-table",

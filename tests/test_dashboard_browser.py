@@ -11,11 +11,14 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser_support import text_in_page
+from support.clock import practice_today
 from support.dashboard import PASSWORD, USER, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
@@ -36,7 +39,7 @@ OUTPUT = Path(__file__).parent / "output"
 OPTIONS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
            "--disable-background-networking", "--disable-component-update", "--no-first-run",
            "--window-size=1400,1000"]
-TODAY = datetime.now(UTC).date()
+TODAY = practice_today()
 TRAINING_DAY = TODAY - timedelta(days=14)
 
 
@@ -151,30 +154,57 @@ def _write_live(engine: Any, ring_started: datetime, heartbeat_age: float = 0.0)
         "queue": None, "updated_at": now}], keys=("site", "call_id"))
 
 
+@contextmanager
+def _beating(engine: Any) -> Iterator[None]:
+    """The collector's heartbeat each second, as the real service beats while a call rings: without it the
+    page rightly says the collector is silent after 10 s, which a busy machine reaches mid-test."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(1.0):
+            with engine.begin() as conn:
+                conn.execute(store.heartbeat.update().values(updated_at=datetime.now(UTC)))
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
 def test_ringing_call_ticks_turns_last_ring_then_past_target_and_clears_when_answered(
         browser: Any, site: dict[str, Any]) -> None:
     log_in(browser, site["url"])
     engine = site["engine"]
-    _write_live(engine, datetime.now(UTC) - timedelta(seconds=9))  # ring 2 of 6 s; target 3 rings = 18 s
-    card = wait_for(lambda: browser.find_element(By.ID, "ringing-main-office-live-1"), what="the ringing card")
-    assert "•••••••0199" in card.text and "6175550199" not in browser.page_source
-    assert "Reception" in card.text
-    def tone() -> str:  # the card is redrawn every second, so look it up afresh
-        return browser.find_element(By.ID, "ringing-main-office-live-1").get_attribute("class")
+    card_css = "#ringing-main-office-live-1"
 
-    wait_for(lambda: "amber" in tone(), timeout=10, what="amber on the last ring in target")
-    assert "LAST RING" in browser.find_element(By.ID, "ringing-main-office-live-1").text
-    shot(browser, "live-ringing-amber")
-    wait_for(lambda: "red" in tone(), timeout=12, what="red past the target")
-    text = browser.find_element(By.ID, "ringing-main-office-live-1").text
-    assert ("ring 4" in text or "ring 5" in text) and "PAST TARGET" in text
-    shot(browser, "live-ringing-red")
-    with engine.begin() as conn:  # answered: the collector deletes the row (and keeps beating each second)
-        conn.execute(store.live_calls.delete())
-        conn.execute(store.heartbeat.update().values(updated_at=datetime.now(UTC)))
-    wait_for(lambda: not browser.find_elements(By.ID, "ringing-main-office-live-1"), timeout=8, what="card gone")
-    assert "No calls ringing." in browser.find_element(By.ID, "live-ringing").text
-    assert "offered" in browser.find_element(By.ID, "identity-line").text
+    def card() -> str:  # the card is redrawn every second: read in the page, never from a found element
+        return text_in_page(browser, card_css)
+
+    def tone() -> str:
+        return str(browser.execute_script(
+            "const e = document.querySelector(arguments[0]); return e ? e.className : '';", card_css))
+
+    with _beating(engine):
+        _write_live(engine, datetime.now(UTC) - timedelta(seconds=9))  # ring 2 of 6 s; target 3 rings = 18 s
+        text = wait_for(card, what="the ringing card")
+        assert "•••••••0199" in text and "6175550199" not in browser.page_source
+        assert "Reception" in text
+        # Waits, not timings: the ring count follows the wall clock, which a busy machine does not slow.
+        wait_for(lambda: "amber" in tone(), timeout=30, what="amber on the last ring in target")
+        assert "LAST RING" in card()
+        shot(browser, "live-ringing-amber")
+        wait_for(lambda: "red" in tone(), timeout=30, what="red past the target")
+        text = card()
+        assert "PAST TARGET" in text and any(f"ring {n}" in text for n in range(4, 12))
+        shot(browser, "live-ringing-red")
+        with engine.begin() as conn:  # answered: the collector deletes the row (and keeps beating each second)
+            conn.execute(store.live_calls.delete())
+        wait_for(lambda: not card(), timeout=20, what="card gone")
+        assert "No calls ringing." in text_in_page(browser, "#live-ringing")
+        assert "offered" in text_in_page(browser, "#identity-line")
 
 
 def test_stale_collector_shows_a_banner(browser: Any, site: dict[str, Any]) -> None:
@@ -267,11 +297,13 @@ def _last_weekday() -> date:
 
 def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, tmp_path: Path) -> None:
     """The live page fed by the real `callwatch collect` service and the test AMI server's replay."""
-    from support.ami import EVENTS, running_collector
+    from support.ami import EVENTS, first_ringing_position, running_collector
     from support.ami import settings_for as ami_settings
     from support.amiserver import AmiTestServer
 
-    ami = AmiTestServer(EVENTS, speed=6, stamp_now=True).start()
+    # Paused by the server itself once a call rings, so the card is there to read however slow the machine.
+    pause_at = first_ringing_position(ami_settings(tmp_path, 5038))  # the tracker alone never connects
+    ami = AmiTestServer(EVENTS, speed=6, stamp_now=True, pause_at=pause_at).start()
     collector_settings = ami_settings(tmp_path, ami.port)
     settings = settings_for(tmp_path, database_url=collector_settings.database_url)
     app = create_app(settings)
@@ -283,12 +315,14 @@ def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, t
         browser.delete_all_cookies()
         log_in(browser, url)
         with running_collector(collector_settings):
-            card = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#live-ringing .ring-card"), timeout=60,
+            wait_for(lambda: ami.paused, timeout=120, what="the replay to reach the ringing call")
+            card = wait_for(lambda: text_in_page(browser, "#live-ringing .ring-card"), timeout=60,
                             what="a call ringing during the replay")
-            assert "caller •" in card[0].text
+            assert "caller •" in card
             shot(browser, "live-collector-ringing")
+            ami.paused = False
             ami.wait_done(timeout=120)
-            wait_for(lambda: "No calls ringing." in browser.find_element(By.ID, "live-ringing").text, timeout=15,
+            wait_for(lambda: "No calls ringing." in text_in_page(browser, "#live-ringing"), timeout=60,
                      what="the ringing cards to clear once answered or ended")
             assert not browser.find_elements(By.ID, "heartbeat-banner")  # the collector is connected
             shot(browser, "live-collector-after")

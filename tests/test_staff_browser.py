@@ -9,11 +9,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import practice_today
 from support.dashboard import PASSWORD, USER, call, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
 
@@ -30,7 +31,7 @@ if not (CHROMIUM and CHROMEDRIVER):
                 allow_module_level=True)
 
 OUTPUT = Path(__file__).parent / "output"
-TODAY = datetime.now(UTC).date()
+TODAY = practice_today()
 
 
 def _history() -> list:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from callwatch import store
 from callwatch.cli.collect import make_service, run_collector
 from callwatch.collector.ami.service import CollectorService
+from callwatch.collector.ami.tracker import AmiTracker
 from callwatch.config import Settings
 from support.amiserver import AmiTestServer, Captured, load_capture
 from support.data import SET_A, ground_truth
@@ -96,6 +97,17 @@ def check_calls(rows: list[dict[str, Any]], truth: list[dict[str, str]] | None =
             if abs(pre - float(gt["pre_ring"])) > 0.5:
                 problems.append(f"{gt['name']}: pre-ring {pre:.2f} s, expected {gt['pre_ring']}")
     return problems
+
+
+def first_ringing_position(settings: Settings) -> int:
+    """How many events of the replay bring an inbound call to ringing, in the collector's own tracker:
+    a replay paused there has a call ringing for as long as the pause lasts."""
+    tracker = AmiTracker(settings)
+    for i, ev in enumerate(EVENTS):
+        tracker.feed(ev.headers, ev.t)
+        if any(c.state == "ringing" for c in tracker.live()):
+            return i + 1
+    raise AssertionError("no inbound call rings in the replay")
 
 
 def settings_for(tmp_path: Path, port: int, **extra: Any) -> Settings:

@@ -69,6 +69,7 @@ class AmiTestServer:
         port: int = 0,
         split_seed: int | None = 7,
         stamp_now: bool = False,
+        pause_at: int | None = None,
     ) -> None:
         # stamp_now: rewrite each event's Timestamp to the moment it is sent, as a live PBX
         # would, so a screen watching the replay sees calls ringing now rather than on the
@@ -81,6 +82,9 @@ class AmiTestServer:
         self.refuse = 0  # refuse this many logins
         self.silent = False  # send nothing at all, answer nothing (half-open link)
         self.paused = False  # no events, but pings answered (healthy and quiet)
+        # Pause by itself once this many events are sent: a test that wants the PBX quiet at a chosen
+        # moment (a call ringing) cannot pause from outside in time on a busy machine.
+        self.pause_at = pause_at
         self._lock = threading.RLock()
         self._client: socket.socket | None = None
         self._stop = threading.Event()
@@ -185,6 +189,8 @@ class AmiTestServer:
                 if self._client is not None:
                     self._send_split(self._client, raw + CRLF2)
                 self.position = i + 1
+                if self.position == self.pause_at:
+                    self.paused = True
 
     def _send_split(self, sock: socket.socket, data: bytes) -> None:
         """Send in two pieces now and then, so framing across reads is exercised."""

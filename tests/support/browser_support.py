@@ -95,6 +95,13 @@ def log_in(driver: Any, url: str, path: str = "/live") -> None:
     wait_for(lambda: "/login" not in driver.current_url, what="the page after login")
 
 
+def text_in_page(driver: Any, css: str) -> str:
+    """The innerText of the first element matching `css` ('' when there is none), read inside the page in
+    one step: a page that redraws every second can replace an element between finding and reading it."""
+    return str(driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", css))
+
+
 def set_size(driver: Any, size: str) -> None:
     """The viewport (not the window) at one of SIZES, so heights compare with the screen's."""
     width, height = SIZES[size]

@@ -19,3 +19,9 @@ def local(day: date | str, clock: str = "00:00", *, seconds: float = 0.0) -> dat
         day, clock = stamp.date(), stamp.time().isoformat()
     wall = datetime.combine(day, time.fromisoformat(clock), tzinfo=TZ) + timedelta(seconds=seconds)
     return wall.astimezone(UTC)
+
+
+def practice_today() -> date:
+    """Today in the fixture practice (New York), which is what its pages call today: UTC's date is
+    already tomorrow there from 19:00 or 20:00 local, which made "today" fixtures land in the future."""
+    return datetime.now(TZ).date()
