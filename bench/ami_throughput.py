@@ -23,6 +23,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -134,13 +136,28 @@ def _count_calls(engine: sa.Engine) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(store.calls)).scalar_one()
 
 
-def throughput(repeats: int) -> None:
+@contextmanager
+def _transcript(repeats: int) -> Iterator[tuple[Path, bytes, int, int]]:
+    """(folder, bytes, messages, calls): make_transcript's, written to transcript.txt in a temporary folder."""
     data, messages, calls = make_transcript(repeats)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        path = folder / "transcript.txt"
-        path.write_bytes(data)
-        ref = min(reference_split(path) for _ in range(3))
+        (folder / "transcript.txt").write_bytes(data)
+        yield folder, data, messages, calls
+
+
+def _reference(folder: Path) -> float:
+    """The reference on the transcript: best of three, to ride out a busy moment."""
+    return min(reference_split(folder / "transcript.txt") for _ in range(3))
+
+
+def _print_reference(messages: int, ref: float) -> None:
+    print(f"reference (read file + split into messages): {messages / ref:,.0f} events/s ({ref:.3f} s)")
+
+
+def throughput(repeats: int) -> None:
+    with _transcript(repeats) as (folder, data, messages, calls):
+        ref = _reference(folder)
         blaster = Blaster(data)
         settings = _settings(folder, blaster.port)
         service = CollectorService(settings, SECRET)
@@ -153,7 +170,7 @@ def throughput(repeats: int) -> None:
         thread.join(30)
         journal_mb = (folder / "journal.log").stat().st_size / 1e6
     print(f"transcript: {messages:,} messages, {calls:,} calls, {len(data) / 1e6:.1f} MB")
-    print(f"reference (read file + split into messages): {messages / ref:,.0f} events/s ({ref:.3f} s)")
+    _print_reference(messages, ref)
     print(f"callwatch collect (socket -> journal -> tracker -> SQLite): {messages / took:,.0f} events/s ({took:.2f} s)")
     print(f"ratio collector / reference: {ref / took:.4f} (collector is {took / ref:,.0f}x slower than a bare split)")
     print(f"journal written: {journal_mb:.1f} MB")
@@ -161,11 +178,7 @@ def throughput(repeats: int) -> None:
 
 def replay(repeats: int) -> None:
     """`callwatch replay` of the transcript's journal vs reading and splitting the transcript, same run."""
-    data, messages, calls = make_transcript(repeats)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        path = folder / "transcript.txt"
-        path.write_bytes(data)
+    with _transcript(repeats) as (folder, data, messages, calls):
         journal = jr.Journal(folder / "journal.log")
         t = 1795553400.0
         for raw in data.split(b"\r\n\r\n"):
@@ -184,9 +197,9 @@ def replay(repeats: int) -> None:
             took.append(time.perf_counter() - t0)
             assert summary.calls == calls, (summary, calls)
             engine.dispose()
-        ref = min(reference_split(path) for _ in range(3))
+        ref = _reference(folder)
     best = min(took)
-    print(f"reference (read file + split into messages): {messages / ref:,.0f} events/s ({ref:.3f} s)")
+    _print_reference(messages, ref)
     print(f"callwatch replay (journal -> tracker -> SQLite): {messages / best:,.0f} events/s ({best:.2f} s, best of 2)")
     print(f"ratio replay / reference: {ref / best:.3f} (goal >= 0.3)")
 

@@ -7,7 +7,6 @@ clears when the phones recover, and outside business hours is kept but not sent.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from support.ami import EVENTS, running_collector, settings_for, wait_for
 from support.amiserver import AmiTestServer
+from support.ports import free_port
 
 from callwatch import store
 from callwatch.alerts.conditions import (
@@ -36,12 +36,6 @@ from callwatch.cli import main
 
 OPEN_ALWAYS = {day: [{"open": "00:00", "close": "23:59"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 CLOSED_ALWAYS: dict[str, list[Any]] = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Inbox:
@@ -67,7 +61,7 @@ class Inbox:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self.smtp_port = _free_port()
+        self.smtp_port = free_port()
         self.smtp = Controller(_Smtp(), hostname="127.0.0.1", port=self.smtp_port)
         self.smtp.start()
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)

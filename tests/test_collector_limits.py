@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.ami import play_through, running_collector, settings_for, wait_for
+from support.ports import free_port
 
 from callwatch.collector.ami import protocol
 from callwatch.collector.ami.tracker import AmiTracker
@@ -20,16 +20,10 @@ from callwatch.collector.ami.tracker import AmiTracker
 CLI = [sys.executable, "-c", "from callwatch.cli import main; main()"]
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_second_collector_on_the_same_journal_exits_with_a_clear_message(tmp_path: Path) -> None:
     config = tmp_path / "callwatch.yaml"
     config.write_text(f"database_url: sqlite:///{tmp_path / 'cw.db'}\njournal_path: {tmp_path / 'journal.log'}\n"
-                      f"ami: {{port: {_closed_port()}, reconnect_max_seconds: 1}}\n")
+                      f"ami: {{port: {free_port()}, reconnect_max_seconds: 1}}\n")
     env = {**os.environ, "CALLWATCH_AMI_SECRET": "s"}
     first = subprocess.Popen([*CLI, "collect", "--config", str(config)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from support.browser_support import axe_serious, chrome, log_in, need_chromium, served, set_size, shot, wait_for
+from support.browser_support import axe_serious, log_in, need_chromium, served, set_size, shot, wait_for
 from support.clock import practice_today
 from support.dashboard import practice_day, seeded_engine, settings_for
 
@@ -49,15 +49,6 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     alert_log.fire_alert(engine, settings.site, "missed_calls", "3 calls were not answered in 15 minutes.", now)
     with served(settings, engine) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    driver = chrome()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_no_serious_or_critical_axe_violation_on_any_page(browser: Any, dashboard: str) -> None:

@@ -20,6 +20,7 @@ from support.dashboard import (
     seeded_engine,
     settings_for,
 )
+from support.ports import free_port
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callwatch.cli import main as cli
@@ -138,19 +139,13 @@ def test_create_server_is_the_gunicorn_entry_point(tmp_path: Path, monkeypatch: 
     assert client.get("/_dash-layout").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_dashboard_command_listens_on_localhost_by_default(tmp_path: Path) -> None:
     config = tmp_path / "callwatch.yaml"
     config.write_text(
         f"database_url: sqlite:///{tmp_path / 'c.db'}\njournal_path: {tmp_path / 'journal.log'}\n"
         f"dashboard:\n  users:\n    {USER}: '{generate_password_hash(PASSWORD)}'\n"
     )
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(Path(sys.executable).parent / "callwatch"), "dashboard", "--config", str(config),
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

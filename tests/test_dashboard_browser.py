@@ -7,38 +7,25 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser_support import text_in_page
+from support.browser_support import chrome, log_in, need_chromium, served, text_in_page, wait_for, whole_page_shot
 from support.clock import practice_today
-from support.dashboard import PASSWORD, USER, practice_day, seeded_engine, settings_for
-from werkzeug.serving import make_server
+from support.dashboard import USER, practice_day, seeded_engine, settings_for
 
 from callwatch import store
-from callwatch.dashboard.app import create_app
 
 pytestmark = pytest.mark.browser
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoSuchElementException, WebDriverException  # noqa: E402
+need_chromium()
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
-    pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-system-deps.sh)",
-                allow_module_level=True)
-
-OUTPUT = Path(__file__).parent / "output"
-OPTIONS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-           "--disable-background-networking", "--disable-component-update", "--no-first-run",
-           "--window-size=1400,1000"]
 TODAY = practice_today()
 TRAINING_DAY = TODAY - timedelta(days=14)
 
@@ -58,64 +45,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("dashboard")
     settings = settings_for(tmp, trainings=[{"date": TRAINING_DAY.isoformat(), "title": "Phone manner"}])
     engine = seeded_engine(settings, _history())
-    app = create_app(settings, engine=engine)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "engine": engine, "settings": settings, "tmp": tmp}
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with served(settings, engine) as url:
+        yield {"url": url, "engine": engine, "settings": settings, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")
 def browser(site: dict[str, Any]) -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for option in OPTIONS:
-        options.add_argument(option)
-    driver = webdriver.Chrome(options=options)
-    driver.set_page_load_timeout(30)
+    """A window of 1400 x 1000 for whole-page screenshots, and a folder for the CSV download."""
+    driver = chrome("--window-size=1400,1000")
     downloads = site["tmp"] / "downloads"
     downloads.mkdir()
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    OUTPUT.mkdir(exist_ok=True)
     try:
         yield driver
     finally:
         driver.quit()
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-        except (NoSuchElementException, WebDriverException):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def shot(driver: Any, name: str) -> None:
-    height = driver.execute_script("return document.body.scrollHeight")
-    driver.set_window_size(1400, min(max(height, 1000), 3000))
-    driver.save_screenshot(str(OUTPUT / f"dashboard-{name}.png"))
-    driver.set_window_size(1400, 1000)
-
-
-def log_in(driver: Any, url: str) -> None:
-    driver.get(url + "/live")
-    if "/login" not in driver.current_url:
-        return
-    driver.find_element(By.ID, "username").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-button").click()
-    wait_for(lambda: driver.current_url.endswith("/live"), what="the live page after login")
+    whole_page_shot(driver, f"dashboard-{name}")
 
 
 def fetch_status(driver: Any, url: str, method: str = "GET") -> int:
@@ -306,33 +254,27 @@ def test_real_collector_replay_shows_calls_ringing_then_answered(browser: Any, t
     ami = AmiTestServer(EVENTS, speed=6, stamp_now=True, pause_at=pause_at).start()
     collector_settings = ami_settings(tmp_path, ami.port)
     settings = settings_for(tmp_path, database_url=collector_settings.database_url)
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
     try:
-        browser.delete_all_cookies()
-        log_in(browser, url)
-        with running_collector(collector_settings):
-            wait_for(lambda: ami.paused, timeout=120, what="the replay to reach the ringing call")
-            card = wait_for(lambda: text_in_page(browser, "#live-ringing .ring-card"), timeout=60,
-                            what="a call ringing during the replay")
-            assert "caller •" in card
-            shot(browser, "live-collector-ringing")
-            ami.paused = False
-            ami.wait_done(timeout=120)
-            wait_for(lambda: "No calls ringing." in text_in_page(browser, "#live-ringing"), timeout=60,
-                     what="the ringing cards to clear once answered or ended")
-            assert not browser.find_elements(By.ID, "heartbeat-banner")  # the collector is connected
-            shot(browser, "live-collector-after")
-        # Restamped as they were sent, the replayed calls are today's.
-        day = datetime.now(UTC).astimezone(settings.tz).date()
-        browser.get(f"{url}/calls?start={day}&end={day}")
-        wait_for(lambda: "answered" in browser.find_element(By.ID, "calls-table").text, timeout=20,
-                 what="the replayed calls in the Calls table")
-        assert "6175550" not in browser.page_source
+        with served(settings) as url:
+            browser.delete_all_cookies()
+            log_in(browser, url)
+            with running_collector(collector_settings):
+                wait_for(lambda: ami.paused, timeout=120, what="the replay to reach the ringing call")
+                card = wait_for(lambda: text_in_page(browser, "#live-ringing .ring-card"), timeout=60,
+                                what="a call ringing during the replay")
+                assert "caller •" in card
+                shot(browser, "live-collector-ringing")
+                ami.paused = False
+                ami.wait_done(timeout=120)
+                wait_for(lambda: "No calls ringing." in text_in_page(browser, "#live-ringing"), timeout=60,
+                         what="the ringing cards to clear once answered or ended")
+                assert not browser.find_elements(By.ID, "heartbeat-banner")  # the collector is connected
+                shot(browser, "live-collector-after")
+            # Restamped as they were sent, the replayed calls are today's.
+            day = datetime.now(UTC).astimezone(settings.tz).date()
+            browser.get(f"{url}/calls?start={day}&end={day}")
+            wait_for(lambda: "answered" in browser.find_element(By.ID, "calls-table").text, timeout=20,
+                     what="the replayed calls in the Calls table")
+            assert "6175550" not in browser.page_source
     finally:
         ami.close()
-        server.shutdown()
-        thread.join(10)

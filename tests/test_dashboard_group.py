@@ -76,52 +76,25 @@ def test_group_page_needs_a_login(app) -> None:
 @pytest.mark.browser
 def test_group_page_in_a_real_browser(app, frame) -> None:
     """Log in, open the Group page from the navigation, step to the previous week."""
-    import shutil
-    import threading
-    import time
+    from support.browser_support import chrome, log_in, need_chromium, serving, shot, wait_for
 
-    webdriver = pytest.importorskip("selenium.webdriver")
+    need_chromium()
+    pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.common.by import By
-    from support.dashboard import PASSWORD, USER
-    from werkzeug.serving import make_server
 
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-system-deps.sh)")
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for option in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                   "--window-size=1400,1100"):
-        options.add_argument(option)
-    driver = webdriver.Chrome(options=options)
-
-    def wait(predicate, what: str):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if predicate():
-                    return
-            except Exception:  # the page is still rendering
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    url = f"http://127.0.0.1:{server.server_port}"
+    driver = chrome("--window-size=1400,1100")
     try:
-        driver.get(url + "/group?week=2026-02-16")
-        driver.find_element(By.ID, "username").send_keys(USER)
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "login-button").click()
-        wait(lambda: driver.find_element(By.ID, "group-table"), "the group table")
-        assert driver.find_element(By.ID, "nav-group").text == "Group"
-        rows = driver.find_elements(By.CSS_SELECTOR, "#group-table tbody tr")
-        assert len(rows) == 3
-        assert sum(r.text.endswith("best") for r in rows) == 1 and sum(r.text.endswith("worst") for r in rows) == 1
-        Path(__file__).parent.joinpath("output").mkdir(exist_ok=True)
-        driver.save_screenshot(str(Path(__file__).parent / "output" / "dashboard-group.png"))
-        driver.find_element(By.ID, "group-prev").click()
-        wait(lambda: "week of Mon 09 Feb 2026" in driver.find_element(By.TAG_NAME, "h1").text, "the previous week")
+        with serving(app) as url:
+            log_in(driver, url, "/group?week=2026-02-16")
+            wait_for(lambda: driver.find_element(By.ID, "group-table"), timeout=30, what="the group table")
+            assert driver.find_element(By.ID, "nav-group").text == "Group"
+            rows = driver.find_elements(By.CSS_SELECTOR, "#group-table tbody tr")
+            assert len(rows) == 3
+            assert sum(r.text.endswith("best") for r in rows) == 1
+            assert sum(r.text.endswith("worst") for r in rows) == 1
+            shot(driver, "dashboard-group")
+            driver.find_element(By.ID, "group-prev").click()
+            wait_for(lambda: "week of Mon 09 Feb 2026" in driver.find_element(By.TAG_NAME, "h1").text, timeout=30,
+                     what="the previous week")
     finally:
         driver.quit()
-        server.shutdown()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from typing import Any
 import click
 import pytest
 import yaml
+from support.ports import free_port
 
 from callwatch import store
 from callwatch.cli import main
@@ -210,9 +210,7 @@ def test_dashboard_health_asks_the_login_page(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = free_port()  # a port nobody listens on
     config.write_text(f"dashboard: {{port: {closed}}}\n")
     assert _run_health("dashboard", config=config).returncode == 1
 

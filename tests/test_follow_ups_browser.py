@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from support.browser_support import chrome, log_in, need_chromium, served, set_size, shot, wait_for
+from support.browser_support import log_in, need_chromium, served, set_size, shot, wait_for
 from support.clock import TZ
 from support.dashboard import USER, call, seeded_engine, settings_for
 
@@ -47,15 +47,6 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     engine = seeded_engine(settings, _missed_callers())
     with served(settings, engine) as url:
         yield {"url": url, "engine": engine}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    driver = chrome()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 _READY_JS = """

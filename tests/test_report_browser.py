@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from support.browser_support import OPTIONS, OUTPUT
 from support.history import history
 
 from callwatch import store
@@ -21,24 +22,14 @@ from callwatch.report.build import build_report
 from callwatch.report.run import write_report
 
 pytestmark = pytest.mark.browser
-OUTPUT = Path(__file__).parent / "output"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def _chromium(profile: Path, *args: str) -> None:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (run scripts/install-system-deps.sh as root)")
     subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], check=True, timeout=180, capture_output=True
+        [CHROMIUM, *OPTIONS, f"--user-data-dir={profile}", *args], check=True, timeout=180, capture_output=True
     )
 
 

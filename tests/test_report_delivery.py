@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
+from support.dashboard import seeded_engine
 from support.history import history
+from support.ports import free_port
 
 from callwatch import store
 from callwatch.cli import main
@@ -56,15 +57,9 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data
     return AuthResult(success=ok)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), _free_port()
+    inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False)
     controller.start()
     try:
@@ -86,10 +81,7 @@ def _setup(tmp_path: Path, port: int, first_monday: date, *, username: str = "")
         encoding="utf-8",
     )
     settings = load_settings(config, env={})
-    engine = store.create_engine(settings.database_url)
-    store.init_db(engine)
-    store.save_calls(engine, history(first_monday, 8, first_monday + timedelta(days=30)))
-    return config, settings, engine
+    return config, settings, seeded_engine(settings, history(first_monday, 8, first_monday + timedelta(days=30)))
 
 
 def test_report_email_arrives_with_html_body_and_csv(

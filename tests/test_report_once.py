@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 from click.testing import CliRunner
+from support.dashboard import seeded_engine
 from support.history import history
+from support.ports import free_port
 
 from callwatch import store
 from callwatch.cli import main
@@ -61,15 +62,9 @@ class _Controller(Controller):
         return _Smtp(self.handler, **self.SMTP_kwargs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server() -> Iterator[tuple[Server, int]]:
-    handler, port = Server(), _free_port()
+    handler, port = Server(), free_port()
     controller = _Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -88,10 +83,7 @@ def _setup(tmp_path: Path, port: int, smtp_extra: str = "") -> tuple[Path, Setti
         encoding="utf-8",
     )
     settings = load_settings(config, env={})
-    engine = store.create_engine(settings.database_url)
-    store.init_db(engine)
-    store.save_calls(engine, history(date(2026, 9, 28), 8, date(2026, 10, 28)))
-    return config, settings, engine
+    return config, settings, seeded_engine(settings, history(date(2026, 9, 28), 8, date(2026, 10, 28)))
 
 
 def _recorded_sent(engine: sa.Engine) -> int:

@@ -5,32 +5,20 @@ Screenshots land in tests/output/ (staff-*.png) so a person can check the names 
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser_support import chrome, log_in, need_chromium, served, wait_for, whole_page_shot
 from support.clock import practice_today
-from support.dashboard import PASSWORD, USER, call, practice_day, seeded_engine, settings_for
-from werkzeug.serving import make_server
-
-from callwatch.dashboard.app import create_app
+from support.dashboard import call, practice_day, seeded_engine, settings_for
 
 pytestmark = pytest.mark.browser
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoSuchElementException, WebDriverException  # noqa: E402
+need_chromium()
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
-    pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-system-deps.sh)",
-                allow_module_level=True)
-
-OUTPUT = Path(__file__).parent / "output"
 TODAY = practice_today()
 
 
@@ -50,57 +38,23 @@ def _history() -> list:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("staff-browser")
     settings = settings_for(tmp, staff={"201": "Ann Lee"})
-    app = create_app(settings, engine=seeded_engine(settings, _history()))
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with served(settings, seeded_engine(settings, _history())) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(site: str) -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for option in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                   "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(option)
-    driver = webdriver.Chrome(options=options)
-    driver.set_page_load_timeout(30)
-    OUTPUT.mkdir(exist_ok=True)
-    driver.get(site + "/live")
-    driver.find_element(By.ID, "username").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-button").click()
+    """Logged in, in a window of 1400 x 1000 for whole-page screenshots."""
+    driver = chrome("--window-size=1400,1000")
     try:
-        wait_for(lambda: driver.current_url.endswith("/live"), what="the live page after login")
+        log_in(driver, site)
         yield driver
     finally:
         driver.quit()
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-        except (NoSuchElementException, WebDriverException):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def shot(driver: Any, name: str) -> None:
-    height = driver.execute_script("return document.body.scrollHeight")
-    driver.set_window_size(1400, min(max(height, 1000), 3000))
-    driver.save_screenshot(str(OUTPUT / f"staff-{name}.png"))
-    driver.set_window_size(1400, 1000)
+    whole_page_shot(driver, f"staff-{name}")
 
 
 def test_staffing_shows_names_with_the_extension_beside(browser: Any, site: str) -> None:

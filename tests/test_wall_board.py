@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser_support import OUTPUT, chrome, log_in, need_chromium, page_height, served, set_size, shot, wait_for
+from support.browser_support import OUTPUT, log_in, need_chromium, page_height, served, set_size, shot, wait_for
 from support.clock import practice_today
 from support.dashboard import call, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
@@ -39,15 +39,6 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     engine = seeded_engine(settings, calls + _other_office_calls())
     with served(settings, engine) as url:
         yield {"url": url, "engine": engine, "settings": settings}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    driver = chrome()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _live(engine: Any, calls: list[tuple[str, str, float, str | None]], site: str = "main-office") -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
@@ -39,7 +39,7 @@ from callwatch.collector.reconstruct.cel import CelCalls
 from callwatch.collector.reconstruct.queue_log import QueueLogCalls
 from callwatch.collector.rejects import open_private, reject_line
 from callwatch.collector.sources import LineCursor, Reject, SourceError
-from callwatch.collector.sources.cel import CelCsvParser
+from callwatch.collector.sources.cel import CelCsvParser, CelEvent
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
@@ -47,7 +47,7 @@ from callwatch.collector.sources.presets import preset_named
 from callwatch.collector.sources.presets.base import PresetContext, Row
 from callwatch.collector.sources.presets.freepbx import cdr_row
 from callwatch.collector.sources.presets.reader import PresetFile
-from callwatch.collector.sources.queue_log import events
+from callwatch.collector.sources.queue_log import QueueEvent, events
 from callwatch.config.settings import Settings
 from callwatch.model import Call, Source
 
@@ -391,16 +391,7 @@ def _queue_calls(
     fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run
 ) -> Iterator[tuple[Call, list[Position]]]:
     tracker = QueueLogCalls(settings.site, emit_from=run.old_size)
-    for item in events(fh, cursor):
-        if isinstance(item, Reject):
-            run.reject(item)
-            continue
-        run.row(item.offset)
-        for call in tracker.add(item):
-            yield call, [(item.line, item.offset)]
-    pending, run.resume_at = tracker.finish(cursor.offset)
-    for call in pending:
-        yield call, [(cursor.line, run.resume_at)]
+    yield from _tracked_calls(events(fh, cursor), tracker, cursor, run)
 
 
 def _cel_calls(
@@ -408,7 +399,27 @@ def _cel_calls(
 ) -> Iterator[tuple[Call, list[Position]]]:
     parser = CelCsvParser(zone=settings.tz, fields=settings.cel_fields)
     tracker = CelCalls(CallContext.from_settings(settings), emit_from=run.old_size)
-    for item in parser.events(fh, cursor):
+    yield from _tracked_calls(parser.events(fh, cursor), tracker, cursor, run)
+
+
+_Event = TypeVar("_Event", CelEvent, QueueEvent)
+_Event_contra = TypeVar("_Event_contra", contravariant=True)
+
+
+class _Tracker(Protocol[_Event_contra]):
+    """What CelCalls and QueueLogCalls share: calls as their events come, then those still open at the end."""
+
+    def add(self, ev: _Event_contra) -> Iterator[Call]: ...
+
+    def finish(self, eof: int) -> tuple[list[Call], int]: ...
+
+
+def _tracked_calls(
+    items: Iterator[_Event | Reject], tracker: _Tracker[_Event], cursor: LineCursor, run: _Run
+) -> Iterator[tuple[Call, list[Position]]]:
+    """The calls a line-by-line source's tracker builds, each with the line that completed it; a call still
+    open at the end of the file is positioned at the end, and the run resumes where the tracker says."""
+    for item in items:
         if isinstance(item, Reject):
             run.reject(item)
             continue

@@ -32,15 +32,22 @@ def aria(**attrs: str) -> dict[str, Any]:
     return {f"aria-{name.replace('_', '-')}": value for name, value in attrs.items()}
 
 
-def date_fields(prefix: str, rng: Range, extra: Sequence[Any] = ()) -> html.Div:
+def _date_inputs(prefix: str, rng: Range) -> list[html.Div]:
     """From and to dates as the browser's own date inputs (`<prefix>-start`, `-end`), each labelled."""
-    return html.Div([
+    return [
         html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
                   dcc.Input(id=f"{prefix}-start", type=DATE_INPUT, value=rng.first.isoformat(), debounce=True)],
                  className="field date"),
         html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
                   dcc.Input(id=f"{prefix}-end", type=DATE_INPUT, value=rng.last.isoformat(), debounce=True)],
                  className="field date"),
+    ]
+
+
+def date_fields(prefix: str, rng: Range, extra: Sequence[Any] = ()) -> html.Div:
+    """From and to dates (`<prefix>-start`, `-end`) and `extra`, for a page without office or queue filters."""
+    return html.Div([
+        *_date_inputs(prefix, rng),
         *extra,
         dcc.Store(id=f"{prefix}-dates-url"),
     ], className="filters")
@@ -51,6 +58,8 @@ def labelled_dropdown(component_id: str, label: str, options: Sequence[Any], val
     return html.Div([html.Label(label, htmlFor=component_id, id=f"{component_id}-label"),
                      dcc.Dropdown(id=component_id, options=list(options), value=value, placeholder=placeholder,
                                   clearable=True)], className="field")
+
+
 def filter_bar(prefix: str, rng: Range, sites: Sequence[str], queues: Sequence[str],
                extra: Sequence[Any] = ()) -> html.Div:
     """Office, dates and queue (ids `<prefix>-site`, `-start`, `-end`, `-queue`), kept in the URL (sync_filters)."""
@@ -58,12 +67,7 @@ def filter_bar(prefix: str, rng: Range, sites: Sequence[str], queues: Sequence[s
         [
             labelled_dropdown(f"{prefix}-site", "Office", [{"label": s, "value": s} for s in sites], rng.site,
                               "all offices"),
-            html.Div([html.Label("From", htmlFor=f"{prefix}-start"),
-                      dcc.Input(id=f"{prefix}-start", type=DATE_INPUT, value=rng.first.isoformat(), debounce=True)],
-                     className="field date"),
-            html.Div([html.Label("To", htmlFor=f"{prefix}-end"),
-                      dcc.Input(id=f"{prefix}-end", type=DATE_INPUT, value=rng.last.isoformat(), debounce=True)],
-                     className="field date"),
+            *_date_inputs(prefix, rng),
             labelled_dropdown(f"{prefix}-queue", "Queue", [{"label": q, "value": q} for q in queues], rng.queue,
                               "all queues"),
             *extra,

@@ -21,7 +21,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from callwatch.config.settings import Settings
-from callwatch.dashboard.app import create_app
 from support.dashboard import PASSWORD, USER
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -40,12 +39,13 @@ def need_chromium() -> None:
                     allow_module_level=True)
 
 
-def chrome() -> Any:
+def chrome(*extra: str) -> Any:
+    """A headless Chromium with OPTIONS and `extra` (say a --window-size a module's screenshots want)."""
     from selenium import webdriver
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for option in OPTIONS:
+    for option in (*OPTIONS, *extra):
         options.add_argument(option)
     driver = webdriver.Chrome(options=options)
     driver.set_page_load_timeout(30)
@@ -53,10 +53,32 @@ def chrome() -> Any:
     return driver
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for a module's tests (listed in conftest.py); a module that needs a window size or a
+    download folder of its own defines its own `browser`."""
+    need_chromium()
+    driver = chrome()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 @contextmanager
-def served(settings: Settings, engine: Any = None) -> Iterator[str]:
+def served(settings: Settings, engine: Any = None, **app_options: Any) -> Iterator[str]:
     """The dashboard for `settings` on a free port, its base URL while the block runs."""
-    app = create_app(settings, engine=engine)
+    # Imported here, not at the top: conftest.py lists `browser` from this module, and Dash is slow to
+    # import for the many test files that never serve a page.
+    from callwatch.dashboard.app import create_app
+
+    with serving(create_app(settings, engine=engine, **app_options)) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """A Dash `app` already made, served on a free port; its base URL while the block runs."""
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -116,6 +138,15 @@ def page_height(driver: Any) -> int:
 
 def shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(OUTPUT / f"{name}.png"))
+
+
+def whole_page_shot(driver: Any, name: str, width: int = 1400, height: int = 1000) -> None:
+    """A screenshot of the whole page (the window stretched to it, up to 3000 px), then the window back at
+    width x height: for a module whose browser has that --window-size."""
+    page = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(width, min(max(page, height), 3000))
+    shot(driver, name)
+    driver.set_window_size(width, height)
 
 
 def axe_serious(driver: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ missed callers are phoned back an hour later (outbound), others never are.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -18,6 +18,14 @@ from support.clock import local
 
 SITE = "main-office"
 STAFF = ("201", "202", "203")
+
+
+def _call(call_id: str, site: str, direction: Direction, caller: str, arrived: datetime, ended: datetime,
+          outcome: Outcome, ring_started: datetime, answered: datetime | None = None, answered_by: str | None = None,
+          *, left_message: bool | None = None) -> Call:
+    """One call of the history: from CDR CSV, its ring time exact."""
+    return Call(call_id, site, direction, caller, arrived, ended, outcome, ring_started, answered, answered_by, None,
+                left_message, Source.CSV, ring_quality=RingQuality.EXACT)
 
 
 def history(
@@ -55,65 +63,17 @@ def history(
             if roll < p_answer:
                 ring = float(rng.gamma(3.0, (3.5 if after else 5.5)))
                 answered = ring_started + timedelta(seconds=ring)
-                out.append(
-                    Call(
-                        call_id,
-                        site,
-                        Direction.INBOUND,
-                        caller,
-                        arrived,
-                        answered + timedelta(seconds=150),
-                        Outcome.ANSWERED,
-                        ring_started,
-                        answered,
-                        str(rng.choice(STAFF)),
-                        None,
-                        None,
-                        Source.CSV,
-                        ring_quality=RingQuality.EXACT,
-                    )
-                )
+                out.append(_call(call_id, site, Direction.INBOUND, caller, arrived, answered + timedelta(seconds=150),
+                                 Outcome.ANSWERED, ring_started, answered, str(rng.choice(STAFF))))
                 continue
             voicemail = rng.uniform() < 0.6
             ring = float(rng.uniform(20, 30)) if voicemail else float(rng.uniform(8, 40))
             ended = ring_started + timedelta(seconds=ring + (30 if voicemail else 0))
             outcome = Outcome.VOICEMAIL if voicemail else Outcome.ABANDONED
-            out.append(
-                Call(
-                    call_id,
-                    site,
-                    Direction.INBOUND,
-                    caller,
-                    arrived,
-                    ended,
-                    outcome,
-                    ring_started,
-                    None,
-                    None,
-                    None,
-                    voicemail or None,
-                    Source.CSV,
-                    ring_quality=RingQuality.EXACT,
-                )
-            )
+            out.append(_call(call_id, site, Direction.INBOUND, caller, arrived, ended, outcome, ring_started,
+                             left_message=voicemail or None))
             if rng.uniform() < 0.7:  # the practice phones back within the hour
                 back = ended + timedelta(minutes=float(rng.uniform(10, 60)))
-                out.append(
-                    Call(
-                        f"{call_id}-fu",
-                        site,
-                        Direction.OUTBOUND,
-                        caller,
-                        back,
-                        back + timedelta(seconds=90),
-                        Outcome.ANSWERED,
-                        back,
-                        back + timedelta(seconds=5),
-                        str(rng.choice(STAFF)),
-                        None,
-                        None,
-                        Source.CSV,
-                        ring_quality=RingQuality.EXACT,
-                    )
-                )
+                out.append(_call(f"{call_id}-fu", site, Direction.OUTBOUND, caller, back, back + timedelta(seconds=90),
+                                 Outcome.ANSWERED, back, back + timedelta(seconds=5), str(rng.choice(STAFF))))
     return out

@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from support.ports import free_port
+
 SKIP_REASON = "mariadbd not found; install the Debian package mariadb-server (scripts/install-system-deps.sh)"
 PASSWORD = "readonly-test-password"
 
@@ -39,12 +41,6 @@ def server_binary() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class MariaDb:
     """One running server; `database()` hands out fresh empty databases the read-only user may SELECT from."""
 
@@ -55,7 +51,7 @@ class MariaDb:
         self.root = Path(tempfile.mkdtemp(prefix="cw-maria-"))
         self.data = self.root / "data"
         self.socket = self.root / "mysqld.sock"
-        self.port = _free_port()
+        self.port = free_port()
         self._names = itertools.count(1)
         user = "mysql" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
         if os.geteuid() == 0:

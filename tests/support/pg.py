@@ -20,7 +20,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from support.ports import free_port
 
 SKIP_REASON = (
     "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin; "
@@ -42,12 +43,6 @@ def server_bin_dir() -> Path | None:
     if not found:
         return None
     return max(found, key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _server_user() -> str | None:
@@ -75,7 +70,7 @@ class PgCluster:
         self.user = _server_user()
         self.root = Path(tempfile.mkdtemp(prefix="cw-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._names = itertools.count(1)
         if self.user:
             info = pwd.getpwnam(self.user)
