@@ -44,6 +44,8 @@ TRICKY = [
     EXTEN + "Context: \u00e9cole\r\nLinkedid: 1795553420.1",
     BASE.replace("Newstate", "CoreShowChannel") + "Linkedid: 1795553420.1",  # resync answers: in full
     BASE + "Linkedid: 1795553420.1\r\n\rLinkedid: 2",
+    BASE + "Value: Linkedid: 1795553420.9\r\nLinkedid: 1795553420.1",  # the word in a value after a space
+    BASE + "LinkedidX: 1795553420.9\r\nLinkedid: 1795553420.1",
 ]
 
 
@@ -116,6 +118,8 @@ def test_tricky_lines_are_decoded_or_skimmed_right(tmp_path):
     assert got[15] == ({"Event": "Newexten", "Application": "Dial", "Linkedid": "1795553420.1", "Exten": "200"},
                        None, 1795553420.5)  # stripped, and the first of a repeated key wins
     assert got[16:19] == [None] * 3  # a spaced key, a non-ASCII value, a resync answer
+    assert got[-3] is None  # the word after a space: maybe a spaced key
+    assert got[-2] == (None, "1795553420.1", 1795553420.5)  # another key that starts with the word
     assert got[-1] is None  # the disconnect control record
 
 

@@ -61,11 +61,10 @@ def lines(path: Path) -> Iterator[tuple[int, bytes]]:
 _OPENING = re.compile(
     rb'\{"t":((?:0|[1-9]\d*)\.\d+),"m":"Event: (\w+)\\r\\nPrivilege: [^\\"]*\\r\\n(?:Timestamp: (\d+\.\d+)\\r\\n)?'
 )
-# Bytes JSON never leaves raw in a string (a line holding one is unreadable), and the quote (a raw one
-# would end the string early): deleting them must leave a plain message's text as long as it was.
-_NOT_PLAIN = bytes(range(0x20)) + b'"'
+# Bytes JSON never leaves raw in a string (a line holding one is unreadable), the quote (a raw one
+# would end the string early) and the backslash (every escape but \r\n is left to the full decode).
+_NOT_PLAIN = bytes(range(0x20)) + b'"\\'
 _CRLF = b"\\r\\n"
-_LINKEDID = _CRLF + b"Linkedid:"
 _SKIP = "skip"  # the tracker only counts this event
 _FULL = "full"  # the tracker reads more than a table can say (the resync answers): decode it in full
 
@@ -88,7 +87,7 @@ class Skimmer:
         self._reads = reads
         self._headers = headers
         # A VarSet of a variable read has the variable's name in its bytes; any other only moves clocks.
-        self._variables = tuple(v.encode() for v in variables)
+        self._variable = re.compile(b"|".join(re.escape(v.encode()) for v in sorted(variables)) or b"(?!)")
         self._kinds: dict[bytes, str | re.Pattern[str]] = {}
 
     def _kind(self, event: bytes) -> str | re.Pattern[str]:
@@ -112,7 +111,7 @@ class Skimmer:
         opening = _OPENING.match(line)
         if opening is None or line[-2:] != _TAIL:
             return None
-        event = opening[2]
+        journal_t, event, stamp = opening.groups()
         kind = self._kinds.get(event)
         if kind is None:
             kind = self._kind(event)
@@ -120,32 +119,51 @@ class Skimmer:
             return None
         body = line[opening.end() - 4 : -2]  # from the line break before the fourth line
         # A plain message: ASCII (str.strip strips more than spaces beyond it), no raw quote or control
-        # byte, every backslash part of a \r\n escape, no key with a space before or after it. Then its
-        # text is the bytes, a key is exactly what starts a line up to its colon, and a value ends at
-        # the next backslash.
-        if (
-            not body.isascii()
-            or len(body.translate(None, _NOT_PLAIN)) != len(body)
-            or body.count(b"\\") != 2 * body.count(_CRLF)
-            or b" :" in body
-            or b"\\n " in body
-        ):
+        # byte, every backslash part of a \r\n escape (one pass: what translate deletes is exactly the
+        # escapes' backslashes). Then its text is the bytes, and a value ends at the next backslash.
+        if not body.isascii() or len(body) - len(body.translate(None, _NOT_PLAIN)) != 2 * body.count(_CRLF):
             return None
-        if opening[3] is not None:
-            t = float(opening[3])  # protocol.event_time: the PBX's Timestamp
+        if stamp is not None:
+            t = float(stamp)  # protocol.event_time: the PBX's Timestamp
         elif b"Timestamp" not in body:
-            t = float(opening[1])  # no Timestamp line at all: the time the journal recorded
+            t = float(journal_t)  # no Timestamp line at all: the time the journal recorded
         else:
             return None  # a Timestamp line further down: the full decode decides
-        if kind == _SKIP or (event == b"VarSet" and not any(v in body for v in self._variables)):
-            at = body.find(_LINKEDID)
-            if at < 0:
-                return None, None, t
-            at += len(_LINKEDID)
-            end = body.find(b"\\", at)
-            return None, (body[at:end] if end >= 0 else body[at:]).strip().decode(), t
+        if kind == _SKIP or (event == b"VarSet" and not self._variable.search(body)):
+            try:
+                return None, _linkedid(body), t
+            except _Unsure:
+                return None
+        if b" :" in body or b"\\n " in body:
+            return None  # a key with a space before or after it: the table's regex would miss it
         assert not isinstance(kind, str)
-        # findall lists the lines in order: reversed, the first of a repeated key is the one kept.
+        # findall lists the key lines in order: reversed, the first of a repeated key is the one kept.
         headers = {key: value.strip() for key, value in reversed(kind.findall(body.decode()))}
         headers["Event"] = event.decode()
         return headers, None, t
+
+
+class _Unsure(Exception):
+    """The bytes alone cannot tell what protocol.parse would read (rare: the line is decoded instead)."""
+
+
+def _linkedid(body: bytes) -> str | None:
+    """The first Linkedid line's value in a plain message's body, stripped; None when it has none.
+
+    Any line whose key strips to Linkedid holds the word. An occurrence after a byte other than a
+    space (DestLinkedid, a value) is part of something else; one that starts a line is the key when
+    a colon follows. After a space it might be a spaced key: unsure.
+    """
+    at = body.find(b"Linkedid")
+    while at >= 0:
+        if body[at - 4 : at] == _CRLF:
+            after = body[at + 8 : at + 9]
+            if after == b":":
+                end = body.find(b"\\", at + 9)
+                return (body[at + 9 : end] if end >= 0 else body[at + 9 :]).strip().decode()
+            if after == b" ":
+                raise _Unsure  # "Linkedid :" is the key too
+        elif body[at - 1 : at] == b" ":
+            raise _Unsure
+        at = body.find(b"Linkedid", at + 8)
+    return None
