@@ -115,7 +115,7 @@ class Skimmer:
         kind = self._kinds.get(event)
         if kind is None:
             kind = self._kind(event)
-        if kind == _FULL:
+        if kind is _FULL:
             return None
         body = line[opening.end() - 4 : -2]  # from the line break before the fourth line
         # A plain message: ASCII (str.strip strips more than spaces beyond it), no raw quote or control
@@ -129,7 +129,12 @@ class Skimmer:
             t = float(journal_t)  # no Timestamp line at all: the time the journal recorded
         else:
             return None  # a Timestamp line further down: the full decode decides
-        if kind == _SKIP or (event == b"VarSet" and not self._variable.search(body)):
+        if kind is _SKIP or (event == b"VarSet" and not self._variable.search(body)):
+            at = body.find(b"Linkedid")
+            if at >= 4 and body[at - 4 : at] == _CRLF and body[at + 8 : at + 9] == b":":
+                # The usual case, inline: the word's first occurrence is the key (see _linkedid).
+                end = body.find(b"\\", at + 9)
+                return None, (body[at + 9 : end] if end >= 0 else body[at + 9 :]).strip().decode(), t
             try:
                 return None, _linkedid(body), t
             except _Unsure:
