@@ -113,6 +113,19 @@ class AmiTracker:
             return False
         return event != "VarSet" or variable in _VARSETS_READ
 
+    def headers(self, event: str) -> frozenset[str] | None:
+        """Every header feed() may read of this event (None: the whole message may matter).
+
+        Replay decodes only these from a journal line; an incomplete entry would change
+        calls, which tests/test_ami_skim.py checks against the full decode on sets A and D.
+        """
+        return _HEADERS.get(event)
+
+    @property
+    def variables_read(self) -> frozenset[str]:
+        """The VarSet variables feed() reads; any other VarSet only moves the clocks."""
+        return _VARSETS_READ
+
     def tick(self, linkedid: str | None, t: float) -> None:
         """What feed() does with a message whose event it does not read: the clocks move, nothing else."""
         self._seq += 1
@@ -503,3 +516,24 @@ _HANDLERS = {
 }
 # Every event feed() reads beyond its Linkedid and time (the resync answers, then the handlers).
 _READS = frozenset({"CoreShowChannel", "CoreShowChannelsComplete", "QueueEntry", *_HANDLERS})
+# What feed() and each handler read of a message (the resync answers are absent: they read more,
+# and are rare). Keep in step with the handlers above: a header missing here changes replayed calls.
+_FEED_READS = ("Event", "Linkedid", "Uniqueid")
+_NEW_CALL_READS = ("Channel", "CallerIDNum", "Context", "Exten")  # _new_call, for a root Newchannel
+_HEADERS: dict[str, frozenset[str]] = {
+    event: frozenset({*_FEED_READS, *reads})
+    for event, reads in {
+        "Newchannel": ("Channel", *_NEW_CALL_READS),
+        "NewCallerid": ("CallerIDNum",),
+        "Newexten": ("Application", "CallerIDNum", "Context", "Exten"),
+        "VarSet": ("Variable", "Value"),
+        "DialBegin": ("Channel", "Context", "Exten", "DestUniqueid", "DestChannel"),
+        "DialEnd": ("Channel", "DialStatus", "DestChannel", "DestUniqueid", "ConnectedLineName",
+                    "ConnectedLineNum", "CallerIDName"),
+        "QueueCallerJoin": ("Queue",),
+        "QueueCallerLeave": (),
+        "QueueCallerAbandon": (),
+        "AgentConnect": ("MemberName", "Interface"),
+        "Hangup": (),
+    }.items()
+}
