@@ -82,7 +82,7 @@ def whole_seconds_copy(url: str) -> str:
     """The same store with every time cut to the whole second, as Master.csv and most exports have them."""
     source = Path(url.removeprefix("sqlite:///"))
     target = source.with_name(source.stem + "-whole-seconds.db")
-    done = target.with_suffix(".done")
+    done = target.with_suffix(".ring-us.done")  # made before calls.ring_us: made again
     if not done.exists():
         import shutil
         import sqlite3
@@ -91,6 +91,10 @@ def whole_seconds_copy(url: str) -> str:
         con = sqlite3.connect(target)
         columns = ("arrived_at", "ring_started_at", "answered_at", "ring_ended_at", "ended_at")
         con.execute("UPDATE calls SET " + ", ".join(f"{c} = substr({c}, 1, 19) || '.000000'" for c in columns))
+        # calls.ring_us is derived from those times: whole seconds now, as save_calls would store them.
+        stop = "COALESCE(answered_at, ring_ended_at, ended_at)"
+        con.execute(f"UPDATE calls SET ring_us = MAX(unixepoch({stop}) - unixepoch(ring_started_at), 0) * 1000000"
+                    f" WHERE ring_started_at IS NOT NULL AND {stop} IS NOT NULL")
         con.commit()
         con.close()
         done.write_text("1")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -169,6 +169,20 @@ def call_row(call: Call) -> dict[str, Any]:
         value = row[name]
         if isinstance(value, str) and len(value) > limit:
             row[name] = value[:limit]
+    return with_ring_us(row)
+
+
+_ONE_US = timedelta(microseconds=1)
+
+
+def with_ring_us(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with calls.ring_us derived from its timestamps (schema.py says what it holds).
+
+    Integer arithmetic on the timedelta: exact to the µs, as the metrics compare it.
+    """
+    start = row.get("ring_started_at")
+    stop = row.get("answered_at") or row.get("ring_ended_at") or row.get("ended_at")
+    row["ring_us"] = None if start is None or stop is None else max((stop - start) // _ONE_US, 0)
     return row
 
 
@@ -241,7 +255,8 @@ def _save_batch(engine: Engine, batch: list[Call], file_key: str | None = None) 
         removed.append(existing.pop(key))
         old = dict(removed[-1], call_id=into[1])
         rows[into] = merge_call(old, rows[into]) if into in rows else merge_call(existing.get(into), old)
-    merged = [merge_call(existing.get(key), row) for key, row in rows.items()]
+    # ring_us follows the merged timestamps (a richer source may have brought another ring time).
+    merged = [with_ring_us(merge_call(existing.get(key), row)) for key, row in rows.items()]
     # The days whose stored rollups these writes change (a call may move day when a richer
     # source corrects its arrival), marked in the same transaction so no reader misses one.
     changed = [(old, new) for old, new in ((existing.get(k), m) for k, m in zip(rows, merged, strict=True))
