@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from callwatch import store
 from callwatch.collector.ami import journal as jr
 from callwatch.collector.ami.service import feed_record
-from callwatch.collector.ami.skim import Skimmer, blocks
+from callwatch.collector.ami.skim import Skimmer, lines
 from callwatch.collector.ami.tracker import AmiTracker
 from callwatch.config import Settings
 from callwatch.model import Call
@@ -61,26 +61,23 @@ class FileReplay:
         tracker = self.tracker
         read, tick, feed = self.skimmer.read, tracker.tick, tracker.feed
         records = bad = 0
-        for offset, block in blocks(path):
-            for line in block:
-                start = offset
-                offset += len(line) + 1
-                skimmed = read(line)
-                if skimmed is not None:
-                    records += 1
-                    headers, linkedid, t = skimmed
-                    if headers is None:
-                        tick(linkedid, t)
-                        continue
-                    ended = feed(headers, t, journal_pos=start)
-                else:
-                    record = jr.decode_line(line)
-                    if record is None:
-                        bad += bool(line.strip())
-                        continue
-                    records += 1
-                    ended = feed_record(tracker, record, start)
-                if ended:
-                    yield ended
+        for start, line in lines(path):
+            skimmed = read(line)
+            if skimmed is not None:
+                records += 1
+                headers, linkedid, t = skimmed
+                if headers is None:
+                    tick(linkedid, t)
+                    continue
+                ended = feed(headers, t, journal_pos=start)
+            else:
+                record = jr.decode_line(line)
+                if record is None:
+                    bad += bool(line.strip())
+                    continue
+                records += 1
+                ended = feed_record(tracker, record, start)
+            if ended:
+                yield ended
         self.records += records
         jr.warn_unreadable(path, bad)

@@ -130,11 +130,6 @@ class Skimmer:
         else:
             return None  # a Timestamp line further down: the full decode decides
         if kind is _SKIP or (event == b"VarSet" and not self._variable.search(body)):
-            at = body.find(b"Linkedid")
-            if at >= 4 and body[at - 4 : at] == _CRLF and body[at + 8 : at + 9] == b":":
-                # The usual case, inline: the word's first occurrence is the key (see _linkedid).
-                end = body.find(b"\\", at + 9)
-                return None, (body[at + 9 : end] if end >= 0 else body[at + 9 :]).strip().decode(), t
             try:
                 return None, _linkedid(body), t
             except _Unsure:
