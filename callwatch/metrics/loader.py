@@ -402,6 +402,15 @@ class BucketNumbers(NamedTuple):
     calls: int  # every stored call of the range (any direction), as len(load_calls(...))
 
 
+# A call whose source vouches for its ring time (DESIGN.md: ring_quality exact or derived).
+_KNOWN_RING = "COALESCE(ring_quality, 'unknown') <> 'unknown'"
+
+
+def _range_where(arrived: str, by_site: bool) -> str:
+    """The range (and office) condition on calls, `arrived` naming the arrived_at column or an expression of it."""
+    return f"{arrived} >= :start AND {arrived} < :end" + (" AND site IN :sites" if by_site else "")
+
+
 def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
     """(known, ring_us, hour key, part) SQL expressions over calls' columns, for this dialect.
 
@@ -411,7 +420,6 @@ def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
     target, speed). Reading one integer column instead of deriving it from
     two timestamps per call halved the count scan on SQLite.
     """
-    known = "COALESCE(ring_quality, 'unknown') <> 'unknown'"
     if dialect == "sqlite":
         hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
         seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
@@ -424,9 +432,9 @@ def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
         epoch = "date_part('epoch', arrived_at)"
         hour_key = f"CAST(FLOOR({epoch} / 3600) AS BIGINT)"
         seconds = f"(CAST(FLOOR({epoch}) AS BIGINT) % 3600)"
-    ring_us = f"CASE WHEN outcome IN ('answered', 'abandoned') AND {known} THEN ring_us END"
+    ring_us = f"CASE WHEN outcome IN ('answered', 'abandoned') AND {_KNOWN_RING} THEN ring_us END"
     part = " + ".join(f"(CASE WHEN {seconds} >= {int(c)} THEN 1 ELSE 0 END)" for c in cuts) or "0"
-    return f"CASE WHEN {known} THEN 1 ELSE 0 END", ring_us, hour_key, part
+    return f"CASE WHEN {_KNOWN_RING} THEN 1 ELSE 0 END", ring_us, hour_key, part
 
 
 # Group keys packed into one integer: SQLite sorts to group, and one integer
@@ -503,15 +511,12 @@ def load_bucket_numbers(
         raise ValueError(f"group by {call_keys} {bucket_keys}: not a known column")
     dialect = engine.dialect.name
     known_flag, ring_us, hour_key, part = _bucket_sql(dialect, buckets.cuts)
-    known = "COALESCE(ring_quality, 'unknown') <> 'unknown'"
     # A bucket's class: its distinct (open, holiday, bucket_keys) combination.
     class_columns = ["open", "holiday", *bucket_keys]
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(buckets.frame[class_columns].astype("int64")))
     classes = pd.DataFrame(list(uniques), columns=class_columns)
-    where = "arrived_at >= :start AND arrived_at < :end"
     sites = [site] if isinstance(site, str) else (None if site is None else list(site))
-    if sites is not None:
-        where += " AND site IN :sites"
+    where = _range_where("arrived_at", sites is not None)
     ckeys = "".join(f", {name}" for name in call_keys)
     outcome_code = "CASE outcome " + " ".join(f"WHEN '{o}' THEN {i}" for i, o in enumerate(_OUTCOMES)) + " ELSE 4 END"
     # A fence keeps each database from inlining the subquery's expressions into
@@ -550,15 +555,13 @@ def load_bucket_numbers(
     # SQLite has no statistics to prefer the ring_us ranges (a few percent of
     # the calls) over the arrived_at range (the year): a unary + keeps it off
     # the arrived_at index.
-    arrived = "+arrived_at" if dialect == "sqlite" else "arrived_at"
-    seek_where = where.replace("arrived_at >= :start AND arrived_at < :end",
-                               f"{arrived} >= :start AND {arrived} < :end")
+    seek_where = _range_where("+arrived_at" if dialect == "sqlite" else "arrived_at", sites is not None)
 
     def exact_sql(seconds: Sequence[int]) -> str:
         ranges = " OR ".join(f"(ring_us >= {int(s) * 1_000_000} AND ring_us < {(int(s) + 1) * 1_000_000})"
                              for s in seconds)
         seek = (f"SELECT ring_us{ckeys}, {located} FROM calls WHERE {seek_where} AND ({ranges})"
-                f" AND direction = 'inbound' AND outcome = 'answered' AND {known}")
+                f" AND direction = 'inbound' AND outcome = 'answered' AND {_KNOWN_RING}")
         return (f"SELECT {cls} * {1 << _US_BITS} + x.ring_us{xkeys}, COUNT(*) FROM ({seek} {fence}) x {join}"
                 f" WHERE {opened} = 1 GROUP BY {group}")
 

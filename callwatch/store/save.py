@@ -169,14 +169,15 @@ def call_row(call: Call) -> dict[str, Any]:
         value = row[name]
         if isinstance(value, str) and len(value) > limit:
             row[name] = value[:limit]
-    return with_ring_us(row)
+    return row
 
 
 _ONE_US = timedelta(microseconds=1)
 
 
 def with_ring_us(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with calls.ring_us derived from its timestamps (schema.py says what it holds).
+    """The row with calls.ring_us derived from its timestamps (schema.py says what it holds); set once a
+    row is final, after merging, since a richer source may bring another ring time.
 
     Integer arithmetic on the timedelta: exact to the µs, as the metrics compare it.
     """
