@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser_support import chrome, log_in, need_chromium, served, text_in_page, wait_for, whole_page_shot
+from support.browser_support import (
+    chrome,
+    class_in_page,
+    log_in,
+    need_chromium,
+    served,
+    text_in_page,
+    wait_for,
+    whole_page_shot,
+)
 from support.clock import practice_today
 from support.dashboard import USER, practice_day, seeded_engine, settings_for
 
@@ -132,8 +141,7 @@ def test_ringing_call_ticks_turns_last_ring_then_past_target_and_clears_when_ans
         return text_in_page(browser, card_css)
 
     def tone() -> str:
-        return str(browser.execute_script(
-            "const e = document.querySelector(arguments[0]); return e ? e.className : '';", card_css))
+        return class_in_page(browser, card_css)
 
     with _beating(engine):
         _write_live(engine, datetime.now(UTC) - timedelta(seconds=9))  # ring 2 of 6 s; target 3 rings = 18 s

@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser_support import OUTPUT, log_in, need_chromium, page_height, served, set_size, shot, wait_for
+from support.browser_support import (
+    OUTPUT,
+    class_in_page,
+    log_in,
+    need_chromium,
+    page_height,
+    served,
+    set_size,
+    shot,
+    text_in_page,
+    wait_for,
+)
 from support.clock import practice_today
 from support.dashboard import call, practice_day, seeded_engine, settings_for
 from werkzeug.serving import make_server
@@ -62,30 +73,11 @@ def _beat(engine: Any) -> None:
 
 
 def _state(browser: Any) -> str:
-    return _text(browser, By.ID, "wall-state")
-
-
-def _text(browser: Any, by: str, what: str) -> str:
-    """An element's text, read in the page itself: the board redraws every second, so an element found
-    one moment may be replaced (stale) the next."""
-    return str(browser.execute_script(
-        "const e = arguments[0] === 'id' ? document.getElementById(arguments[1])"
-        " : document.querySelector(arguments[1]); return e ? e.innerText : '';",
-        "id" if by == By.ID else "css", what if by == By.ID else _css(by, what)))
-
-
-def _class(browser: Any, element_id: str) -> str:
-    """An element's class attribute, read in the page (see _text); empty when it is not there."""
-    return str(browser.execute_script(
-        "const e = document.getElementById(arguments[0]); return e ? e.className : '';", element_id))
-
-
-def _css(by: str, what: str) -> str:
-    return {By.CLASS_NAME: f".{what}", By.TAG_NAME: what, By.CSS_SELECTOR: what}[by]
+    return text_in_page(browser, "#wall-state")
 
 
 def _rect(browser: Any, element_id: str) -> dict[str, float]:
-    """An element's box, measured in one step in the page (see _text)."""
+    """An element's box, measured in one step in the page (see text_in_page)."""
     rect: dict[str, float] = browser.execute_script(
         "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
         " return {x: r.x + window.scrollX, y: r.y + window.scrollY, width: r.width, height: r.height};",
@@ -121,12 +113,12 @@ def test_board_fits_one_screen_at_tv_and_desk_sizes_and_reads_from_across_the_ro
         label_px = browser.execute_script(
             "return parseFloat(getComputedStyle(document.querySelector('#tile-ringing .label')).fontSize)")
         assert tile_px >= 60 and label_px >= 20, (size, tile_px, label_px)
-        assert "+ 2 more ringing" in _text(browser, By.ID, "live-ringing")
+        assert "+ 2 more ringing" in text_in_page(browser, "#live-ringing")
     print("wall board page heights:", heights)
     assert not browser.find_element(By.CLASS_NAME, "topbar").is_displayed()
-    assert _text(browser, By.ID, "tile-ringing").startswith("6")
-    assert _text(browser, By.ID, "tile-waiting").startswith("3")
-    assert "main-office" in _text(browser, By.TAG_NAME, "h1")
+    assert text_in_page(browser, "#tile-ringing").startswith("6")
+    assert text_in_page(browser, "#tile-waiting").startswith("3")
+    assert "main-office" in text_in_page(browser, "h1")
     set_size(browser, "1366x768")
 
 
@@ -180,7 +172,7 @@ def test_on_target_when_nobody_waits_and_the_goals_are_met(browser: Any, tmp_pat
         log_in(browser, url, "/live?wall=1")
         wait_for(lambda: "ON TARGET" in _state(browser), what="on target")
         assert "✓" in _state(browser)
-        assert "No calls ringing." in _text(browser, By.ID, "live-ringing")
+        assert "No calls ringing." in text_in_page(browser, "#live-ringing")
         shot(browser, "wall-state-on-target-1366x768")
 
 
@@ -200,8 +192,8 @@ def test_silent_collector_shows_within_seconds_and_never_says_no_calls_ringing(
     # heartbeat_stale_seconds is 10; the board polls each second. Within seconds, not minutes: the margin
     # is for a busy machine, whose slow browser is no part of what a front desk sees.
     assert seconds < 30
-    assert "No calls ringing." not in _text(browser, By.ID, "live-ringing")
-    assert "unknown" in _text(browser, By.ID, "live-ringing")
+    assert "No calls ringing." not in text_in_page(browser, "#live-ringing")
+    assert "unknown" in text_in_page(browser, "#live-ringing")
     assert browser.find_element(By.ID, "heartbeat-banner").is_displayed()
     shot(browser, "wall-collector-silent-1366x768")
 
@@ -221,7 +213,7 @@ def test_board_survives_a_server_restart_and_a_lost_session(browser: Any, tmp_pa
     server.shutdown()
     server.server_close()
     thread.join(10)
-    wait_for(lambda: "Lost contact with the dashboard server" in _text(browser, By.ID, "conn-banner"),
+    wait_for(lambda: "Lost contact with the dashboard server" in text_in_page(browser, "#conn-banner"),
              timeout=20, what="the lost-contact banner")
     assert "NO CONNECTION" in _state(browser)
     shot(browser, "wall-server-lost-1366x768")
@@ -230,12 +222,12 @@ def test_board_survives_a_server_restart_and_a_lost_session(browser: Any, tmp_pa
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: "Reconnected" in _text(browser, By.ID, "conn-banner"), timeout=20,
+        wait_for(lambda: "Reconnected" in text_in_page(browser, "#conn-banner"), timeout=20,
                  what="the board to reconnect by itself")
         assert "NO CONNECTION" not in _state(browser)
         # The sign-in is lost: the board says so and opens the sign-in page, which leads back to the board.
         browser.delete_all_cookies()
-        wait_for(lambda: "Signed out" in _text(browser, By.ID, "conn-banner"), timeout=25,
+        wait_for(lambda: "Signed out" in text_in_page(browser, "#conn-banner"), timeout=25,
                  what="the signed-out message")
         shot(browser, "wall-signed-out-1366x768")
         wait_for(lambda: "/login" in browser.current_url, timeout=20, what="the sign-in page")
@@ -251,16 +243,16 @@ def test_live_page_shows_one_office_the_configured_one_by_default(browser: Any, 
     _live(board["engine"], [])
     log_in(browser, board["url"])
     browser.get(board["url"] + "/live")
-    wait_for(lambda: _text(browser, By.ID, "identity-line"), what="today's numbers")
-    assert "main-office" in _text(browser, By.TAG_NAME, "h1")
+    wait_for(lambda: text_in_page(browser, "#identity-line"), what="today's numbers")
+    assert "main-office" in text_in_page(browser, "h1")
     # main-office today: 5 offered (practice_day); north's 12 answered calls are not pooled in.
-    assert "= 5 offered" in _text(browser, By.ID, "identity-line")
+    assert "= 5 offered" in text_in_page(browser, "#identity-line")
     shot(browser, "live-one-office-1366x768")
     browser.get(board["url"] + "/live?site=north")
-    wait_for(lambda: "= 12 offered" in _text(browser, By.ID, "identity-line"), what="north's numbers")
-    assert "north" in _text(browser, By.TAG_NAME, "h1")
+    wait_for(lambda: "= 12 offered" in text_in_page(browser, "#identity-line"), what="north's numbers")
+    assert "north" in text_in_page(browser, "h1")
     browser.get(board["url"] + "/live?site=all")
-    wait_for(lambda: "= 17 offered" in _text(browser, By.ID, "identity-line"), what="pooled on request")
+    wait_for(lambda: "= 17 offered" in text_in_page(browser, "#identity-line"), what="pooled on request")
     for size in ("1920x1080", "390x844"):
         set_size(browser, size)
         browser.get(board["url"] + "/live")
@@ -288,18 +280,18 @@ def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_a
             browser.delete_all_cookies()
             log_in(browser, url, f"/live?wall=1&site={collector_settings.site}")
             wait_for(lambda: ami.paused, timeout=120, what="the replay to reach the ringing call")
-            wait_for(lambda: _text(browser, By.CSS_SELECTOR, "#live-ringing .ring-card"), timeout=60,
+            wait_for(lambda: text_in_page(browser, "#live-ringing .ring-card"), timeout=60,
                      what="the ringing call on the board")
             assert "NO LIVE DATA" not in _state(browser)
             # A wait, not a timing: a busy machine delays the collector and the browser alike.
             wait_for(lambda: "CALLS WAITING NOW" in _state(browser), timeout=90,
                      what="the board's alert state once a call rings past 3 rings")
-            assert "▲ PAST TARGET" in _text(browser, By.ID, "live-ringing")
+            assert "▲ PAST TARGET" in text_in_page(browser, "#live-ringing")
             assert page_height(browser) <= 768
             shot(browser, "wall-collector-alert-1366x768")
             ami.paused = False
             ami.wait_done(timeout=120)
-            wait_for(lambda: "No calls ringing." in _text(browser, By.ID, "live-ringing"), timeout=60,
+            wait_for(lambda: "No calls ringing." in text_in_page(browser, "#live-ringing"), timeout=60,
                      what="the cards to clear once the calls end")
             assert "CALLS WAITING NOW" not in _state(browser)
     finally:
@@ -307,7 +299,7 @@ def test_a_call_ringing_past_target_from_the_real_collector_turns_the_board_to_a
 
 
 def _alert_box(browser: Any) -> str:
-    return _text(browser, By.ID, "alert-box")
+    return text_in_page(browser, "#alert-box")
 
 
 def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_cleared(
@@ -323,7 +315,7 @@ def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_clear
         set_size(browser, "1920x1080")
         wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#wall-state .state"), what="the board")
         # The chime is on: the board says sound needs a click, and a click turns it on (and the offer goes).
-        wait_for(lambda: "Click to enable sound" in _text(browser, By.ID, "alert-sound-on"),
+        wait_for(lambda: "Click to enable sound" in text_in_page(browser, "#alert-sound-on"),
                  what="the enable-sound button")
         # A real (trusted) click, as audio needs one; found afresh if the board redrew it meanwhile.
         wait_for(lambda: browser.find_element(By.ID, "alert-sound-on").click() or True, what="the click on it")
@@ -355,12 +347,12 @@ def test_an_open_alert_flashes_the_board_in_large_type_and_disappears_once_clear
         assert _rect(browser, "alert-box")["y"] < 768 / 2
         shot(browser, "wall-alert-1366x768")
         # After the flash the sentence stays, steady.
-        wait_for(lambda: "flash" not in _class(browser, "alert-box"),
+        wait_for(lambda: "flash" not in class_in_page(browser, "#alert-box"),
                  timeout=20, what="the flash to stop")
         assert sentence in _alert_box(browser)
         alert_log.clear_alert(engine, alert_id, datetime.now(UTC))
         wait_for(lambda: not browser.find_elements(By.ID, "alert-box"), timeout=20, what="the cleared alert to go")
-        assert sentence not in _text(browser, By.TAG_NAME, "body")
+        assert sentence not in text_in_page(browser, "body")
         shot(browser, "wall-alert-cleared-1920x1080")
     set_size(browser, "1366x768")
 

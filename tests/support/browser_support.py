@@ -140,6 +140,13 @@ def shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(OUTPUT / f"{name}.png"))
 
 
+def class_in_page(driver: Any, css: str) -> str:
+    """The class attribute of the first element matching `css` ('' when there is none), read in the page
+    in one step (see text_in_page)."""
+    return str(driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.className : '';", css))
+
+
 def whole_page_shot(driver: Any, name: str, width: int = 1400, height: int = 1000) -> None:
     """A screenshot of the whole page (the window stretched to it, up to 3000 px), then the window back at
     width x height: for a module whose browser has that --window-size."""
