@@ -59,12 +59,7 @@ def make_transcript(repeats: int) -> tuple[bytes, int, int]:
     return b"".join(parts), len(events) * repeats, 29 * repeats
 
 
-def reference_split(path: Path) -> float:
-    """Seconds to read the transcript from disk and split it into messages."""
-    return _reference_split(path)[0]
-
-
-def _reference_split(path: Path) -> tuple[float, float]:
+def reference_split(path: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) to read the transcript and split it into messages."""
     t0, c0 = time.perf_counter(), time.process_time()
     with open(path, "rb") as f:
@@ -153,7 +148,7 @@ def _transcript(repeats: int) -> Iterator[tuple[Path, bytes, int, int]]:
 
 def _reference(folder: Path) -> float:
     """The reference on the transcript: best of three, to ride out a busy moment."""
-    return min(reference_split(folder / "transcript.txt") for _ in range(3))
+    return min(reference_split(folder / "transcript.txt")[0] for _ in range(3))
 
 
 def _print_reference(messages: int, ref: float) -> None:
@@ -193,7 +188,7 @@ def replay(repeats: int) -> None:
         journal.close()
         settings = _settings(folder, 5038)  # no server: replay only reads the journal
         # The reference before and after the replays: on a shared machine either may be the quiet moment.
-        refs = [_reference_split(folder / "transcript.txt") for _ in range(3)]
+        refs = [reference_split(folder / "transcript.txt") for _ in range(3)]
         took, cpu = [], []
         for _ in range(2):
             (folder / "bench.db").unlink(missing_ok=True)
@@ -205,7 +200,7 @@ def replay(repeats: int) -> None:
             cpu.append(time.process_time() - c0)
             assert summary.calls == calls, (summary, calls)
             engine.dispose()
-        refs += [_reference_split(folder / "transcript.txt") for _ in range(3)]
+        refs += [reference_split(folder / "transcript.txt") for _ in range(3)]
     ref, ref_cpu = min(r[0] for r in refs), min(r[1] for r in refs)
     best, best_cpu = min(took), min(cpu)
     _print_reference(messages, ref)
