@@ -58,7 +58,7 @@ calls = sa.Table(
     sa.Column("ring_quality", sa.String(8)),  # NULL only in rows written before it existed: unknown
     sa.Column("answered_by_name", sa.String(128)),
     sa.Column("incomplete", sa.Boolean()),
-    # Derived, written with the row (store.save.call_row): the ring time in whole µs,
+    # Derived, written with the row by store.save_calls (after merging): the ring time in whole µs,
     # max(COALESCE(answered_at, ring_ended_at, ended_at) - ring_started_at, 0); NULL when
     # either end is missing. Ring quality and outcome are not applied here. The metrics
     # aggregate (metrics.loader.load_bucket_numbers) reads this one integer instead of

@@ -9,7 +9,7 @@ ring time from two timestamps per call took half of that scan (SQLite), and
 the exact median needs the calls of a few one-second bins, which an index on
 the stored value finds without a second scan of the year. ring_us =
 max(COALESCE(answered_at, ring_ended_at, ended_at) - ring_started_at, 0) in µs,
-NULL when either end is missing; store.save.call_row writes it from now on and
+NULL when either end is missing; store.save_calls writes it from now on and
 this revision computes it for the stored calls, exactly (integer µs from the
 stored text on SQLite, EXTRACT(EPOCH) as numeric on PostgreSQL).
 Written out, not taken from store.metadata, so this revision means the same
