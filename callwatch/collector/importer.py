@@ -35,6 +35,7 @@ from tqdm import tqdm
 from callwatch import store
 from callwatch.collector.plausibility import Plausibility
 from callwatch.collector.reconstruct.cdr import SETTLE, CallContext, CdrGrouper, call_from_rows
+from callwatch.collector.reconstruct.cdr_bulk import grouped_rows
 from callwatch.collector.reconstruct.cel import CelCalls
 from callwatch.collector.reconstruct.queue_log import QueueLogCalls
 from callwatch.collector.rejects import open_private, reject_line
@@ -43,6 +44,7 @@ from callwatch.collector.sources.cel import CelCsvParser, CelEvent
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
+from callwatch.collector.sources.master_csv_columns import read_master_columns
 from callwatch.collector.sources.presets import preset_named
 from callwatch.collector.sources.presets.base import PresetContext, Row
 from callwatch.collector.sources.presets.freepbx import cdr_row
@@ -293,6 +295,10 @@ def _calls(
     kind: str, fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run
 ) -> Iterator[tuple[Call, list[Position]]]:
     if kind == CDR_CSV:
+        whole = _whole_file_rows(fh, cursor, settings, run)
+        if whole is not None:
+            yield from _whole_file_calls(whole, cursor, settings, run)
+            return
         parser = MasterCsvParser(gmt=settings.cdr_gmt, zone=settings.tz)
         yield from _cdr_calls(parser.rows(fh, cursor), cursor, settings, run)
     elif kind.startswith("preset:"):
@@ -333,6 +339,38 @@ def _cdr_calls(
         call = _fresh_call(group, ctx, run.old_size)
         if call is not None:
             yield call
+
+
+def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> list[CdrRow] | None:
+    """A Master.csv read for the first time, whole and column-wise, when that gives the same rows
+    (sources/master_csv_columns.py says when); None: read it row by row. The cursor is then at the end."""
+    if cursor.offset or run.old_size:
+        return None
+    fh.seek(0)
+    data = fh.read()
+    columns = read_master_columns(data, gmt=settings.cdr_gmt, zone=settings.tz)
+    if columns is None:
+        return None
+    cursor.offset, cursor.line = len(data), len(columns.rows)
+    return columns.rows
+
+
+def _whole_file_calls(
+    rows: list[CdrRow], cursor: LineCursor, settings: Settings, run: _Run
+) -> Iterator[tuple[Call, list[Position]]]:
+    """_cdr_calls for the rows of a whole file: grouped at once (reconstruct/cdr_bulk.py), same calls, same order."""
+    grouped = grouped_rows(rows, cursor.offset)
+    if grouped is None:
+        yield from _cdr_calls(rows, cursor, settings, run)
+        return
+    groups, resume_at = grouped
+    run.summary.rows_read += len(rows)
+    ctx = CallContext.from_settings(settings)
+    for group in groups:
+        call = call_from_rows(group, ctx)
+        if call is not None:
+            yield call, [(r.line, r.offset) for r in group]
+    run.resume_at = resume_at
 
 
 def _fresh_call(rows: list[CdrRow], ctx: CallContext, old_size: int) -> tuple[Call, list[Position]] | None:

@@ -1,0 +1,227 @@
+"""A whole Master.csv read column-wise (pyarrow.csv), for the fast import of large files.
+
+The row-by-row reader (master_csv.MasterCsvParser) stays the reference: it
+reads every file that is not plainly well formed, and it is the one that names
+a bad row's file, line and field. This reader only takes files where reading
+column-wise provably gives the very same `CdrRow`s: UTF-8 without NUL or CR,
+every line ends with a newline, no empty line, one known width for all rows,
+quotes only where the csv module (strict) reads them the same way pyarrow
+does, and every value valid (dispositions, whole numbers, ISO times, answer
+within start..end). Anything else returns None and the caller reads the file
+row by row, so rejects and their messages come from the reference reader.
+
+Local times (`cdr_gmt` off) are converted per distinct text; a file with a time
+that is ambiguous or skipped at a DST change (the row reader resolves those
+with what else the row says) is read row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from callwatch.collector.sources.master_csv import DISPOSITIONS, KNOWN_WIDTHS, UNIQUEID, CdrRow
+
+_NL, _QUOTE, _COMMA = 10, 34, 44
+# csv.reader refuses a field longer than this (a Reject): such a file goes row by row.
+_FIELD_LIMIT = csv.field_size_limit()
+_PIECE = 16 << 20
+
+
+@dataclass(slots=True)
+class MasterColumns:
+    """Every row of the file, in file order, and the keys rows are grouped by."""
+
+    rows: list[CdrRow]
+    size: int  # bytes read (the whole file)
+
+
+def read_master_columns(data: bytes, *, gmt: bool, zone: tzinfo) -> MasterColumns | None:
+    """The rows of the Master.csv held in `data`, or None when the file must be read row by row."""
+    if not data or not data.endswith(b"\n") or b"\r" in data or b"\x00" in data:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == _NL)
+    starts = np.concatenate(([0], newlines[:-1] + 1))
+    lengths = newlines - starts
+    # An empty line is skipped by the row reader (and counted): keep line numbers simple.
+    if lengths.min() < 1 or lengths.max() >= _FIELD_LIMIT:
+        return None
+    # In pieces of whole lines: the masks and positions of a whole file would cost gigabytes.
+    cut = 0
+    while cut < len(raw):
+        stop = int(newlines[min(int(np.searchsorted(newlines, cut + _PIECE)), len(newlines) - 1)]) + 1
+        piece = raw[cut:stop]
+        if not _quotes_read_alike(piece, np.flatnonzero(piece == _NL)):
+            return None
+        cut = stop
+    table = _parse(data)
+    if table is None or table.num_rows != len(starts) or table.num_columns not in KNOWN_WIDTHS:
+        return None
+    rows = _rows(table, starts, gmt, zone)
+    if rows is None:
+        return None
+    return MasterColumns(rows, len(data))
+
+
+def _quotes_read_alike(raw: np.ndarray, newlines: np.ndarray) -> bool:
+    """Every quote is where RFC 4180 puts it, so the strict csv module and pyarrow split the line alike.
+
+    The quotes of a line are taken in runs: before a run the reader is inside a
+    quoted field when an odd number of quotes came before it (no line holds an
+    odd number, so the count can run over the whole file). Outside, a run must
+    open a field (after a comma or at a line start); inside, pairs are a literal
+    quote, and an odd run closes the field, which must then end (comma or line end).
+    """
+    quotes = np.flatnonzero(raw == _QUOTE)
+    if len(quotes) == 0:
+        return True
+    before_newline = np.searchsorted(quotes, newlines)
+    if np.any(before_newline % 2):
+        return False  # a quoted field spans lines, or a stray quote: the row reader decides
+    new_run = np.ones(len(quotes), dtype=bool)
+    new_run[1:] = quotes[1:] != quotes[:-1] + 1
+    first = np.flatnonzero(new_run)
+    last = np.concatenate((first[1:], [len(quotes)])) - 1
+    run_len = last - first + 1
+    start_at, end_at = quotes[first], quotes[last]
+    prev = np.where(start_at > 0, raw[np.maximum(start_at - 1, 0)], _NL)
+    nxt = raw[np.minimum(end_at + 1, len(raw) - 1)]  # the data ends with a newline, so end_at + 1 exists
+    inside = (first % 2) == 1
+    field_start = (prev == _COMMA) | (prev == _NL)
+    field_end = (nxt == _COMMA) | (nxt == _NL)
+    odd = (run_len % 2) == 1
+    # Outside: open (odd run, stays open) or an empty/closed field right away (even run then a field end).
+    ok_outside = field_start & (odd | field_end)
+    # Inside: literal pairs (even run), or pairs and a closing quote that ends the field.
+    ok_inside = ~odd | field_end
+    return bool(np.all(np.where(inside, ok_inside, ok_outside)))
+
+
+def _parse(data: bytes) -> pa.Table | None:
+    bad = False
+
+    def invalid(_row: Any) -> str:
+        nonlocal bad
+        bad = True
+        return "skip"
+
+    # The width is not known before reading: read the first line to name the columns, all as strings.
+    width = len(next(csv.reader([data[: data.index(b"\n")].decode("utf-8", errors="replace")])))
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False,
+                                             invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    return None if bad else table
+
+
+def _strings(table: pa.Table, i: int) -> list[str]:
+    """A column as Python strings; repeated values share one object (as dictionary entries)."""
+    column = table.column(i).combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    words = encoded.dictionary.to_pylist()
+    return [words[j] for j in encoded.indices.to_numpy(zero_copy_only=False).tolist()]
+
+
+def _whole_numbers(table: pa.Table, i: int) -> list[int] | None:
+    column = table.column(i).combine_chunks()
+    if not pc.all(pc.match_substring_regex(column, r"^[0-9]{1,18}$")).as_py():
+        return None
+    numbers: list[int] = pc.cast(column, pa.int64()).to_numpy().tolist()
+    return numbers
+
+
+def _times(
+    table: pa.Table, i: int, empty_ok: bool, gmt: bool, zone: tzinfo
+) -> tuple[list[datetime | None], np.ndarray] | None:
+    """A time column as UTC datetimes (each distinct text converted once, as MasterCsvParser.time does) and
+    as epoch microseconds for the checks; None when a value is not an ISO time without an offset, or is a
+    local time at a DST change (the row reader picks its reading with the row's other times)."""
+    encoded = pc.dictionary_encode(table.column(i).combine_chunks())
+    texts = encoded.dictionary.to_pylist()
+    values: list[datetime | None] = []
+    micros = np.empty(len(texts), dtype=np.int64)
+    for k, text in enumerate(texts):
+        if text == "" and empty_ok:
+            values.append(None)
+            micros[k] = 0
+            continue
+        try:
+            naive = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if naive.tzinfo is not None:
+            return None  # an offset in the text: the row reader converts it
+        if gmt:
+            value = naive.replace(tzinfo=UTC)
+        else:
+            value = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+            if value != naive.replace(tzinfo=zone, fold=1).astimezone(UTC):
+                return None
+        values.append(value)
+        micros[k] = (value - _EPOCH) // _US
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    return [values[j] for j in index.tolist()], micros[index]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+
+
+def _ids(table: pa.Table, width: int) -> tuple[list[str], list[str]]:
+    """uniqueid and linkedid by width, as MasterCsvParser.row picks them."""
+    n = table.num_rows
+    empty = [""] * n
+    if width == 16:
+        return empty, empty
+    if width == 18:
+        return table.column(16).to_pylist(), empty
+    linkedid = table.column(width - 2).to_pylist() if width >= 19 else empty
+    if width == 19:
+        return empty, linkedid
+    candidates = table.column(16).to_pylist()
+    # 17 columns: uniqueid or userfield; 20/21: uniqueid and/or userfield. Only a uniqueid looks like epoch.seq.
+    match = UNIQUEID.match
+    return [u if match(u) else "" for u in candidates], linkedid
+
+
+def _rows(table: pa.Table, starts: np.ndarray, gmt: bool, zone: tzinfo) -> list[CdrRow] | None:
+    width = table.num_columns
+    disposition = table.column(14).combine_chunks()
+    if not pc.all(pc.is_in(disposition, value_set=pa.array(sorted(DISPOSITIONS)))).as_py():
+        return None  # unknown, or with blanks around it: the row reader strips and names it
+    if not pc.all(pc.greater(pc.utf8_length(table.column(5)), 0)).as_py():
+        return None  # an empty channel: a reject
+    duration = _whole_numbers(table, 12)
+    billsec = _whole_numbers(table, 13)
+    start = _times(table, 9, False, gmt, zone)
+    answer = _times(table, 10, True, gmt, zone)
+    end = _times(table, 11, False, gmt, zone)
+    if duration is None or billsec is None or start is None or answer is None or end is None:
+        return None
+    has_answer = pc.greater(pc.utf8_length(table.column(10)), 0).to_numpy(zero_copy_only=False)
+    s, a, e = start[1], answer[1], end[1]
+    if np.any(e < s) or np.any(has_answer & ((a < s) | (a > e))):
+        return None
+    uniqueid, linkedid = _ids(table, width)
+    n = table.num_rows
+    lines = range(1, n + 1)
+    offsets = starts.tolist()
+    cols = [_strings(table, i) for i in range(1, 9)]
+    return list(map(CdrRow, lines, offsets, *cols, start[0], answer[0], end[0], duration, billsec,
+                    _strings(table, 14), uniqueid, linkedid))
