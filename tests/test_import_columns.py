@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from support.settings import make_settings
 
 from callwatch.collector import importer
 from callwatch.collector.importer import import_file
-from callwatch.collector.reconstruct.cdr import CdrGrouper
+from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
 from callwatch.collector.reconstruct.cdr_bulk import grouped_rows
+from callwatch.collector.reconstruct.cdr_shapes import NOT_SIMPLE, simple_inbound_call
 from callwatch.collector.sources import LineCursor
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
 from callwatch.collector.sources.master_csv_columns import read_master_columns
@@ -153,6 +155,8 @@ NUMBERS = re.compile(r',(\d+),(\d+),"')
     lambda line: NUMBERS.sub(r',+\1,\2,"', line),
     lambda line: line.replace('"2026', '"2026x', 1),
     lambda line: line.replace('"2026-11-24 20:51:00"', '"2026-11-24T20:51:00+01:00"', 1),
+    lambda line: line.replace('"2026-11-24 20:51:00"', '"2026-02-30 20:51:00"', 1),  # no such day
+    lambda line: line.replace('"2026-11-24 20:51:00"', '"2026-11-24 23:59:60"', 1),  # no leap seconds
     lambda line: line.replace('","', '"x,"', 1),  # text after a closing quote: strict csv refuses it
     lambda line: line.replace('"', "", 1),  # a stray quote
     lambda line: line.replace("PATIENT", 'PAT"IENT', 1),  # a lone quote inside a quoted field
@@ -177,6 +181,16 @@ def test_files_the_column_reader_must_not_take_go_row_by_row(
     assert fast[1:] == slow[1:]
 
 
+def test_other_iso_times_are_read_as_the_row_reader_reads_them() -> None:
+    lines = _lines(MASTER_CSV)
+    lines[40] = lines[40].replace('"2026-11-24 20:51:00"', '"2026-11-24 20:51"', 1)
+    lines[41] = lines[41].replace("2026-11-24 20:50:56", "2026-11-24T20:50:56", 1)
+    data = "".join(lines).encode()
+    columns = read_master_columns(data, gmt=True, zone=UTC_ZONE)
+    assert columns is not None
+    assert columns.rows == _row_reader(data, True, UTC_ZONE)
+
+
 def test_a_bad_row_is_rejected_with_file_line_and_field(tmp_path: Path) -> None:
     lines = _lines(MASTER_CSV)
     lines[40] = NUMBERS.sub(r',\1,zero,"', lines[40])
@@ -197,3 +211,43 @@ def test_a_local_time_at_the_dst_change_goes_row_by_row() -> None:
     data = "".join(lines).encode()
     assert read_master_columns(data, gmt=False, zone=CHICAGO) is None
     assert read_master_columns(data, gmt=True, zone=UTC_ZONE) is not None
+
+
+def test_the_common_inbound_shape_is_rebuilt_exactly_as_call_from_rows_does(tmp_path: Path) -> None:
+    taken = total = 0
+    for name, data, gmt, zone in _cases(tmp_path):
+        columns = read_master_columns(data, gmt=gmt, zone=zone)
+        assert columns is not None
+        grouped = grouped_rows(columns.rows, len(data))
+        assert grouped is not None
+        for contexts in (None, ("pstn",), ()):
+            settings = make_settings(tmp_path, **({} if contexts is None else {"inbound_contexts": list(contexts)}))
+            ctx = CallContext.from_settings(settings)
+            for group in grouped[0]:
+                simple = simple_inbound_call(group, ctx)
+                total += 1
+                if simple is not NOT_SIMPLE:
+                    taken += 1
+                    assert simple == call_from_rows(group, ctx), (name, group[0].line)
+    assert taken > total / 4  # most inbound groups of the generated files
+
+
+def test_shapes_that_are_not_the_common_one_go_to_call_from_rows(tmp_path: Path) -> None:
+    rows = [r for r in _row_reader(MASTER_CSV.read_bytes(), True, UTC_ZONE) if isinstance(r, CdrRow)]
+    groups = _streamed(rows, 0)[0]
+    ctx = CallContext.from_settings(make_settings(tmp_path))
+    simple = [g for g in groups if simple_inbound_call(g, ctx) is not NOT_SIMPLE]
+    assert simple
+    group = simple[0]
+    changed = [
+        [replace(group[0], linkedid="1.1"), *group[1:]],
+        [replace(group[0], did="5550100"), *group[1:]],
+        [group[0], *group],  # an exact copy of a row
+        [replace(r, uniqueid="x") for r in group],
+        [r for r in group if not r.dstchannel] + [replace(r, dstchannel="Local/999@x-1;1") for r in group
+                                                 if r.dstchannel],  # a party without rows
+        [replace(r, src="") for r in group],
+    ]
+    for rows_ in changed:
+        assert simple_inbound_call(rows_, ctx) is NOT_SIMPLE
+    assert simple_inbound_call(group, replace(ctx, inbound_channels=("PJSIP/*",))) is NOT_SIMPLE

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -132,10 +132,10 @@ def _parse(data: bytes) -> pa.Table | None:
 
 def _strings(table: pa.Table, i: int) -> list[str]:
     """A column as Python strings; repeated values share one object (as dictionary entries)."""
-    column = table.column(i).combine_chunks()
-    encoded = pc.dictionary_encode(column)
-    words = encoded.dictionary.to_pylist()
-    return [words[j] for j in encoded.indices.to_numpy(zero_copy_only=False).tolist()]
+    encoded = pc.dictionary_encode(table.column(i).combine_chunks())
+    words = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    strings: list[str] = words[encoded.indices.to_numpy(zero_copy_only=False)].tolist()
+    return strings
 
 
 def _whole_numbers(table: pa.Table, i: int) -> list[int] | None:
@@ -146,6 +146,36 @@ def _whole_numbers(table: pa.Table, i: int) -> list[int] | None:
     return numbers
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+# What cdr_csv writes: the one form read here without datetime.fromisoformat (one C call per distinct time).
+_PLAIN_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _plain_utc(texts: pa.Array) -> tuple[list[datetime | None], np.ndarray] | None:
+    """Distinct GMT times, all `YYYY-MM-DD HH:MM:SS` naming a real second of 1970..9999, as what
+    datetime.fromisoformat(text).replace(tzinfo=UTC) gives; None when one is not (the caller parses them)."""
+    if len(texts) == 0 or not pc.all(pc.match_substring_regex(texts, _PLAIN_TIME)).as_py():
+        return None
+
+    def part(start: int, stop: int) -> np.ndarray:
+        return pc.cast(pc.utf8_slice_codeunits(texts, start, stop), pa.int64()).to_numpy()
+
+    year, month, day = part(0, 4), part(5, 7), part(8, 10)
+    hour, minute, second = part(11, 13), part(14, 16), part(17, 19)
+    if np.any((month < 1) | (month > 12)) or np.any((year < 1970) | (year > 9998)):
+        return None
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    last_day = _DAYS[month - 1] + ((month == 2) & leap)
+    if np.any((day < 1) | (day > last_day) | (hour > 23) | (minute > 59) | (second > 59)):
+        return None
+    # Valid fields: strptime reads them as they are (it would roll an invalid day over, hence the checks).
+    epoch = pc.cast(pc.strptime(texts, format="%Y-%m-%d %H:%M:%S", unit="s"), pa.int64()).to_numpy()
+    at = datetime.fromtimestamp
+    return [at(s, UTC) for s in epoch.tolist()], epoch * 1_000_000
+
+
 def _times(
     table: pa.Table, i: int, empty_ok: bool, gmt: bool, zone: tzinfo
 ) -> tuple[list[datetime | None], np.ndarray] | None:
@@ -153,7 +183,31 @@ def _times(
     as epoch microseconds for the checks; None when a value is not an ISO time without an offset, or is a
     local time at a DST change (the row reader picks its reading with the row's other times)."""
     encoded = pc.dictionary_encode(table.column(i).combine_chunks())
-    texts = encoded.dictionary.to_pylist()
+    dictionary = encoded.dictionary
+    known = _plain_utc(pc.filter(dictionary, pc.not_equal(dictionary, ""))) if gmt else None
+    if known is not None:
+        texts = dictionary.to_pylist()
+        micros = np.zeros(len(texts), dtype=np.int64)
+        slots = [k for k, text in enumerate(texts) if text != ""]
+        if len(slots) != len(texts) and not empty_ok:
+            return None
+        values: list[datetime | None] = [None] * len(texts)
+        for slot, value, us in zip(slots, known[0], known[1].tolist(), strict=True):
+            values[slot] = value
+            micros[slot] = us
+    else:
+        parsed = _parsed_times(dictionary.to_pylist(), empty_ok, gmt, zone)
+        if parsed is None:
+            return None
+        values, micros = parsed
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    table_values: list[datetime | None] = np.array(values, dtype=object)[index].tolist()
+    return table_values, micros[index]
+
+
+def _parsed_times(
+    texts: list[str], empty_ok: bool, gmt: bool, zone: tzinfo
+) -> tuple[list[datetime | None], np.ndarray] | None:
     values: list[datetime | None] = []
     micros = np.empty(len(texts), dtype=np.int64)
     for k, text in enumerate(texts):
@@ -175,12 +229,7 @@ def _times(
                 return None
         values.append(value)
         micros[k] = (value - _EPOCH) // _US
-    index = encoded.indices.to_numpy(zero_copy_only=False)
-    return [values[j] for j in index.tolist()], micros[index]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+    return values, micros
 
 
 def _ids(table: pa.Table, width: int) -> tuple[list[str], list[str]]:
