@@ -26,7 +26,7 @@ from support.settings import make_settings
 from callwatch.collector import importer
 from callwatch.collector.importer import import_file
 from callwatch.collector.reconstruct.cdr import CallContext, CdrGrouper, call_from_rows
-from callwatch.collector.reconstruct.cdr_bulk import grouped_rows
+from callwatch.collector.reconstruct.cdr_bulk import bulk_groups, grouped_rows
 from callwatch.collector.reconstruct.cdr_shapes import NOT_SIMPLE, simple_inbound_call
 from callwatch.collector.sources import LineCursor
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
@@ -94,6 +94,44 @@ def test_groups_are_the_streaming_groupers_in_order_with_the_same_resume_offset(
             assert grouped_rows(rows, eof, **limits) == _streamed(rows, eof, **limits), name
 
 
+def test_array_grouping_gives_the_streaming_groupers_groups_order_and_resume_offset(tmp_path: Path) -> None:
+    for name, data, gmt, zone in _cases(tmp_path):
+        columns = read_master_columns(data, gmt=gmt, zone=zone)
+        assert columns is not None
+        n = len(columns.rows)
+        for cut in (n, n // 2, n // 3):
+            rows = columns.rows[:cut]
+            eof = rows[-1].offset + 10
+            bulk = bulk_groups(rows, columns.end_us[:cut], columns.keys[:cut], eof)
+            assert bulk is not None, name
+            streamed, resume = _streamed(rows, eof)
+            assert [bulk.streaming_order(i) for i in range(len(bulk.members))] == streamed, name
+            assert [sorted(g, key=lambda r: r.offset) for g in streamed] == bulk.groups, name
+            assert bulk.resume == resume, name
+
+
+@pytest.mark.parametrize("limits", [{"settle": timedelta(seconds=20)}, {"max_rows": 7}])
+def test_array_grouping_declines_when_the_streaming_grouper_would_close_a_call_early(
+    tmp_path: Path, limits: dict[str, Any]
+) -> None:
+    columns = read_master_columns(_generated(tmp_path).read_bytes(), gmt=True, zone=UTC_ZONE)
+    assert columns is not None
+    assert bulk_groups(columns.rows, columns.end_us, columns.keys, columns.size, **limits) is None
+
+
+def test_array_grouping_takes_small_limits_when_no_call_is_cut(tmp_path: Path) -> None:
+    columns = read_master_columns(MASTER_CSV.read_bytes(), gmt=True, zone=UTC_ZONE)
+    assert columns is not None
+    rows = columns.rows
+    # No call of set A lasts 10 minutes: a short horizon cuts none, and closes calls during the read.
+    limits: dict[str, Any] = {"settle": timedelta(minutes=10)}
+    bulk = bulk_groups(rows, columns.end_us, columns.keys, columns.size, **limits)
+    streamed, resume = _streamed(rows, columns.size, **limits)
+    assert bulk is not None
+    assert [bulk.streaming_order(i) for i in range(len(bulk.members))] == streamed
+    assert bulk.resume == resume
+
+
 def test_a_uniqueid_on_two_channels_is_left_to_the_streaming_grouper(tmp_path: Path) -> None:
     rows = read_rows(MASTER_CSV)
     rows[1][16] = rows[0][16]  # two channels, one uniqueid: CdrGrouper's reused-id rule decides
@@ -101,6 +139,7 @@ def test_a_uniqueid_on_two_channels_is_left_to_the_streaming_grouper(tmp_path: P
     columns = read_master_columns(data, gmt=True, zone=UTC_ZONE)
     assert columns is not None
     assert grouped_rows(columns.rows, len(data)) is None
+    assert bulk_groups(columns.rows, columns.end_us, columns.keys, len(data)) is None
 
 
 def _stored(db: Path) -> tuple[list[Any], ...]:
@@ -229,6 +268,9 @@ def test_the_common_inbound_shape_is_rebuilt_exactly_as_call_from_rows_does(tmp_
                 if simple is not NOT_SIMPLE:
                     taken += 1
                     assert simple == call_from_rows(group, ctx), (name, group[0].line)
+                    # The importer hands it the rows in file order, not in CdrGrouper's merge order.
+                    assert simple_inbound_call(group[::-1], ctx) == simple
+                    assert simple_inbound_call(sorted(group, key=lambda r: r.offset), ctx) == simple
     assert taken > total / 4  # most inbound groups of the generated files
 
 

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from callwatch import store
 from callwatch.collector.plausibility import Plausibility
 from callwatch.collector.reconstruct.cdr import SETTLE, CallContext, CdrGrouper, call_from_rows
-from callwatch.collector.reconstruct.cdr_bulk import grouped_rows
+from callwatch.collector.reconstruct.cdr_bulk import bulk_groups, grouped_rows
 from callwatch.collector.reconstruct.cdr_shapes import simple_inbound_call
 from callwatch.collector.reconstruct.cel import CelCalls
 from callwatch.collector.reconstruct.queue_log import QueueLogCalls
@@ -46,7 +46,7 @@ from callwatch.collector.sources.cel import CelCsvParser, CelEvent
 from callwatch.collector.sources.detect import CDR_CSV, CEL_CSV, QUEUE_LOG, detect_source, parse_source
 from callwatch.collector.sources.generic_csv import GenericCsvParser
 from callwatch.collector.sources.master_csv import CdrRow, MasterCsvParser
-from callwatch.collector.sources.master_csv_columns import read_master_columns
+from callwatch.collector.sources.master_csv_columns import MasterColumns, read_master_columns
 from callwatch.collector.sources.presets import preset_named
 from callwatch.collector.sources.presets.base import PresetContext, Row
 from callwatch.collector.sources.presets.freepbx import cdr_row
@@ -343,7 +343,7 @@ def _cdr_calls(
             yield call
 
 
-def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> list[CdrRow] | None:
+def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> MasterColumns | None:
     """A Master.csv read for the first time, whole and column-wise, when that gives the same rows
     (sources/master_csv_columns.py says when); None: read it row by row. The cursor is then at the end."""
     if cursor.offset or run.old_size:
@@ -360,25 +360,39 @@ def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: 
     if columns is None:
         return None
     cursor.offset, cursor.line = len(data), len(columns.rows)
-    return columns.rows
+    return columns
 
 
 def _whole_file_calls(
-    rows: list[CdrRow], cursor: LineCursor, settings: Settings, run: _Run
+    columns: MasterColumns, cursor: LineCursor, settings: Settings, run: _Run
 ) -> Iterator[tuple[Call, list[Position]]]:
     """_cdr_calls for the rows of a whole file: grouped at once (reconstruct/cdr_bulk.py), same calls, same order."""
     # A million rows are a million objects held at once: the cyclic collector would walk them all again
     # and again (a third of the import) while none of them can be garbage until the file is done.
     collecting = gc.isenabled()
     gc.disable()
+    rows = columns.rows
     try:
+        ctx = CallContext.from_settings(settings)
+        bulk = bulk_groups(rows, columns.end_us, columns.keys, cursor.offset)
+        if bulk is not None:
+            run.summary.rows_read += len(rows)
+            for i in range(len(bulk.members)):
+                group = bulk.group(i)
+                # The common inbound shape directly (in any row order); any other group through the
+                # general reconstruction, with its rows in the order CdrGrouper would hand them over.
+                simple = simple_inbound_call(group, ctx)
+                call = call_from_rows(bulk.streaming_order(i), ctx) if isinstance(simple, str) else simple
+                if call is not None:
+                    yield call, [(r.line, r.offset) for r in group]
+            run.resume_at = bulk.resume
+            return
         grouped = grouped_rows(rows, cursor.offset)
         if grouped is None:
             yield from _cdr_calls(rows, cursor, settings, run)
             return
         groups, resume_at = grouped
         run.summary.rows_read += len(rows)
-        ctx = CallContext.from_settings(settings)
         for group in groups:
             # The common inbound shape directly; any other group through the general reconstruction.
             simple = simple_inbound_call(group, ctx)

@@ -41,6 +41,11 @@ class MasterColumns:
 
     rows: list[CdrRow]
     size: int  # bytes read (the whole file)
+    # Per row, for grouping without the row objects (reconstruct/cdr_bulk.py): the end in epoch
+    # microseconds, and CdrGrouper.keys as numbers: the base channel, the dialled base channel, the
+    # uniqueid, the linkedid (-1: none; one number space, so equal numbers are equal keys).
+    end_us: np.ndarray
+    keys: np.ndarray  # shape (rows, 4)
 
 
 def read_master_columns(data: bytes, *, gmt: bool, zone: tzinfo) -> MasterColumns | None:
@@ -58,51 +63,45 @@ def read_master_columns(data: bytes, *, gmt: bool, zone: tzinfo) -> MasterColumn
     cut = 0
     while cut < len(raw):
         stop = int(newlines[min(int(np.searchsorted(newlines, cut + _PIECE)), len(newlines) - 1)]) + 1
-        piece = raw[cut:stop]
-        if not _quotes_read_alike(piece, np.flatnonzero(piece == _NL)):
+        if not _quotes_read_alike(raw[cut:stop]):
             return None
         cut = stop
     table = _parse(data)
     if table is None or table.num_rows != len(starts) or table.num_columns not in KNOWN_WIDTHS:
         return None
-    rows = _rows(table, starts, gmt, zone)
-    if rows is None:
+    read = _rows(table, starts, gmt, zone)
+    if read is None:
         return None
-    return MasterColumns(rows, len(data))
+    rows, end_us, uniqueid, linkedid = read
+    return MasterColumns(rows, len(data), end_us, _keys(table, uniqueid, linkedid))
 
 
-def _quotes_read_alike(raw: np.ndarray, newlines: np.ndarray) -> bool:
-    """Every quote is where RFC 4180 puts it, so the strict csv module and pyarrow split the line alike.
+def _quotes_read_alike(piece: np.ndarray) -> bool:
+    """Every quote of these whole lines is where the strict csv module and pyarrow read it alike.
 
-    The quotes of a line are taken in runs: before a run the reader is inside a
-    quoted field when an odd number of quotes came before it (no line holds an
-    odd number, so the count can run over the whole file). Outside, a run must
-    open a field (after a comma or at a line start); inside, pairs are a literal
-    quote, and an odd run closes the field, which must then end (comma or line end).
+    The two differ only on text after a closing quote (csv refuses the row,
+    pyarrow reads on) and on a quote inside an unquoted field. Whether a quote
+    is met inside a quoted field is the parity of the quotes before it; no line
+    may end inside one. Met outside, a quote opens a field (after a comma or at
+    a line start) or is the second of a doubled quote (after a quote); met
+    inside, it is the first of a doubled quote (before a quote) or closes the
+    field (before a comma or the line end). Anything else goes row by row.
     """
-    quotes = np.flatnonzero(raw == _QUOTE)
-    if len(quotes) == 0:
-        return True
-    before_newline = np.searchsorted(quotes, newlines)
-    if np.any(before_newline % 2):
+    is_quote = piece == _QUOTE
+    parity = np.cumsum(is_quote, dtype=np.uint8) & 1  # wraps at 256: the parity survives
+    if np.any(parity[piece == _NL]):
         return False  # a quoted field spans lines, or a stray quote: the row reader decides
-    new_run = np.ones(len(quotes), dtype=bool)
-    new_run[1:] = quotes[1:] != quotes[:-1] + 1
-    first = np.flatnonzero(new_run)
-    last = np.concatenate((first[1:], [len(quotes)])) - 1
-    run_len = last - first + 1
-    start_at, end_at = quotes[first], quotes[last]
-    prev = np.where(start_at > 0, raw[np.maximum(start_at - 1, 0)], _NL)
-    nxt = raw[np.minimum(end_at + 1, len(raw) - 1)]  # the data ends with a newline, so end_at + 1 exists
-    inside = (first % 2) == 1
-    field_start = (prev == _COMMA) | (prev == _NL)
-    field_end = (nxt == _COMMA) | (nxt == _NL)
-    odd = (run_len % 2) == 1
-    # Outside: open (odd run, stays open) or an empty/closed field right away (even run then a field end).
-    ok_outside = field_start & (odd | field_end)
-    # Inside: literal pairs (even run), or pairs and a closing quote that ends the field.
-    ok_inside = ~odd | field_end
-    return bool(np.all(np.where(inside, ok_inside, ok_outside)))
+    at = np.flatnonzero(is_quote)
+    if len(at) == 0:
+        return True
+    prev = piece[np.maximum(at - 1, 0)]
+    if at[0] == 0:
+        prev[0] = _NL
+    nxt = piece[at + 1]  # whole lines: a newline follows the last quote
+    outside = parity[at] == 1  # the parity after the quote; odd: it was even (outside) before
+    ok_outside = (prev == _COMMA) | (prev == _NL) | (prev == _QUOTE)
+    ok_inside = (nxt == _QUOTE) | (nxt == _COMMA) | (nxt == _NL)
+    return bool(np.all(np.where(outside, ok_outside, ok_inside)))
 
 
 def _parse(data: bytes) -> pa.Table | None:
@@ -249,7 +248,30 @@ def _ids(table: pa.Table, width: int) -> tuple[list[str], list[str]]:
     return [u if match(u) else "" for u in candidates], linkedid
 
 
-def _rows(table: pa.Table, starts: np.ndarray, gmt: bool, zone: tzinfo) -> list[CdrRow] | None:
+def _keys(table: pa.Table, uniqueid: list[str], linkedid: list[str]) -> np.ndarray:
+    """CdrGrouper.keys of every row as numbers: c:base(channel), c:base(dstchannel), u:uniqueid, l:linkedid."""
+    n = table.num_rows
+    # channels.base_channel: a last ";1" or ";2" after at least one character is cut.
+    bases = pa.concat_arrays([pc.replace_substring_regex(table.column(i).combine_chunks(), r"^(.+);[12]$", r"\1")
+                              for i in (5, 6)])
+    channel_ids = pc.dictionary_encode(bases).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = np.full((n, 4), -1, dtype=np.int64)
+    keys[:, 0] = channel_ids[:n]
+    has_dst = pc.greater(pc.utf8_length(table.column(6)), 0).to_numpy(zero_copy_only=False)
+    keys[has_dst, 1] = channel_ids[n:][has_dst]
+    offset = int(channel_ids.max()) + 1 if n else 0
+    for col, texts in ((2, uniqueid), (3, linkedid)):
+        values = pa.array(texts, type=pa.string())
+        ids = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64) + offset
+        present = pc.greater(pc.utf8_length(values), 0).to_numpy(zero_copy_only=False)
+        keys[present, col] = ids[present]
+        offset = int(ids.max()) + 1 if n else offset
+    return keys
+
+
+def _rows(
+    table: pa.Table, starts: np.ndarray, gmt: bool, zone: tzinfo
+) -> tuple[list[CdrRow], np.ndarray, list[str], list[str]] | None:
     width = table.num_columns
     disposition = table.column(14).combine_chunks()
     if not pc.all(pc.is_in(disposition, value_set=pa.array(sorted(DISPOSITIONS)))).as_py():
@@ -272,5 +294,6 @@ def _rows(table: pa.Table, starts: np.ndarray, gmt: bool, zone: tzinfo) -> list[
     lines = range(1, n + 1)
     offsets = starts.tolist()
     cols = [_strings(table, i) for i in range(1, 9)]
-    return list(map(CdrRow, lines, offsets, *cols, start[0], answer[0], end[0], duration, billsec,
+    rows = list(map(CdrRow, lines, offsets, *cols, start[0], answer[0], end[0], duration, billsec,
                     _strings(table, 14), uniqueid, linkedid))
+    return rows, e, uniqueid, linkedid
