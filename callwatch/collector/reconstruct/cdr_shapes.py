@@ -57,7 +57,7 @@ def simple_inbound_call(rows: list[CdrRow], ctx: CallContext) -> Call | str:
         return NOT_SIMPLE
     root: list[CdrRow] = []
     parties: dict[str, CdrRow] = {}
-    dialled: set[str] = set()
+    dialled: dict[str, str] = {}  # dstchannel -> its base channel
     seen: set[tuple[str, str, datetime, datetime, str]] = set()
     for r in rows:
         if r.linkedid or r.did or r.cnum or not r.uniqueid:
@@ -68,22 +68,24 @@ def simple_inbound_call(rows: list[CdrRow], ctx: CallContext) -> Call | str:
             return NOT_SIMPLE
         seen.add(sig)
         if r.dstchannel:
-            dialled.add(base_channel(r.dstchannel))
+            dialled[r.dstchannel] = base_channel(r.dstchannel)
+    dialled_bases = set(dialled.values())
+    origin = ""
     for r in rows:
         base = base_channel(r.channel)
-        if base in dialled:
+        if base in dialled_bases:
             if base in parties or r.dstchannel or base == r.channel:
                 return NOT_SIMPLE  # a party with two rows, dialling on, or not a Local pair
             parties[base] = r
+        elif base == r.channel or (origin and base != origin):
+            return NOT_SIMPLE  # not one of a Local pair's halves, or a second origin
         else:
+            origin = base
             root.append(r)
-    if not root or len(parties) != len(dialled):
+    if not root or len(parties) != len(dialled_bases):
         return NOT_SIMPLE  # nothing originated, or a party with no rows of its own (cut short)
-    base = base_channel(root[0].channel)
     halves: dict[str, int] = {}
     for r in root:
-        if base_channel(r.channel) != base or r.channel == base:
-            return NOT_SIMPLE  # a second origin, or a channel that is not one of a Local pair's halves
         app = r.lastapp.lower()
         # cdr_origin.handling_half's score (no row has a did).
         points = 2 if r.dstchannel or app in RING_APPS or app == "voicemail" else 1 if app in HANDLING_APPS else 0
@@ -107,15 +109,15 @@ def simple_inbound_call(rows: list[CdrRow], ctx: CallContext) -> Call | str:
     caller_row = own[0]
     if not caller_row.src:
         return NOT_SIMPLE  # channels.caller_number would read the caller ID text
-    return _call(root, pair, own, parties, call_id, ctx)
+    return _call(pair, own, {ch: parties[base] for ch, base in dialled.items()}, call_id, ctx)
 
 
-def _call(root: list[CdrRow], pair: list[CdrRow], own: list[CdrRow], parties: dict[str, CdrRow], call_id: str,
+def _call(pair: list[CdrRow], own: list[CdrRow], party_of: dict[str, CdrRow], call_id: str,
           ctx: CallContext) -> Call:
     legs: list[_Leg] = []
     for r in own:
         if r.dstchannel:
-            legs.append(_dialled(r, parties[base_channel(r.dstchannel)]))
+            legs.append(_dialled(r, party_of[r.dstchannel]))
         elif r.lastapp.lower() in RING_APPS:
             legs.append(_Leg(r, r.start, None, None, None, r.end))
     answered = [leg for leg in legs if leg.answered is not None]
