@@ -69,11 +69,18 @@ def read_master_columns(data: bytes, *, gmt: bool, zone: tzinfo) -> MasterColumn
     table = _parse(data)
     if table is None or table.num_rows != len(starts) or table.num_columns not in KNOWN_WIDTHS:
         return None
-    read = _rows(table, starts, gmt, zone)
+    try:
+        read = _rows(table, starts, gmt, zone)
+    except pa.ArrowException:
+        return None  # e.g. a column too large for one array: row by row, then
     if read is None:
         return None
     rows, end_us, uniqueid, linkedid = read
-    return MasterColumns(rows, len(data), end_us, _keys(table, uniqueid, linkedid))
+    try:
+        keys = _keys(table, uniqueid, linkedid)
+    except pa.ArrowException:
+        return None
+    return MasterColumns(rows, len(data), end_us, keys)
 
 
 def _quotes_read_alike(piece: np.ndarray) -> bool:
@@ -176,41 +183,42 @@ def _plain_utc(texts: pa.Array) -> tuple[list[datetime | None], np.ndarray] | No
 
 
 def _times(
-    table: pa.Table, i: int, empty_ok: bool, gmt: bool, zone: tzinfo
-) -> tuple[list[datetime | None], np.ndarray] | None:
-    """A time column as UTC datetimes (each distinct text converted once, as MasterCsvParser.time does) and
-    as epoch microseconds for the checks; None when a value is not an ISO time without an offset, or is a
-    local time at a DST change (the row reader picks its reading with the row's other times)."""
-    encoded = pc.dictionary_encode(table.column(i).combine_chunks())
+    table: pa.Table, gmt: bool, zone: tzinfo
+) -> list[tuple[list[datetime | None], np.ndarray]] | None:
+    """start, answer and end as UTC datetimes (each distinct text converted once, as MasterCsvParser.time does)
+    and as epoch microseconds for the checks; None when a value is not an ISO time without an offset, is
+    missing (only answer may be empty), or is a local time at a DST change (the row reader picks its
+    reading with the row's other times)."""
+    n = table.num_rows
+    # One dictionary for the three columns: a row's times are mostly another row's too.
+    encoded = pc.dictionary_encode(pa.concat_arrays([table.column(i).combine_chunks() for i in (9, 10, 11)]))
     dictionary = encoded.dictionary
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    empty = pc.index(dictionary, "").as_py()  # -1: no empty value
+    if empty >= 0 and (np.any(index[:n] == empty) or np.any(index[2 * n :] == empty)):
+        return None  # no start or no end: a reject
     known = _plain_utc(pc.filter(dictionary, pc.not_equal(dictionary, ""))) if gmt else None
+    values: list[datetime | None]
     if known is not None:
-        texts = dictionary.to_pylist()
-        micros = np.zeros(len(texts), dtype=np.int64)
-        slots = [k for k, text in enumerate(texts) if text != ""]
-        if len(slots) != len(texts) and not empty_ok:
-            return None
-        values: list[datetime | None] = [None] * len(texts)
-        for slot, value, us in zip(slots, known[0], known[1].tolist(), strict=True):
-            values[slot] = value
-            micros[slot] = us
+        values, micros = list(known[0]), known[1]
+        if empty >= 0:
+            values.insert(empty, None)
+            micros = np.insert(micros, empty, 0)
     else:
-        parsed = _parsed_times(dictionary.to_pylist(), empty_ok, gmt, zone)
+        parsed = _parsed_times(dictionary.to_pylist(), gmt, zone)
         if parsed is None:
             return None
         values, micros = parsed
-    index = encoded.indices.to_numpy(zero_copy_only=False)
-    table_values: list[datetime | None] = np.array(values, dtype=object)[index].tolist()
-    return table_values, micros[index]
+    every: list[datetime | None] = np.array(values, dtype=object)[index].tolist()
+    us = micros[index]
+    return [(every[k * n : (k + 1) * n], us[k * n : (k + 1) * n]) for k in range(3)]
 
 
-def _parsed_times(
-    texts: list[str], empty_ok: bool, gmt: bool, zone: tzinfo
-) -> tuple[list[datetime | None], np.ndarray] | None:
+def _parsed_times(texts: list[str], gmt: bool, zone: tzinfo) -> tuple[list[datetime | None], np.ndarray] | None:
     values: list[datetime | None] = []
     micros = np.empty(len(texts), dtype=np.int64)
     for k, text in enumerate(texts):
-        if text == "" and empty_ok:
+        if text == "":  # an answer never given (_times refuses an empty start or end)
             values.append(None)
             micros[k] = 0
             continue
@@ -280,11 +288,10 @@ def _rows(
         return None  # an empty channel: a reject
     duration = _whole_numbers(table, 12)
     billsec = _whole_numbers(table, 13)
-    start = _times(table, 9, False, gmt, zone)
-    answer = _times(table, 10, True, gmt, zone)
-    end = _times(table, 11, False, gmt, zone)
-    if duration is None or billsec is None or start is None or answer is None or end is None:
+    times = _times(table, gmt, zone)
+    if duration is None or billsec is None or times is None:
         return None
+    start, answer, end = times
     has_answer = pc.greater(pc.utf8_length(table.column(10)), 0).to_numpy(zero_copy_only=False)
     s, a, e = start[1], answer[1], end[1]
     if np.any(e < s) or np.any(has_answer & ((a < s) | (a > e))):
