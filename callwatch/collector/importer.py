@@ -345,7 +345,7 @@ def _cdr_calls(
 
 def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> MasterColumns | None:
     """A Master.csv read for the first time, whole and column-wise, when that gives the same rows
-    (sources/master_csv_columns.py says when); None: read it row by row. The cursor is then at the end."""
+    (collector/sources/master_csv_columns.py says when); None: read it row by row. The cursor is then at the end."""
     if cursor.offset or run.old_size:
         return None
     fh.seek(0)
@@ -366,7 +366,8 @@ def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: 
 def _whole_file_calls(
     columns: MasterColumns, cursor: LineCursor, settings: Settings, run: _Run
 ) -> Iterator[tuple[Call, list[Position]]]:
-    """_cdr_calls for the rows of a whole file: grouped at once (reconstruct/cdr_bulk.py), same calls, same order."""
+    """_cdr_calls for the rows of a whole file: grouped at once
+    (collector/reconstruct/cdr_bulk.py), same calls, same order."""
     # A million rows are a million objects held at once: the cyclic collector would walk them all again
     # and again (a third of the import) while none of them can be garbage until the file is done.
     collecting = gc.isenabled()

@@ -41,7 +41,7 @@ class MasterColumns:
 
     rows: list[CdrRow]
     size: int  # bytes read (the whole file)
-    # Per row, for grouping without the row objects (reconstruct/cdr_bulk.py): the end in epoch
+    # Per row, for grouping without the row objects (collector/reconstruct/cdr_bulk.py): the end in epoch
     # microseconds, and CdrGrouper.keys as numbers: the base channel, the dialled base channel, the
     # uniqueid, the linkedid (-1: none; one number space, so equal numbers are equal keys).
     end_us: np.ndarray
