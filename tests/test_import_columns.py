@@ -293,3 +293,15 @@ def test_shapes_that_are_not_the_common_one_go_to_call_from_rows(tmp_path: Path)
     for rows_ in changed:
         assert simple_inbound_call(rows_, ctx) is NOT_SIMPLE
     assert simple_inbound_call(group, replace(ctx, inbound_channels=("PJSIP/*",))) is NOT_SIMPLE
+
+
+def test_a_file_over_the_whole_file_limit_is_read_row_by_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Memory: a whole-file read holds every row at once (README, Performance); a larger log streams.
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(importer, "WHOLE_FILE_MAX_BYTES", MASTER_CSV.stat().st_size - 1)
+    monkeypatch.setattr(importer, "read_master_columns", refuse)
+    settings = make_settings(tmp_path)
+    summary = import_file(open_engine(settings), settings, MASTER_CSV)
+    assert summary.calls_written > 0 and summary.rejected == 0
