@@ -99,7 +99,9 @@ def _processor(kind: Any, dialect: sa.Dialect) -> Any:
 
 
 def _utc_text(value: datetime) -> str:
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # A UTC value's isoformat ends in "+00:00": cut, not a naive copy made first (one C call instead of two,
+    # five times per call written). _processor checks it gives UtcDateTime's text.
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 def merge_call(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
