@@ -305,3 +305,17 @@ def test_a_file_over_the_whole_file_limit_is_read_row_by_row(tmp_path: Path, mon
     settings = make_settings(tmp_path)
     summary = import_file(open_engine(settings), settings, MASTER_CSV)
     assert summary.calls_written > 0 and summary.rejected == 0
+
+
+def test_a_machine_short_of_memory_reads_the_file_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An office server with little free memory must not be pushed out of it by a first import.
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(importer, "available_memory_bytes", lambda: MASTER_CSV.stat().st_size * 10)
+    monkeypatch.setattr(importer, "read_master_columns", refuse)
+    settings = make_settings(tmp_path)
+    summary = import_file(open_engine(settings), settings, MASTER_CSV)
+    assert summary.calls_written > 0 and summary.rejected == 0

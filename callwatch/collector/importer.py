@@ -67,6 +67,9 @@ MAX_REMEMBERED_REJECTS = 10_000
 # about 6.5 times its size in memory at the peak (1.6 GB for 1,000,000 rows, 244 MB). A larger
 # one is read row by row, in memory bounded by the grouping buffer, however large the file.
 WHOLE_FILE_MAX_BYTES = 256 << 20
+# ... and only when this many times its size fits in half the memory the machine has free: a small
+# office server (1-2 GB) then reads a year's log row by row, slower, instead of running out of memory.
+WHOLE_FILE_MEMORY_FACTOR = 7
 # Bump when the reading of files changes in a way that should re-read them.
 READ_KEY_VERSION = "1"
 # Where a row came from: (line number, byte offset).
@@ -347,10 +350,25 @@ def _cdr_calls(
             yield call
 
 
+def available_memory_bytes() -> int:
+    """What the kernel says can be allocated without swapping (MemAvailable); unknown: no limit."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 1 << 62
+
+
 def _whole_file_rows(fh: BinaryIO, cursor: LineCursor, settings: Settings, run: _Run) -> MasterColumns | None:
     """A Master.csv read for the first time, whole and column-wise, when that gives the same rows
     (collector/sources/master_csv_columns.py says when); None: read it row by row. The cursor is then at the end."""
-    if cursor.offset or run.old_size or os.fstat(fh.fileno()).st_size > WHOLE_FILE_MAX_BYTES:
+    size = os.fstat(fh.fileno()).st_size
+    if cursor.offset or run.old_size or size > WHOLE_FILE_MAX_BYTES:
+        return None
+    if size * WHOLE_FILE_MEMORY_FACTOR > available_memory_bytes() // 2:
         return None
     fh.seek(0)
     collecting = gc.isenabled()
