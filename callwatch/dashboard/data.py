@@ -183,12 +183,35 @@ def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
         return prepare(calls, own[rng.site])
     first, last = pd.Timestamp(rng.first), pd.Timestamp(rng.last)
     parts = []
-    for site, office in calls.groupby("site", sort=False):
-        prepared = prepare(office, own.get(str(site)) or params_for(ctx, str(site)))
+    for office, office_params in _by_params(ctx, calls, own):
+        prepared = prepare(office, office_params)
         parts.append(prepared[((prepared["date"] >= first) & (prepared["date"] <= last)).to_numpy(dtype=bool)])
     if not parts:
         return prepare(calls, ctx.params)
     return pd.concat(parts).sort_values(["arrived_at", "site", "call_id"], kind="stable")
+
+
+def _by_params(ctx: DashboardContext, calls: pd.DataFrame,
+               own: dict[str, MetricParams]) -> list[tuple[pd.DataFrame, MetricParams]]:
+    """The calls split into one frame per distinct params, each with the params its offices are judged by.
+
+    prepare() works call by call, so preparing offices that share settings
+    together gives the rows preparing each office alone gives; a group of 100
+    offices with one configuration is then one prepare(), not 100 (each with its
+    fixed cost; tests/test_dashboard_group_of_offices.py compares both ways).
+    """
+    groups: list[tuple[MetricParams, list[str]]] = []
+    for site in calls["site"].dropna().unique().tolist():
+        office = own.get(str(site)) or params_for(ctx, str(site))
+        same = next((names for p, names in groups if p == office), None)
+        if same is None:
+            groups.append((office, [str(site)]))
+        else:
+            same.append(str(site))
+    if len(groups) == 1:
+        return [(calls[calls["site"].notna().to_numpy()], groups[0][0])]
+    sites = calls["site"]
+    return [(calls[sites.isin(names).to_numpy()], p) for p, names in groups]
 
 
 def has_calls(ctx: DashboardContext) -> bool:

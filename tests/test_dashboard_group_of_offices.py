@@ -1,0 +1,67 @@
+"""The dashboard's all-offices views on a group: one prepare() per distinct settings gives what one per office gave.
+
+dashboard.data.prepared_calls prepares the offices that share settings
+together (a group of 100 offices with one configuration is one prepare(), not
+100). Compared here with preparing every office alone, as it did before, on a
+generated history of four offices, one of them in London with its own hours,
+on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from callwatch import store
+from callwatch.config import Settings
+from callwatch.dashboard import data
+from callwatch.metrics.frame import prepare
+from callwatch.metrics.group import compare_sites
+from callwatch.metrics.loader import load_calls
+from callwatch.metrics.params import MetricParams
+from callwatch.metrics.summary import summarize_by
+from callwatch.sample import history
+
+START, END = date(2025, 3, 3), date(2025, 3, 31)
+LONDON_HOURS = {d: [{"open": "09:00", "close": "17:30"}] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def _context(engine: sa.Engine, tmp_path: Path) -> data.DashboardContext:
+    offices = history.make_offices(4, START, END, seed=3, calls_per_day=30)
+    store.save_calls(engine, history.iter_calls(history.generate_frame(offices, START, END, seed=3)))
+    settings = Settings.model_validate({
+        "database_url": str(engine.url), "journal_path": str(tmp_path / "j.log"), "rejects_dir": str(tmp_path / "r"),
+        "sites": {"riverside": {"timezone": "Europe/London", "business_hours": LONDON_HOURS, "target_rings": 5}},
+    })
+    return data.DashboardContext(settings, MetricParams.from_settings(settings), engine)
+
+
+def _one_office_at_a_time(ctx: data.DashboardContext, rng: data.Range) -> pd.DataFrame:
+    """prepared_calls for every office as it was written before: prepare() per office, each with its params."""
+    sites = data.filter_options(ctx)[0]
+    bounds = [rng.utc_bounds(data.params_for(ctx, s)) for s in sites]
+    calls = load_calls(ctx.engine, start=min(b[0] for b in bounds), end=max(b[1] for b in bounds))
+    first, last = pd.Timestamp(rng.first), pd.Timestamp(rng.last)
+    parts = []
+    for site, office in calls.groupby("site", sort=False):
+        prepared = prepare(office, data.params_for(ctx, str(site)))
+        parts.append(prepared[((prepared["date"] >= first) & (prepared["date"] <= last)).to_numpy(dtype=bool)])
+    return pd.concat(parts).sort_values(["arrived_at", "site", "call_id"], kind="stable")
+
+
+def test_all_offices_prepared_together_equal_each_office_prepared_alone(engine: sa.Engine, tmp_path: Path) -> None:
+    ctx = _context(engine, tmp_path)
+    assert data.params_for(ctx, "riverside") != data.params_for(ctx, "northside")  # two kinds of office
+    rng = data.Range(START + timedelta(days=7), END - timedelta(days=2))
+    together = data.prepared_calls(ctx, rng)
+    alone = _one_office_at_a_time(ctx, rng)
+    assert len(together) > 1000 and together["site"].nunique() == 4
+    pd.testing.assert_frame_equal(together, alone)
+    # And so the numbers the Group and Staffing pages show from them.
+    week = (date(2025, 3, 17), date(2025, 3, 24))
+    pd.testing.assert_frame_equal(compare_sites(together, ctx.params, *week), compare_sites(alone, ctx.params, *week))
+    for by in ("site", "staff", "weekday_hour"):
+        pd.testing.assert_frame_equal(summarize_by(together, ctx.params, by), summarize_by(alone, ctx.params, by))
