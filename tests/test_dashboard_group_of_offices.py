@@ -18,10 +18,12 @@ import sqlalchemy as sa
 from callwatch import store
 from callwatch.config import Settings
 from callwatch.dashboard import data
+from callwatch.metrics import loader, rollup_store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.group import compare_sites
 from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
+from callwatch.metrics.rollup import summarize_rollup
 from callwatch.metrics.summary import summarize_by
 from callwatch.sample import history
 
@@ -65,3 +67,29 @@ def test_all_offices_prepared_together_equal_each_office_prepared_alone(engine: 
     pd.testing.assert_frame_equal(compare_sites(together, ctx.params, *week), compare_sites(alone, ctx.params, *week))
     for by in ("site", "staff", "weekday_hour"):
         pd.testing.assert_frame_equal(summarize_by(together, ctx.params, by), summarize_by(alone, ctx.params, by))
+
+
+def test_year_trend_reading_offices_together_equals_reading_each_alone(engine: sa.Engine, tmp_path: Path) -> None:
+    ctx = _context(engine, tmp_path)
+    rng = data.Range(START - timedelta(days=80), END)  # longer than RAW_RANGE_DAYS: from the rollups
+    sites = data.filter_options(ctx)[0]
+    alone = pd.concat([rollup_store.load_rollups(engine, data.params_for(ctx, s), start=rng.first, end=rng.last,
+                                                 site=s) for s in sites], ignore_index=True)
+    for granularity in ("week", "day"):
+        found = data.trend(ctx, rng, granularity)
+        assert found is not None and not found.exact_speed
+        assert found.totals == summarize_rollup(alone)
+        by = summarize_rollup(alone, granularity)
+        assert isinstance(by, pd.DataFrame)
+        pd.testing.assert_frame_equal(found.periods[by.columns.drop(granularity if granularity == "week" else "date")],
+                                      by.drop(columns=granularity if granularity == "week" else "date"))
+    assert found.closed_calls == int(alone["after_hours_calls"].sum())
+
+
+def test_sites_and_queues_are_the_distinct_stored_values(engine: sa.Engine, tmp_path: Path) -> None:
+    _context(engine, tmp_path)
+    with engine.connect() as conn:
+        sites = sorted(r[0] for r in conn.execute(sa.text("SELECT DISTINCT site FROM calls")))
+        queues = sorted(r[0] for r in conn.execute(sa.text("SELECT DISTINCT queue FROM calls")) if r[0])
+    assert loader.sites_and_queues(engine) == (sites, queues)
+    assert len(sites) == 4 and queues

@@ -37,7 +37,7 @@ from callwatch import store
 from callwatch.config.settings import Settings
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
-from callwatch.metrics.loader import load_calls
+from callwatch.metrics.loader import load_calls, stored_sites
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import ROLLUP_COLUMNS, daily_rollup, settings_key
 
@@ -49,15 +49,6 @@ MAX_SPAN_DAYS = 31
 MAX_GAP_DAYS = 3
 
 Sites = str | Sequence[str] | None
-
-# Every site with calls, one index probe per site (a loose index scan), where
-# SELECT DISTINCT would walk the whole index of a year of calls.
-_SITES_SQL = sa.text(
-    "WITH RECURSIVE s(site) AS ("
-    " SELECT MIN(site) FROM calls"
-    " UNION ALL SELECT (SELECT MIN(c.site) FROM calls c WHERE c.site > s.site) FROM s WHERE s.site IS NOT NULL"
-    ") SELECT site FROM s WHERE site IS NOT NULL"
-)
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +159,7 @@ def _sites(engine: Engine, site: Sites) -> list[str]:
         return [site]
     if site is not None:
         return sorted(set(site))
-    with engine.connect() as conn:
-        return [row[0] for row in conn.execute(_SITES_SQL)]
+    return stored_sites(engine)  # one index probe per site, not a walk of the whole index
 
 
 def dirty_marks(engine: Engine, sites: list[str] | None) -> list[Mark]:
