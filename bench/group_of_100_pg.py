@@ -280,9 +280,14 @@ def best(url: str, what: str, folder: str, slow: float, limit_gb: float | None =
     return {"seconds": min(r["seconds"] for r in done), "rss_mb": max(r["rss_mb"] for r in done), "runs": len(done)}
 
 
-def main(offices: int, scale: float, slow: float, staffing_gb: float, views: Sequence[str]) -> None:
+def main(offices: int, scale: float, slow: float, staffing_gb: float, views: Sequence[str], hold: float,
+         url: str | None) -> None:
     from support.pg import postgres_cluster
 
+    if url is not None:  # time the views again on a database an earlier --hold run loaded
+        with tempfile.TemporaryDirectory(prefix="cw-group-") as folder:
+            measure(url, folder, slow, staffing_gb, views)
+        return
     with postgres_cluster() as cluster, tempfile.TemporaryDirectory(prefix="cw-group-") as folder:
         url = cluster.database("bench")
         engine = store.create_engine(url)
@@ -295,26 +300,33 @@ def main(offices: int, scale: float, slow: float, staffing_gb: float, views: Seq
         print(f"loaded {calls:,} calls of {offices} offices in {time.perf_counter() - t0:.0f} s (database {size})",
               flush=True)
         engine.dispose()
-        ref = best(url, "reference", folder, slow)
-        print(f"{'what':<12} {'seconds':>8} {'x ref':>6} {'runs':>4} {'client peak RSS MB':>19}  goal")
-        goals = {"metrics": "<= 5x reference", "trends": "< 1 s", "trend-marks": "< 1 s (cached 5 min)",
-                 "group": "< 1 s", "staffing": "< 1 s"}
-        for what in ("reference", *views):
-            heavy = what == "staffing"  # reads every call of the year: capped, so a failure is a result
-            got = ref if what == "reference" else best(url, what, folder, slow, staffing_gb if heavy else None,
-                                                       300.0 if heavy else 900.0)
-            if "failed" in got:
-                print(f"{what:<12} failed: {got['failed']}  goal {goals.get(what, '')}: not met", flush=True)
-                continue
-            ratio = got["seconds"] / ref["seconds"]
-            if what == "metrics":
-                verdict = "met" if ratio <= 5 else "not met"
-            elif what == "reference":
-                verdict = ""
-            else:
-                verdict = "met" if got["seconds"] < 1 else "not met"
-            print(f"{what:<12} {got['seconds']:>8.2f} {ratio:>6.1f} {got['runs']:>4} {got['rss_mb']:>19.0f}  "
-                  f"{goals.get(what, '')} {verdict}", flush=True)
+        measure(url, folder, slow, staffing_gb, views)
+        if hold:
+            print(f"holding the cluster for {hold:.0f} s: --url '{url}'", flush=True)
+            time.sleep(hold)
+
+
+def measure(url: str, folder: str, slow: float, staffing_gb: float, views: Sequence[str]) -> None:
+    ref = best(url, "reference", folder, slow)
+    print(f"{'what':<12} {'seconds':>8} {'x ref':>6} {'runs':>4} {'client peak RSS MB':>19}  goal")
+    goals = {"metrics": "<= 5x reference", "trends": "< 1 s", "trend-marks": "< 1 s (cached 5 min)",
+             "group": "< 1 s", "staffing": "< 1 s"}
+    for what in ("reference", *views):
+        heavy = what == "staffing"  # reads every call of the year: capped, so a failure is a result
+        got = ref if what == "reference" else best(url, what, folder, slow, staffing_gb if heavy else None,
+                                                   300.0 if heavy else 900.0)
+        if "failed" in got:
+            print(f"{what:<12} failed: {got['failed']}  goal {goals.get(what, '')}: not met", flush=True)
+            continue
+        ratio = got["seconds"] / ref["seconds"]
+        if what == "metrics":
+            verdict = "met" if ratio <= 5 else "not met"
+        elif what == "reference":
+            verdict = ""
+        else:
+            verdict = "met" if got["seconds"] < 1 else "not met"
+        print(f"{what:<12} {got['seconds']:>8.2f} {ratio:>6.1f} {got['runs']:>4} {got['rss_mb']:>19.0f}  "
+              f"{goals.get(what, '')} {verdict}", flush=True)
 
 
 if __name__ == "__main__":
@@ -326,6 +338,10 @@ if __name__ == "__main__":
         parser.add_argument("--scale", type=float, default=1.0, help="1.0 = ~100,000 calls per office a year")
         parser.add_argument("--slow", type=float, default=20.0, help="a view slower than this is run once")
         parser.add_argument("--staffing-gb", type=float, default=8.0, help="memory limit of the staffing child")
-        parser.add_argument("--views", default="metrics,trends,trend-marks,group,staffing")
+        parser.add_argument("--views", default="metrics,trends,trend-marks,group,staffing",
+                            help="comma-separated; 'none' to only load")
+        parser.add_argument("--hold", type=float, default=0.0, help="keep the cluster up this many s at the end")
+        parser.add_argument("--url", help="time the views on this already loaded database (skip the load)")
         args = parser.parse_args()
-        main(args.offices, args.scale, args.slow, args.staffing_gb, args.views.split(","))
+        main(args.offices, args.scale, args.slow, args.staffing_gb,
+             [] if args.views == "none" else args.views.split(","), args.hold, args.url)
