@@ -9,6 +9,7 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,19 +25,20 @@ from callwatch.metrics.group import compare_sites
 from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
-from callwatch.metrics.summary import summarize_by
+from callwatch.metrics.summary import summarize, summarize_by
 from callwatch.sample import history
 
 START, END = date(2025, 3, 3), date(2025, 3, 31)
 LONDON_HOURS = {d: [{"open": "09:00", "close": "17:30"}] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
-def _context(engine: sa.Engine, tmp_path: Path) -> data.DashboardContext:
+def _context(engine: sa.Engine, tmp_path: Path, *, london: bool = True) -> data.DashboardContext:
     offices = history.make_offices(4, START, END, seed=3, calls_per_day=30)
     store.save_calls(engine, history.iter_calls(history.generate_frame(offices, START, END, seed=3)))
     settings = Settings.model_validate({
         "database_url": str(engine.url), "journal_path": str(tmp_path / "j.log"), "rejects_dir": str(tmp_path / "r"),
-        "sites": {"riverside": {"timezone": "Europe/London", "business_hours": LONDON_HOURS, "target_rings": 5}},
+        "sites": {"riverside": {"timezone": "Europe/London", "business_hours": LONDON_HOURS, "target_rings": 5}}
+        if london else {},
     })
     return data.DashboardContext(settings, MetricParams.from_settings(settings), engine)
 
@@ -93,3 +95,24 @@ def test_sites_and_queues_are_the_distinct_stored_values(engine: sa.Engine, tmp_
         queues = sorted(r[0] for r in conn.execute(sa.text("SELECT DISTINCT queue FROM calls")) if r[0])
     assert loader.sites_and_queues(engine) == (sites, queues)
     assert len(sites) == 4 and queues
+
+
+def _close(expected: object, got: object) -> bool:
+    if expected is None or got is None or expected != expected:
+        return got is expected or (got != got and expected != expected)
+    return math.isclose(float(expected), float(got), rel_tol=1e-12, abs_tol=1e-12)  # type: ignore[arg-type]
+
+
+def test_staffing_over_a_long_range_from_the_database_equals_the_prepared_calls(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    ctx = _context(engine, tmp_path, london=False)  # one set of settings: the database counts
+    for site in (None, "riverside"):
+        rng = data.Range(START - timedelta(days=80), END, site)  # longer than RAW_RANGE_DAYS
+        fast = data.staffing_numbers(ctx, rng)
+        prepared = data.prepared_calls(ctx, rng)
+        assert fast is not None and len(prepared)
+        expected = summarize(prepared, ctx.params)
+        assert all(_close(value, fast.totals[key]) for key, value in expected.items()), (expected, fast.totals)
+        for by, got in (("staff", fast.staff), ("weekday_hour", fast.weekday_hour), ("hour", fast.hour)):
+            pd.testing.assert_frame_equal(got, summarize_by(prepared, ctx.params, by), check_dtype=False, rtol=1e-12)
+    assert data.staffing_numbers(ctx, data.Range(START - timedelta(days=200), START - timedelta(days=100))) is None

@@ -34,6 +34,7 @@ from callwatch.metrics.follow_ups import (
     follow_ups,
 )
 from callwatch.metrics.frame import prepare
+from callwatch.metrics.in_database import database_numbers
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
@@ -458,6 +459,45 @@ def judged_trainings(ctx: DashboardContext, site: str | None) -> list[JudgedTrai
 # ranges sum the per-day rollups persisted in the store (rollup_store.load_rollups),
 # which keep a year of a busy group fast from the first request of any worker.
 RAW_RANGE_DAYS = 92
+
+
+@dataclass(frozen=True)
+class StaffingNumbers:
+    """The Staffing page's numbers: totals (summarize), by staff, by weekday and hour, by hour."""
+
+    totals: dict[str, Any]
+    staff: pd.DataFrame
+    weekday_hour: pd.DataFrame
+    hour: pd.DataFrame
+
+
+def staffing_numbers(ctx: DashboardContext, rng: Range) -> StaffingNumbers | None:
+    """summarize and summarize_by staff / weekday_hour / hour over the range's calls; None: no calls in it.
+
+    Over more than RAW_RANGE_DAYS days, when the offices shown share one set of
+    settings and no queue is picked, the database counts them
+    (metrics.in_database: the same numbers, medians included, with memory that
+    does not grow with the calls); otherwise from the prepared calls.
+    """
+    sites = [rng.site] if rng.site else filter_options(ctx)[0]
+    groups = _sites_by_params(ctx, sites) if sites else []
+    if (rng.last - rng.first).days + 1 > RAW_RANGE_DAYS and not rng.queue and len(groups) == 1:
+        params = groups[0][0]
+        start, end = rng.utc_bounds(params)
+        where = rng.site or None  # every office
+        found = {by: database_numbers(ctx.engine, params, start, end, where, by)
+                 for by in ("staff", "weekday_hour", "hour")}
+        if not found["staff"].calls:
+            return None
+        frames = [found[by].groups for by in ("staff", "weekday_hour", "hour")]
+        staff, heat, by_hour = (frame if frame is not None else pd.DataFrame() for frame in frames)
+        return StaffingNumbers(found["staff"].summary, staff, heat, by_hour)
+    calls = prepared_calls(ctx, rng)
+    if calls.empty:
+        return None
+    p = ctx.params
+    return StaffingNumbers(summarize(calls, p), summarize_by(calls, p, "staff"), summarize_by(calls, p, "weekday_hour"),
+                           summarize_by(calls, p, "hour"))
 
 
 @dataclass(frozen=True)
