@@ -26,9 +26,10 @@ than --slow seconds is run once only):
   (data.prepared_calls over the weeks it reads, metrics.group.compare_sites):
   the page shows one week, it has no year view;
 - staffing: the Staffing page's numbers for the year, all offices
-  (data.prepared_calls, summarize, summarize_by staff / weekday_hour / hour);
-  its child runs with a memory limit (--staffing-gb) and a time limit, and a
-  failure is printed as such.
+  (data.staffing_numbers: the database counts them); staffing-plain (not run
+  by default) what the page computed before, data.prepared_calls and summarize /
+  summarize_by staff, weekday_hour, hour over every call: its child runs with a
+  memory limit (--staffing-gb) and a time limit, and a failure is printed as such.
 
     nice -n 10 /work/main/.venv/bin/python bench/group_of_100_pg.py [--offices 100] [--scale 1.0]
 
@@ -240,7 +241,9 @@ def child(url: str, what: str, folder: str) -> None:
         prepared = data.prepared_calls(ctx, rng)
         table = compare_sites(prepared, ctx.params, start, end)
         assert len(table)
-    elif what == "staffing":  # as pages/staffing.py body()
+    elif what == "staffing":  # pages/staffing.py body()
+        assert data.staffing_numbers(ctx, year) is not None
+    elif what == "staffing-plain":  # what body() computed before data.staffing_numbers: every call prepared
         calls = data.prepared_calls(ctx, year)
         summarize(calls, params)
         summarize_by(calls, params, "staff")
@@ -337,7 +340,7 @@ if __name__ == "__main__":
         parser.add_argument("--offices", type=int, default=100)
         parser.add_argument("--scale", type=float, default=1.0, help="1.0 = ~100,000 calls per office a year")
         parser.add_argument("--slow", type=float, default=20.0, help="a view slower than this is run once")
-        parser.add_argument("--staffing-gb", type=float, default=8.0, help="memory limit of the staffing child")
+        parser.add_argument("--staffing-gb", type=float, default=8.0, help="memory limit of the staffing-plain child")
         parser.add_argument("--views", default="metrics,trends,trend-marks,group,staffing",
                             help="comma-separated; 'none' to only load")
         parser.add_argument("--hold", type=float, default=0.0, help="keep the cluster up this many s at the end")
