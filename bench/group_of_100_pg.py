@@ -41,7 +41,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -236,12 +238,12 @@ def child(url: str, what: str, folder: str) -> None:
     elif what == "trend-marks":
         data.training_marks(ctx, None)
     elif what == "group":
-        start, end = week_bounds(GROUP_WEEK)  # as pages/group.py layout() for a whole past week
+        start, end = week_bounds(GROUP_WEEK)  # as dashboard/pages/group.py layout() for a whole past week
         rng = data.Range(start - timedelta(days=7), end + timedelta(days=14 - 1))
         prepared = data.prepared_calls(ctx, rng)
         table = compare_sites(prepared, ctx.params, start, end)
         assert len(table)
-    elif what == "staffing":  # pages/staffing.py body()
+    elif what == "staffing":  # dashboard/pages/staffing.py body()
         assert data.staffing_numbers(ctx, year) is not None
     elif what == "staffing-plain":  # what body() computed before data.staffing_numbers: every call prepared
         calls = data.prepared_calls(ctx, year)
@@ -305,7 +307,10 @@ def main(offices: int, scale: float, slow: float, staffing_gb: float, views: Seq
         engine.dispose()
         measure(url, folder, slow, staffing_gb, views)
         if hold:
-            print(f"holding the cluster for {hold:.0f} s: --url '{url}'", flush=True)
+            # SIGTERM ends the hold through the `with` (the cluster is stopped); a background job ignores SIGINT.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            print(f"holding the cluster for {hold:.0f} s (kill -TERM {os.getpid()} ends it): --url '{url}'",
+                  flush=True)
             time.sleep(hold)
 
 
