@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from callwatch import store
 from callwatch.config import Settings
 from callwatch.dashboard import data
+from callwatch.dashboard.app import create_app
 from callwatch.metrics import loader, rollup_store
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.group import compare_sites
@@ -116,3 +117,14 @@ def test_staffing_over_a_long_range_from_the_database_equals_the_prepared_calls(
         for by, got in (("staff", fast.staff), ("weekday_hour", fast.weekday_hour), ("hour", fast.hour)):
             pd.testing.assert_frame_equal(got, summarize_by(prepared, ctx.params, by), check_dtype=False, rtol=1e-12)
     assert data.staffing_numbers(ctx, data.Range(START - timedelta(days=200), START - timedelta(days=100))) is None
+
+
+def test_staffing_page_lays_out_the_numbers_from_the_database(engine: sa.Engine, tmp_path: Path) -> None:
+    ctx = _context(engine, tmp_path, london=False)
+    app = create_app(ctx.settings, engine=engine)
+    from callwatch.dashboard.pages import staffing
+
+    with app.server.test_request_context("/"):
+        page = staffing.body(data.context(), data.Range(START - timedelta(days=80), END))
+    shown = str(page)
+    assert "staffing-heatmap" in shown and "staffing-staff-table" in shown and "offered" in shown
