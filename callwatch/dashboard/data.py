@@ -562,11 +562,12 @@ def _trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
              for p, names in _sites_by_params(ctx, sites)]
     roll = pd.concat(parts or [rollup_store.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
                      ignore_index=True)
-    # Office by office in `sites` order, each by date and queue, as when read one office at a time
-    # (the float sums below then add in the same order).
-    place = {s: i for i, s in enumerate(sites)}
-    roll = (roll.assign(_place=roll["site"].map(place)).sort_values(["_place", "date", "queue"], kind="stable")
-            .drop(columns="_place").reset_index(drop=True))
+    if parts:
+        # Office by office in `sites` order, each by date and queue, as when read one office at a time
+        # (the float sums below then add in the same order).
+        place = {s: i for i, s in enumerate(sites)}
+        roll = (roll.assign(_place=roll["site"].map(place)).sort_values(["_place", "date", "queue"], kind="stable")
+                .drop(columns="_place").reset_index(drop=True))
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):
