@@ -34,6 +34,7 @@ from callwatch.metrics.follow_ups import (
     follow_ups,
 )
 from callwatch.metrics.frame import prepare
+from callwatch.metrics.in_database import database_numbers
 from callwatch.metrics.params import MetricParams
 from callwatch.metrics.rollup import summarize_rollup
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
@@ -166,6 +167,23 @@ def params_for(ctx: DashboardContext, site: str | None) -> MetricParams:
                           lambda: MetricParams.from_settings(loader.settings_for_site(ctx.engine, ctx.settings, name)))
 
 
+def params_for_sites(ctx: DashboardContext, sites: list[str]) -> dict[str, MetricParams]:
+    """params_for of each of `sites`, the stored settings read once for all of them (not once per office:
+    100 reads of the whole site_settings table took 0.7 s for a group of 100)."""
+    stored: dict[str, Any] | None = None
+
+    def compute(name: str) -> MetricParams:
+        nonlocal stored
+        if stored is None:
+            stored = loader.load_site_settings(ctx.engine)
+        # loader.settings_for_site, with the table read above
+        return MetricParams.from_settings(ctx.settings.for_site(name, stored.get(name)))
+
+    return {site: ctx.shared.get(("site-params", site), SITE_SETTINGS_TTL_SECONDS,
+                                 lambda site=site: compute(site))  # type: ignore[misc]
+            for site in sites}
+
+
 def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
     """The calls arriving in the range (each office's own local days), with metrics' derived columns.
 
@@ -173,7 +191,7 @@ def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
     ring target), so with all offices selected each is still judged by its own.
     """
     sites = [rng.site] if rng.site else (filter_options(ctx)[0] or [ctx.settings.site])
-    own = {site: params_for(ctx, site) for site in sites}
+    own = params_for_sites(ctx, sites)
     bounds = [rng.utc_bounds(params) for params in own.values()]
     calls = loader.load_calls(ctx.engine, start=min(b[0] for b in bounds), end=max(b[1] for b in bounds),
                               site=rng.site)
@@ -183,12 +201,43 @@ def prepared_calls(ctx: DashboardContext, rng: Range) -> pd.DataFrame:
         return prepare(calls, own[rng.site])
     first, last = pd.Timestamp(rng.first), pd.Timestamp(rng.last)
     parts = []
-    for site, office in calls.groupby("site", sort=False):
-        prepared = prepare(office, own.get(str(site)) or params_for(ctx, str(site)))
+    for office, office_params in _by_params(ctx, calls, own):
+        prepared = prepare(office, office_params)
         parts.append(prepared[((prepared["date"] >= first) & (prepared["date"] <= last)).to_numpy(dtype=bool)])
     if not parts:
         return prepare(calls, ctx.params)
     return pd.concat(parts).sort_values(["arrived_at", "site", "call_id"], kind="stable")
+
+
+def _sites_by_params(ctx: DashboardContext, sites: list[str],
+                     own: dict[str, MetricParams] | None = None) -> list[tuple[MetricParams, list[str]]]:
+    """`sites` grouped by the params each office is judged by (equal params: one group), in first-seen order."""
+    groups: list[tuple[MetricParams, list[str]]] = []
+    every = params_for_sites(ctx, [site for site in sites if site not in (own or {})])
+    for site in sites:
+        office = (own or {}).get(site) or every[site]
+        same = next((names for p, names in groups if p == office), None)
+        if same is None:
+            groups.append((office, [site]))
+        else:
+            same.append(site)
+    return groups
+
+
+def _by_params(ctx: DashboardContext, calls: pd.DataFrame,
+               own: dict[str, MetricParams]) -> list[tuple[pd.DataFrame, MetricParams]]:
+    """The calls split into one frame per distinct params, each with the params its offices are judged by.
+
+    prepare() works call by call, so preparing offices that share settings
+    together gives the rows preparing each office alone gives; a group of 100
+    offices with one configuration is then one prepare(), not 100 (each with its
+    fixed cost; tests/test_dashboard_group_of_offices.py compares both ways).
+    """
+    groups = _sites_by_params(ctx, [str(s) for s in calls["site"].dropna().unique().tolist()], own)
+    if len(groups) == 1:
+        return [(calls[calls["site"].notna().to_numpy()], groups[0][0])]
+    sites = calls["site"]
+    return [(calls[sites.isin(names).to_numpy()], p) for p, names in groups]
 
 
 def has_calls(ctx: DashboardContext) -> bool:
@@ -431,6 +480,45 @@ RAW_RANGE_DAYS = 92
 
 
 @dataclass(frozen=True)
+class StaffingNumbers:
+    """The Staffing page's numbers: totals (summarize), by staff, by weekday and hour, by hour."""
+
+    totals: dict[str, Any]
+    staff: pd.DataFrame
+    weekday_hour: pd.DataFrame
+    hour: pd.DataFrame
+
+
+def staffing_numbers(ctx: DashboardContext, rng: Range) -> StaffingNumbers | None:
+    """summarize and summarize_by staff / weekday_hour / hour over the range's calls; None: no calls in it.
+
+    Over more than RAW_RANGE_DAYS days, when the offices shown share one set of
+    settings and no queue is picked, the database counts them
+    (metrics.in_database: the same numbers, medians included, with memory that
+    does not grow with the calls); otherwise from the prepared calls.
+    """
+    sites = [rng.site] if rng.site else filter_options(ctx)[0]
+    groups = _sites_by_params(ctx, sites) if sites else []
+    if (rng.last - rng.first).days + 1 > RAW_RANGE_DAYS and not rng.queue and len(groups) == 1:
+        params = groups[0][0]
+        start, end = rng.utc_bounds(params)
+        where = rng.site or None  # every office
+        found = {by: database_numbers(ctx.engine, params, start, end, where, by)
+                 for by in ("staff", "weekday_hour", "hour")}
+        if not found["staff"].calls:
+            return None
+        frames = [found[by].groups for by in ("staff", "weekday_hour", "hour")]
+        staff, heat, by_hour = (frame if frame is not None else pd.DataFrame() for frame in frames)
+        return StaffingNumbers(found["staff"].summary, staff, heat, by_hour)
+    calls = prepared_calls(ctx, rng)
+    if calls.empty:
+        return None
+    p = ctx.params
+    return StaffingNumbers(summarize(calls, p), summarize_by(calls, p, "staff"), summarize_by(calls, p, "weekday_hour"),
+                           summarize_by(calls, p, "hour"))
+
+
+@dataclass(frozen=True)
 class Trend:
     totals: dict[str, Any]
     periods: pd.DataFrame
@@ -468,13 +556,18 @@ def _trend(ctx: DashboardContext, rng: Range, granularity: str) -> Trend | None:
         closed = after_hours_counts(calls)["calls"]
         return Trend(summarize(calls, ctx.params), by_period(ctx, calls, granularity), closed, True)
     sites = [rng.site] if rng.site else filter_options(ctx)[0]
-    # Each office's rollups under its own settings (settings_key differs per office).
-    roll = pd.concat(
-        [rollup_store.load_rollups(ctx.engine, params_for(ctx, s), start=rng.first, end=rng.last, site=s)
-         for s in sites]
-        or [rollup_store.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
-        ignore_index=True,
-    )
+    # Each office's rollups under its own settings (settings_key differs per office); the offices
+    # sharing settings in one read (100 offices of one group: one read, not 100).
+    parts = [rollup_store.load_rollups(ctx.engine, p, start=rng.first, end=rng.last, site=names)
+             for p, names in _sites_by_params(ctx, sites)]
+    roll = pd.concat(parts or [rollup_store.load_rollups(ctx.engine, ctx.params, start=rng.first, end=rng.last)],
+                     ignore_index=True)
+    if parts:
+        # Office by office in `sites` order, each by date and queue, as when read one office at a time
+        # (the float sums below then add in the same order).
+        place = {s: i for i, s in enumerate(sites)}
+        roll = (roll.assign(_place=roll["site"].map(place)).sort_values(["_place", "date", "queue"], kind="stable")
+                .drop(columns="_place").reset_index(drop=True))
     if rng.queue:
         roll = roll[roll["queue"] == rng.queue]
     if not int(roll["offered"].sum() + roll["short_abandoned"].sum() + roll["after_hours_calls"].sum()):

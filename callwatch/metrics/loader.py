@@ -156,18 +156,36 @@ def has_calls(engine: Engine, *, site: str | None = None, before: datetime | Non
         return conn.execute(query.limit(1)).first() is not None
 
 
+def _distinct_calls(column: str) -> sa.TextClause:
+    """The distinct non-NULL values of an indexed calls column, one index probe per value (a loose index scan).
+
+    SELECT DISTINCT walks the whole index (or table): 3-5 s for ten million
+    calls in PostgreSQL, where the offices and queues are a few dozen values.
+    Each step asks for the smallest value above the last one, which the
+    column's index answers directly (ix_calls_site_arrived, ix_calls_queue).
+    """
+    return sa.text(
+        f"WITH RECURSIVE s(v) AS (SELECT MIN({column}) FROM calls UNION ALL"
+        f" SELECT (SELECT MIN(c.{column}) FROM calls c WHERE c.{column} > s.v) FROM s WHERE s.v IS NOT NULL)"
+        " SELECT v FROM s WHERE v IS NOT NULL"
+    )
+
+
+_SITES_SQL = _distinct_calls("site")
+_QUEUES_SQL = _distinct_calls("queue")
+
+
 def sites_and_queues(engine: Engine) -> tuple[list[str], list[str]]:
     """The site names and queue names present in the stored calls, sorted."""
-    table = store.calls
     with engine.connect() as conn:
-        queues = sorted(r[0] for r in conn.execute(sa.select(table.c.queue).distinct()) if r[0])
+        queues = sorted(r[0] for r in conn.execute(_QUEUES_SQL) if r[0])
     return stored_sites(engine), queues
 
 
 def stored_sites(engine: Engine) -> list[str]:
     """The offices that have stored calls, sorted."""
     with engine.connect() as conn:
-        return sorted(r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct()))
+        return sorted(r[0] for r in conn.execute(_SITES_SQL))
 
 
 def day_rows_hash(engine: Engine, start: datetime, end: datetime, site: str | None) -> int:

@@ -69,6 +69,8 @@ calls = sa.Table(
     # Holds every column the metrics' exact ring-time scan reads, so the few one-second
     # bins around a median or 90th percentile are read from this index alone.
     sa.Index("ix_calls_ring_us", "ring_us", "arrived_at", "direction", "outcome", "ring_quality"),
+    # The queues for the dashboard's filter menu, one probe per queue (loader.sites_and_queues).
+    sa.Index("ix_calls_queue", "queue"),
 )
 
 # What each imported file looked like when we last read it: identity (inode

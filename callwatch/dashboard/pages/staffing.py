@@ -11,7 +11,7 @@ from callwatch import formatting as fmt
 from callwatch.dashboard import components as ui
 from callwatch.dashboard import data, figures
 from callwatch.metrics.staff import label
-from callwatch.metrics.summary import NONE_LABEL, summarize, summarize_by
+from callwatch.metrics.summary import NONE_LABEL
 
 dash.register_page(__name__, path="/staffing", name="Staffing", title="callwatch: staffing", order=2)
 
@@ -60,12 +60,12 @@ def register_callbacks(app: Dash) -> None:
 
 
 def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
-    calls = data.prepared_calls(ctx, rng)
-    if calls.empty:
+    numbers = data.staffing_numbers(ctx, rng)
+    if numbers is None:
         return ui.no_calls_in_range(rng, data.latest_call_day(ctx, rng.site))
     p = ctx.params
-    totals = summarize(calls, p)
-    staff = summarize_by(calls, p, "staff")
+    totals = numbers.totals
+    staff = numbers.staff
     staff = staff[staff["answered_by"] != NONE_LABEL]
     # The chart's axis reads "Ann Lee (201)"; the table below shows the extension in small type.
     staff = staff.assign(staff=[label(e, n) for e, n in zip(staff["answered_by"], staff["staff_name"], strict=True)])
@@ -74,7 +74,7 @@ def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
         ui.identity(totals),
         ui.ring_time_banner(totals, "staffing-ring-time-note"),
         html.Div([
-            dcc.Graph(id="staffing-heatmap", figure=figures.missed_heatmap(summarize_by(calls, p, "weekday_hour"), p)),
+            dcc.Graph(id="staffing-heatmap", figure=figures.missed_heatmap(numbers.weekday_hour, p)),
             ui.explain("How is this calculated?", [
                 "each cell = calls in that weekday and hour that reached voicemail, were abandoned or were missed "
                 "(offered calls only: business hours, short abandons left out)",
@@ -83,7 +83,7 @@ def body(ctx: data.DashboardContext, rng: data.Range) -> Any:
         ], className="card"),
         html.Div([
             html.Div([
-                dcc.Graph(id="staffing-hours", figure=figures.volume_by_hour(summarize_by(calls, p, "hour"), p),
+                dcc.Graph(id="staffing-hours", figure=figures.volume_by_hour(numbers.hour, p),
                           config={"displayModeBar": False}),
                 ui.explain("How is this calculated?", [
                     "bars = offered calls that arrived in each hour of the day over the whole range, by outcome",

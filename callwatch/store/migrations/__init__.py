@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The newest revision in versions/ (tests/test_migrations.py checks it is Alembic's head).
-HEAD = "0012"
+HEAD = "0013"
 SCRIPT_LOCATION = "callwatch.store:migrations"
 # Any fixed 64-bit number, the same in every callwatch process.
 _PG_LOCK_KEY = 0x63616C6C77617463  # "callwatc"
