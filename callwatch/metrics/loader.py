@@ -684,11 +684,9 @@ def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[s
     for name in ("ring_us_sum", "rings_sum", "fraction_max"):
         frame[name] = np.where(ring, raw[name].to_numpy(dtype="float64", na_value=np.nan), np.nan)
     keys = ["cls", "outcome", "known", "has_ring", "lt_short", "le_target", *call_keys, "hist_s"]
-    merged = frame.groupby(keys, dropna=False, sort=False).agg(
-        n=("n", "sum"), left_message=("left_message", lambda v: v.sum(min_count=1)),
-        ring_us_sum=("ring_us_sum", lambda v: v.sum(min_count=1)),
-        rings_sum=("rings_sum", lambda v: v.sum(min_count=1)), fraction_max=("fraction_max", "max"),
-    ).reset_index()
+    grouped = frame.groupby(keys, dropna=False, sort=False)
+    merged = pd.concat([grouped[["n"]].sum(), grouped[["left_message", "ring_us_sum", "rings_sum"]].sum(min_count=1),
+                        grouped[["fraction_max"]].max()], axis=1).reset_index()
     counts = classes.iloc[merged["cls"].to_numpy(dtype="int64")].reset_index(drop=True)
     for name in merged.columns[1:]:
         counts[name] = merged[name].to_numpy() if name in ("known", "has_ring", "lt_short", "le_target", "n") \
@@ -752,12 +750,16 @@ def _pg_bucket_numbers(
         # ix_calls_ring_us (ring time, arrival, direction, outcome, ring quality:
         # all this needs without call keys); `ring_quality <> 'unknown'` is
         # false for NULL as COALESCE(...) <> 'unknown' is.
-        # One UNION ALL arm per second: a range of the index each (OR'ed ranges give a bitmap scan).
-        arms = " UNION ALL ".join(
-            f"SELECT arrived_at, ring_us{ckeys} FROM calls WHERE {where} AND ring_us >= {int(s) * 1_000_000}"
-            f" AND ring_us < {(int(s) + 1) * 1_000_000} AND direction = 'inbound' AND outcome = 'answered'"
-            " AND ring_quality <> 'unknown'" for s in seconds)
-        return (f"SELECT {lookup}, ring_us{ckeys}, COUNT(*) FROM ({arms}) calls GROUP BY "
+        ranges = [f"ring_us >= {int(s) * 1_000_000} AND ring_us < {(int(s) + 1) * 1_000_000}" for s in seconds]
+        answered = "direction = 'inbound' AND outcome = 'answered' AND ring_quality <> 'unknown'"
+        if call_keys:
+            # The call keys are not in the index: one bitmap heap scan for all the seconds.
+            found = f"SELECT * FROM calls WHERE {where} AND ({' OR '.join(f'({r})' for r in ranges)}) AND {answered}"
+        else:
+            # One UNION ALL arm per second: an index-only range scan each (OR'ed ranges give a bitmap scan).
+            found = " UNION ALL ".join(
+                f"SELECT arrived_at, ring_us FROM calls WHERE {where} AND {r} AND {answered}" for r in ranges)
+        return (f"SELECT {lookup}, ring_us{ckeys}, COUNT(*) FROM ({found}) calls GROUP BY "
                 + ", ".join(str(i) for i in range(1, 3 + len(call_keys))))
 
     params: dict[str, Any] = {"start": start, "end": end, "short_us": limits.short_us, "target_us": limits.target_us,
