@@ -762,15 +762,26 @@ def _pg_bucket_numbers(
         return (f"SELECT {lookup}, ring_us{ckeys}, COUNT(*) FROM ({found}) calls GROUP BY "
                 + ", ".join(str(i) for i in range(1, 3 + len(call_keys))))
 
-    def ranked_sql(targets: Mapping[int, Iterable[int]]) -> str:
+    def ranked_sql(targets: Mapping[int, Iterable[int]], sizes: Mapping[int, int]) -> str:
         # Without groups, only the values at the ranks the median and 90th percentile read:
-        # each the k-th shortest ring time of its second among business-hours calls, read
-        # in index order (ix_calls_ring_us), instead of every value of the second.
-        arms = [f"(SELECT {int(s)}, {int(k)}, ring_us FROM calls WHERE {where} AND ring_us >= {int(s) * 1_000_000}"
-                f" AND ring_us < {(int(s) + 1) * 1_000_000} AND direction = 'inbound' AND outcome = 'answered'"
-                f" AND ring_quality <> 'unknown' AND {lookup} = ANY(CAST(:opened AS INTEGER[]))"
-                f" ORDER BY ring_us OFFSET {int(k)} LIMIT 1)"
-                for s, offsets in sorted(targets.items()) for k in sorted(set(offsets))]
+        # per second, its business-hours calls numbered in ix_calls_ring_us order, from
+        # whichever end of the second is nearer the ranks wanted (sizes: the second's
+        # calls, as counted), instead of every value of the second.
+        arms = []
+        for second, offsets in sorted(targets.items()):
+            wanted = sorted({int(k) for k in offsets})
+            size = int(sizes[second])
+            down = size - 1 - wanted[0] < wanted[-1]  # fewer calls to step over from the top
+            limit = size - wanted[0] if down else wanted[-1] + 1
+            order = "ring_us DESC" if down else "ring_us"
+            rank = f"{size - 1} - (ROW_NUMBER() OVER (ORDER BY {order}) - 1)" if down else \
+                f"ROW_NUMBER() OVER (ORDER BY {order}) - 1"
+            seek = (f"SELECT ring_us FROM calls WHERE {where} AND ring_us >= {int(second) * 1_000_000}"
+                    f" AND ring_us < {(int(second) + 1) * 1_000_000} AND direction = 'inbound'"
+                    f" AND outcome = 'answered' AND ring_quality <> 'unknown'"
+                    f" AND {lookup} = ANY(CAST(:opened AS INTEGER[])) ORDER BY {order} LIMIT {limit}")
+            arms.append(f"SELECT {int(second)}, k, ring_us FROM (SELECT ring_us, {rank} AS k FROM ({seek}) a) b"
+                        f" WHERE k IN ({', '.join(str(k) for k in wanted)})")
         return " UNION ALL ".join(arms)
 
     params: dict[str, Any] = {"start": start, "end": end, "short_us": limits.short_us, "target_us": limits.target_us,
@@ -813,7 +824,9 @@ def _pg_bucket_numbers(
                 conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
             if targets is not None:
                 opened = "{" + ",".join(str(i) for i in np.flatnonzero(classes["open"].to_numpy(dtype=bool))) + "}"
-                found = conn.execute(text(ranked_sql(targets)), {**params, "opened": opened}).cursor.fetchall()
+                hist = counts[counts["open"].to_numpy(dtype=bool) & counts["hist_s"].notna().to_numpy(dtype=bool)]
+                sizes = {int(k): int(v) for k, v in hist.groupby("hist_s")["n"].sum().items()}
+                found = conn.execute(text(ranked_sql(targets, sizes)), {**params, "opened": opened}).cursor.fetchall()
                 conn.rollback()
                 return BucketNumbers(counts, _pg_ranked(found), total)
             exact_rows = conn.execute(text(exact_sql(seconds)), params).cursor.fetchall()
