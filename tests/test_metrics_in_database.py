@@ -96,6 +96,9 @@ def test_a_generated_history_gives_the_same_numbers_on_each_backend(engine: sa.E
     assert _assert_same_numbers(engine, params, date(2025, 3, 3), date(2025, 3, 30))["answered"] >= 10
     # America/New_York across the spring DST change, default hours.
     assert _assert_same_numbers(engine, MetricParams(), first, last)["answered"] > 100
+    # A ring cycle and short-abandon limit of fractions of a second (PostgreSQL then sums ring counts in SQL).
+    odd = MetricParams(ring_cycle_seconds=4.5, short_abandon_seconds=7.25)
+    assert _assert_same_numbers(engine, odd, first, last)["answered"] > 100
 
 
 def test_dst_changes_and_odd_offsets_give_the_same_numbers_on_each_backend(engine: sa.Engine) -> None:

@@ -647,7 +647,8 @@ def _pg_class_lookup(buckets: Any, codes: np.ndarray) -> tuple[str, str]:
     return lookup, "{" + ",".join(str(int(v)) for v in array) + "}"
 
 
-def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[str]) -> tuple[pd.DataFrame, int]:
+def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[str],
+               cycle_us: int) -> tuple[pd.DataFrame, int]:
     """The count query's rows as BucketNumbers.counts (one row per class, as the SQLite query gives), and the
     number of calls in range.
 
@@ -657,15 +658,16 @@ def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[s
     calls of known ring quality, and the histogram second only for answered
     business-hours calls with a ring time.
     """
-    names = ["cls", "inbound", "outcome", "ring_quality", "lt", "le", "hist", *call_keys,
-             "n", "left_message", "ring_us_sum", "rings_sum", "fraction_max"]
+    whole_cycle = cycle_us % 1_000_000 == 0
+    names = ["cls", "inbound", "outcome", "known", "lt", "le", "hist", *call_keys, "n", "left_message",
+             "ring_us_sum", *([] if whole_cycle else ["rings_sum"]), "fraction_max"]
     raw = pd.DataFrame(list(rows), columns=names)
     total = int(raw["n"].sum())
     raw = raw[raw["inbound"].astype(bool).to_numpy() & raw["outcome"].notna().to_numpy()]
     cls = raw["cls"].to_numpy(dtype="int64")
     outcome = raw["outcome"].where(raw["outcome"].isin(_OUTCOMES), None)
-    quality = raw["ring_quality"]
-    known = (quality.notna() & (quality != "unknown")).to_numpy(dtype=bool)
+    # ring_quality <> 'unknown': NULL (no quality stored) is unknown, as COALESCE(..., 'unknown') says.
+    known = raw["known"].to_numpy(dtype=object) == True  # noqa: E712 (None is not True)
     lt = raw["lt"]
     ring = outcome.isin(("answered", "abandoned")).to_numpy(dtype=bool) & known & lt.notna().to_numpy(dtype=bool)
     opened = classes["open"].to_numpy(dtype=bool)[cls]
@@ -681,8 +683,13 @@ def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[s
     frame["hist_s"] = pd.Series(hist).astype("Int64")
     frame["n"] = raw["n"].to_numpy(dtype="int64")
     frame["left_message"] = raw["left_message"].to_numpy(dtype="float64", na_value=np.nan)
+    if whole_cycle:  # every call of a histogram row rings floor(second / cycle) + 1 times
+        raw["rings_sum"] = raw["n"] * (raw["hist"].to_numpy(dtype="float64", na_value=np.nan) // (cycle_us // 1_000_000)
+                                       + 1)
     for name in ("ring_us_sum", "rings_sum", "fraction_max"):
         frame[name] = np.where(ring, raw[name].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    # Only histogram rows' ring counts are read (the timed business-hours calls); elsewhere unknown here.
+    frame["rings_sum"] = np.where(np.isnan(hist), np.nan, frame["rings_sum"]) if whole_cycle else frame["rings_sum"]
     keys = ["cls", "outcome", "known", "has_ring", "lt_short", "le_target", *call_keys, "hist_s"]
     grouped = frame.groupby(keys, dropna=False, sort=False)
     merged = pd.concat([grouped[["n"]].sum(), grouped[["left_message", "ring_us_sum", "rings_sum"]].sum(min_count=1),
@@ -737,12 +744,14 @@ def _pg_bucket_numbers(
     ckeys = "".join(f", {name}" for name in call_keys)
     # Every call of the range (the number of calls stored comes from the same scan), grouped by what
     # the numbers read; no CASE per call beyond the histogram second.
+    # A ring count is floor(ring_us / cycle) + 1; with a whole-second cycle it follows from the
+    # histogram second, the only calls whose ring count a number reads (see _pg_counts).
+    rings = "" if limits.cycle_us % 1_000_000 == 0 else " SUM(ring_us / :cycle_us + 1),"
     count_sql = (
-        f"SELECT {lookup}, direction = 'inbound', outcome, ring_quality, ring_us < :short_us,"
+        f"SELECT {lookup}, direction = 'inbound', outcome, ring_quality <> 'unknown', ring_us < :short_us,"
         f" ring_us <= :target_us, CASE WHEN outcome = 'answered' THEN ring_us / 1000000 END{ckeys}, COUNT(*),"
-        " SUM(CASE WHEN left_message THEN 1 ELSE 0 END), SUM(ring_us), SUM(ring_us / :cycle_us + 1),"
-        f" MAX(ring_us % 1000000) FROM calls WHERE {where} GROUP BY "
-        + ", ".join(str(i) for i in range(1, 8 + len(call_keys)))
+        f" COUNT(*) FILTER (WHERE left_message), SUM(ring_us),{rings} MAX(ring_us % 1000000) FROM calls"
+        f" WHERE {where} GROUP BY " + ", ".join(str(i) for i in range(1, 8 + len(call_keys)))
     )
 
     def exact_sql(seconds: Sequence[int]) -> str:
@@ -808,7 +817,7 @@ def _pg_bucket_numbers(
     else:
         with ThreadPoolExecutor(len(slices)) as pool:
             rows = [row for part in pool.map(count, slices) for row in part]
-    counts, total = _pg_counts(rows, classes, call_keys)
+    counts, total = _pg_counts(rows, classes, call_keys, limits.cycle_us)
     needed = exact_seconds(counts) if exact_seconds is not None else []
     seconds = sorted(set(needed))
     targets = needed if isinstance(needed, Mapping) and not call_keys and not bucket_keys else None
