@@ -399,9 +399,14 @@ class BucketNumbers(NamedTuple):
 
     # open, holiday, bucket keys, outcome, known, has_ring, lt_short, le_target, call keys, hist_s (the
     # whole seconds of ring time of answered business-hours calls, else None), n, left_message,
-    # ring_us_sum, rings_sum, fraction_max (the largest sub-second part of a ring time, µs)
+    # ring_us_sum, rings_sum, fraction_max (the largest sub-second part of a ring time, µs). On
+    # PostgreSQL rings_sum is given for histogram rows only when the ring cycle is whole seconds
+    # (the only rows whose ring counts a number reads).
     counts: pd.DataFrame
-    exact: pd.DataFrame  # bucket keys, call keys, ring_us, n: the calls in the seconds exact_seconds named
+    # bucket keys, call keys, ring_us, n: the calls in the seconds exact_seconds named; when it named
+    # ranks per second (a mapping) and there are no keys, PostgreSQL gives only the values at those
+    # ranks, each with the number of ranks up to it since the previous one of its second.
+    exact: pd.DataFrame
     calls: int  # every stored call of the range (any direction), as len(load_calls(...))
 
 
@@ -414,8 +419,8 @@ def _range_where(arrived: str, by_site: bool) -> str:
     return f"{arrived} >= :start AND {arrived} < :end" + (" AND site IN :sites" if by_site else "")
 
 
-def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
-    """(known, ring_us, hour key, part) SQL expressions over calls' columns, for this dialect.
+def _bucket_sql(cuts: Sequence[int]) -> tuple[str, str, str, str]:
+    """(known, ring_us, hour key, part) SQL expressions over calls' columns, on SQLite (ISO text times).
 
     ring_us is the stored ring time (store.calls.ring_us, written with the
     call), read only for answered and abandoned calls of known ring quality:
@@ -423,18 +428,8 @@ def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
     target, speed). Reading one integer column instead of deriving it from
     two timestamps per call halved the count scan on SQLite.
     """
-    if dialect == "sqlite":
-        hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
-        seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
-    else:
-        # Integer hours and seconds since 1970 from date_part's double: EXTRACT's numeric
-        # and date_trunc cost more per call (measured: a third of the count query in
-        # Asia/Kolkata, whose hours are split at :30). The double holds a stored µs time
-        # within 2.4e-7 s until 2038 (4.8e-7 s until 2106), under half of the 1 µs
-        # between a time and the next whole second, so FLOOR never crosses a second or an hour.
-        epoch = "date_part('epoch', arrived_at)"
-        hour_key = f"CAST(FLOOR({epoch} / 3600) AS BIGINT)"
-        seconds = f"(CAST(FLOOR({epoch}) AS BIGINT) % 3600)"
+    hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
+    seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
     ring_us = f"CASE WHEN outcome IN ('answered', 'abandoned') AND {_KNOWN_RING} THEN ring_us END"
     part = " + ".join(f"(CASE WHEN {seconds} >= {int(c)} THEN 1 ELSE 0 END)" for c in cuts) or "0"
     return f"CASE WHEN {_KNOWN_RING} THEN 1 ELSE 0 END", ring_us, hour_key, part
@@ -449,10 +444,8 @@ _OUTCOMES: tuple[str, ...] = ("answered", "voicemail", "abandoned", "missed")
 _US_BITS = 41
 
 
-def _bucket_rows(dialect: str, frame: pd.DataFrame, classes: np.ndarray) -> list[tuple[Any, ...]]:
-    starts = pd.DatetimeIndex(frame["hour_start"])
-    hour_keys: list[Any] = (list(starts.strftime("%Y-%m-%d%H")) if dialect == "sqlite"
-                            else (starts.as_unit("s").asi8 // 3600).tolist())  # hours since 1970, as _bucket_sql
+def _bucket_rows(frame: pd.DataFrame, classes: np.ndarray) -> list[tuple[Any, ...]]:
+    hour_keys = list(pd.DatetimeIndex(frame["hour_start"]).strftime("%Y-%m-%d%H"))  # as _bucket_sql's hour key
     return list(zip(hour_keys, frame["part"].astype("int64").tolist(), frame["open"].astype("int64").tolist(),
                     classes.tolist(), strict=True))
 
@@ -504,7 +497,8 @@ def load_bucket_numbers(
     One row per open x holiday x bucket_keys x outcome x ring class x
     call_keys, and for answered business-hours calls also per whole second
     of ring time (hist_s; fraction_max > 0 when some ring time has a
-    fraction). exact_seconds(counts) names the whole seconds whose exact
+    fraction). exact_seconds(counts) names the whole seconds (or a mapping of
+    second to ranks within it, see BucketNumbers.exact) whose exact
     ring times (µs) are wanted (answered business-hours calls, per bucket and
     call keys): those come back in `exact`. The count scan uses the (site,
     arrived_at) or (arrived_at) index for the range; the exact query reads
@@ -512,11 +506,11 @@ def load_bucket_numbers(
     """
     if not set(call_keys) <= set(CALL_KEY_COLUMNS) or not set(bucket_keys) <= set(BUCKET_KEY_COLUMNS):
         raise ValueError(f"group by {call_keys} {bucket_keys}: not a known column")
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
+    if engine.dialect.name == "postgresql":
         return _pg_bucket_numbers(engine, buckets, start=start, end=end, site=site, limits=limits,
                                   call_keys=call_keys, bucket_keys=bucket_keys, exact_seconds=exact_seconds)
-    known_flag, ring_us, hour_key, part = _bucket_sql(dialect, buckets.cuts)
+    # SQLite from here on.
+    known_flag, ring_us, hour_key, part = _bucket_sql(buckets.cuts)
     # A bucket's class: its distinct (open, holiday, bucket_keys) combination.
     class_columns = ["open", "holiday", *bucket_keys]
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(buckets.frame[class_columns].astype("int64")))
@@ -525,13 +519,9 @@ def load_bucket_numbers(
     where = _range_where("arrived_at", sites is not None)
     ckeys = "".join(f", {name}" for name in call_keys)
     outcome_code = "CASE outcome " + " ".join(f"WHEN '{o}' THEN {i}" for i, o in enumerate(_OUTCOMES)) + " ELSE 4 END"
-    # A fence keeps each database from inlining the subquery's expressions into
-    # each use in the outer query; each call finds its bucket in a temporary
-    # table. On PostgreSQL, buckets as an array bound to the query (no temporary
-    # table, so a parallel scan) measured no faster on 2 cores with ring_us
-    # stored: it expected a group per call, sorted them all, and read the array
-    # in every use.
-    fence = "LIMIT -1" if dialect == "sqlite" else "OFFSET 0"
+    # A fence keeps SQLite from inlining the subquery's expressions into each use
+    # in the outer query; each call finds its bucket in a temporary table.
+    fence = "LIMIT -1"
     located = f"{hour_key} AS hk, {part} AS part"
     join, cls, opened = f"JOIN {_BUCKETS_TABLE} b ON b.hk = x.hk AND b.part = x.part", "b.cls", "b.open"
     inner = (f"SELECT {outcome_code} AS oc{ckeys}, CASE WHEN left_message THEN 1 ELSE 0 END AS left_message,"
@@ -561,7 +551,7 @@ def load_bucket_numbers(
     # SQLite has no statistics to prefer the ring_us ranges (a few percent of
     # the calls) over the arrived_at range (the year): a unary + keeps it off
     # the arrived_at index.
-    seek_where = _range_where("+arrived_at" if dialect == "sqlite" else "arrived_at", sites is not None)
+    seek_where = _range_where("+arrived_at", sites is not None)
 
     def exact_sql(seconds: Sequence[int]) -> str:
         ranges = " OR ".join(f"(ring_us >= {int(s) * 1_000_000} AND ring_us < {(int(s) + 1) * 1_000_000})"
@@ -584,25 +574,12 @@ def load_bucket_numbers(
             clause = clause.bindparams(sa.bindparam(name, value=value, expanding=True))
         return clause
 
-    rows = _bucket_rows(dialect, buckets.frame, codes)
+    rows = _bucket_rows(buckets.frame, codes)
     with engine.connect() as conn:
-        hk_type, mark = ("TEXT", "?") if dialect == "sqlite" else ("BIGINT", "%s")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_BUCKETS_TABLE}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_BUCKETS_TABLE}"
-                             f" (hk {hk_type}, part INTEGER, open INTEGER, cls BIGINT, PRIMARY KEY (hk, part))")
-        if dialect == "sqlite":
-            conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES ({', '.join([mark] * 4)})",
-                                 rows)
-        else:
-            # One statement of four arrays: psycopg's executemany sent a year's 8,760
-            # rows one round trip each (0.2-0.3 s, two thirds of the reference query).
-            columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []]
-            conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) SELECT * FROM"
-                                 " unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[])",
-                                 tuple(columns))
-        if dialect != "sqlite":
-            # A JIT compile costs more than it saves on this query's few expressions.
-            conn.exec_driver_sql("SET LOCAL jit = off")
+                             " (hk TEXT, part INTEGER, open INTEGER, cls BIGINT, PRIMARY KEY (hk, part))")
+        conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES (?, ?, ?, ?)", rows)
         try:
             counts = _unpack_counts(conn.execute(text(count_sql), params).cursor.fetchall(), classes, call_keys)
             seconds = sorted(set(exact_seconds(counts))) if exact_seconds is not None else []
@@ -629,8 +606,10 @@ def _pg_class_lookup(buckets: Any, codes: np.ndarray) -> tuple[str, str]:
     parts = len(cuts) + 1
     per_hour = np.asarray(codes, dtype="int64").reshape(-1, parts)  # make_buckets: hour-major, part-minor
     first_hour = int(pd.DatetimeIndex(buckets.frame["hour_start"][:1]).as_unit("s").asi8[0]) // 3600
-    # date_part's double holds a stored µs time within 2.4e-7 s (until 2038): FLOOR of it
-    # divided by a whole number of seconds never crosses a slot boundary (see _bucket_sql).
+    # Integer slots from date_part's double: EXTRACT's numeric and date_trunc cost more per
+    # call. The double holds a stored µs time within 2.4e-7 s until 2038 (4.8e-7 s until
+    # 2106), under half of the 1 µs between a time and the next whole second, so FLOOR of
+    # it divided by a whole number of seconds never crosses a slot boundary.
     epoch = "date_part('epoch', arrived_at)"
     step = math.gcd(3600, *cuts)
     if 3600 // step <= _MAX_SLOTS_PER_HOUR:
