@@ -17,7 +17,6 @@ import pandas as pd
 import sqlalchemy as sa
 from support.data import MASTER_CSV, QUEUE_LOG, SET_A
 from support.ground_truth import set_d_settings
-from support.imports import open_engine
 from support.settings import make_settings
 
 from callwatch import store
@@ -64,20 +63,23 @@ def _assert_same_numbers(
 ALWAYS_OPEN = {d: [(time(0), time(23, 59, 59))] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
-def test_set_a_numbers_from_the_database_equal_the_pandas_path(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    engine = open_engine(settings)
+def _url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_set_a_numbers_from_the_database_equal_the_pandas_path(engine: sa.Engine, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, database_url=_url(engine))
     import_file(engine, settings, MASTER_CSV)
     import_file(engine, settings, QUEUE_LOG)
     assert _assert_same_numbers(engine, MetricParams.from_settings(settings), None, None)["answered"] > 0
 
 
-def test_set_d_numbers_from_the_database_equal_the_pandas_path(tmp_path: Path) -> None:
-    settings = set_d_settings(tmp_path)
-    engine = open_engine(settings)
+def test_set_d_numbers_from_the_database_equal_the_pandas_path(engine: sa.Engine, tmp_path: Path) -> None:
+    settings = set_d_settings(tmp_path, database_url=_url(engine))
     import_file(engine, settings, SET_D / "Master.csv")
     params = MetricParams.from_settings(settings)
     assert _assert_same_numbers(engine, params, None, None)["answered"] == 0  # recorded after hours
+    # Closing at 23:59:59 cuts every UTC hour at an odd second (PostgreSQL: hour and part, not slots).
     open_params = MetricParams(timezone=params.timezone, business_hours=ALWAYS_OPEN)
     assert _assert_same_numbers(engine, open_params, None, None)["answered"] > 0
 
@@ -94,3 +96,29 @@ def test_a_generated_history_gives_the_same_numbers_on_each_backend(engine: sa.E
     assert _assert_same_numbers(engine, params, date(2025, 3, 3), date(2025, 3, 30))["answered"] >= 10
     # America/New_York across the spring DST change, default hours.
     assert _assert_same_numbers(engine, MetricParams(), first, last)["answered"] > 100
+    # A ring cycle and short-abandon limit of fractions of a second (PostgreSQL then sums ring counts in SQL).
+    odd = MetricParams(ring_cycle_seconds=4.5, short_abandon_seconds=7.25)
+    assert _assert_same_numbers(engine, odd, first, last)["answered"] > 100
+
+
+def test_dst_changes_and_odd_offsets_give_the_same_numbers_on_each_backend(engine: sa.Engine) -> None:
+    """Fall-back and spring-forward days, a +05:45 zone, a 30-minute DST shift, an opening at 8:15.
+
+    On PostgreSQL a month is counted in several time slices and the class of a
+    call is looked up per 15-, 30- or 60-minute slot of UTC time.
+    """
+    first, last = date(2025, 3, 25), date(2025, 4, 12)
+    late_first, late_last = date(2025, 10, 25), date(2025, 11, 12)
+    offices = history.make_offices(2, first, last, seed=5, calls_per_day=30)
+    store.save_calls(engine, history.iter_calls(history.generate_frame(offices, first, last, 5)))
+    offices = history.make_offices(2, late_first, late_last, seed=6, calls_per_day=30)
+    store.save_calls(engine, history.iter_calls(history.generate_frame(offices, late_first, late_last, 6)))
+    days = ("mon", "tue", "wed", "thu", "fri", "sat")
+    quarter = {d: [(time(8, 15), time(12, 45)), (time(13, 30), time(17, 45))] for d in days}
+    # The generated calls arrive in North American office hours: far zones open all day to see them.
+    long_day = {d: [(time(0, 15), time(11, 45)), (time(12, 30), time(23, 45))] for d in days}
+    for zone, hours in (("America/New_York", quarter), ("Europe/London", quarter),
+                        ("Asia/Kathmandu", long_day), ("Australia/Lord_Howe", long_day)):
+        params = MetricParams(timezone=zone, business_hours=hours, holidays=frozenset({date(2025, 11, 3)}))
+        assert _assert_same_numbers(engine, params, first, last)["answered"] > 10, zone
+        assert _assert_same_numbers(engine, params, late_first, late_last)["answered"] > 10, zone

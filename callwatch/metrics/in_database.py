@@ -121,8 +121,24 @@ class _Histogram:
         bins = {self.bin_of(rank) for rank in self.ranks()}
         return {int(self.seconds[i]) for i in bins if self.fraction[i] > 0}
 
+    def offsets_needing_exact(self) -> dict[int, set[int]]:
+        """{second: the ranks within its bin (0: its shortest ring time)} that the quantiles read, where exact
+        values are needed; the database may return just those values (see ring_us)."""
+        found: dict[int, set[int]] = {}
+        for rank in self.ranks():
+            i = self.bin_of(rank)
+            if self.fraction[i] > 0:
+                found.setdefault(int(self.seconds[i]), set()).add(rank - (int(self.cum[i - 1]) if i else 0))
+        return found
+
     def ring_us(self, rank: int) -> int:
-        """The ring time (µs) of the call at `rank` (0-based) in ascending order."""
+        """The ring time (µs) of the call at `rank` (0-based) in ascending order.
+
+        exact_us/exact_n may hold every exact value of a bin, or only the values at
+        the ranks offsets_needing_exact named, each with the count of ranks up to it
+        since the previous one (k1 + 1, k2 - k1, ...): the search below then
+        lands on the same value for those ranks.
+        """
         i = self.bin_of(rank)
         second = int(self.seconds[i])
         if self.fraction[i] <= 0:
@@ -299,8 +315,10 @@ def database_numbers(
     if by == "staff" and params.staff:
         bucket_keys = ["day"]  # a configured name depends on the call's date
 
-    def exact_seconds(counts: pd.DataFrame) -> set[int]:
+    def exact_seconds(counts: pd.DataFrame) -> set[int] | dict[int, set[int]]:
         overall, groups = _histograms(counts[counts["open"].to_numpy(dtype=bool)], None, by, params)
+        if by is None:
+            return overall.offsets_needing_exact()  # a mapping: the database may fetch only these ranks
         needed = overall.seconds_needing_exact()
         for hist in groups.values():
             needed |= hist.seconds_needing_exact()

@@ -8,8 +8,11 @@ uniqueid "1700000000.10" must not become a number), datetimes are UTC-aware µs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -414,9 +417,14 @@ class BucketNumbers(NamedTuple):
 
     # open, holiday, bucket keys, outcome, known, has_ring, lt_short, le_target, call keys, hist_s (the
     # whole seconds of ring time of answered business-hours calls, else None), n, left_message,
-    # ring_us_sum, rings_sum, fraction_max (the largest sub-second part of a ring time, µs)
+    # ring_us_sum, rings_sum, fraction_max (the largest sub-second part of a ring time, µs). On
+    # PostgreSQL rings_sum is given for histogram rows only when the ring cycle is whole seconds
+    # (the only rows whose ring counts a number reads).
     counts: pd.DataFrame
-    exact: pd.DataFrame  # bucket keys, call keys, ring_us, n: the calls in the seconds exact_seconds named
+    # bucket keys, call keys, ring_us, n: the calls in the seconds exact_seconds named; when it named
+    # ranks per second (a mapping) and there are no keys, PostgreSQL gives only the values at those
+    # ranks, each with the number of ranks up to it since the previous one of its second.
+    exact: pd.DataFrame
     calls: int  # every stored call of the range (any direction), as len(load_calls(...))
 
 
@@ -429,8 +437,8 @@ def _range_where(arrived: str, by_site: bool) -> str:
     return f"{arrived} >= :start AND {arrived} < :end" + (" AND site IN :sites" if by_site else "")
 
 
-def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
-    """(known, ring_us, hour key, part) SQL expressions over calls' columns, for this dialect.
+def _bucket_sql(cuts: Sequence[int]) -> tuple[str, str, str, str]:
+    """(known, ring_us, hour key, part) SQL expressions over calls' columns, on SQLite (ISO text times).
 
     ring_us is the stored ring time (store.calls.ring_us, written with the
     call), read only for answered and abandoned calls of known ring quality:
@@ -438,18 +446,8 @@ def _bucket_sql(dialect: str, cuts: Sequence[int]) -> tuple[str, str, str, str]:
     target, speed). Reading one integer column instead of deriving it from
     two timestamps per call halved the count scan on SQLite.
     """
-    if dialect == "sqlite":
-        hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
-        seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
-    else:
-        # Integer hours and seconds since 1970 from date_part's double: EXTRACT's numeric
-        # and date_trunc cost more per call (measured: a third of the count query in
-        # Asia/Kolkata, whose hours are split at :30). The double holds a stored µs time
-        # within 2.4e-7 s until 2038 (4.8e-7 s until 2106), under half of the 1 µs
-        # between a time and the next whole second, so FLOOR never crosses a second or an hour.
-        epoch = "date_part('epoch', arrived_at)"
-        hour_key = f"CAST(FLOOR({epoch} / 3600) AS BIGINT)"
-        seconds = f"(CAST(FLOOR({epoch}) AS BIGINT) % 3600)"
+    hour_key = "substr(arrived_at, 1, 10) || substr(arrived_at, 12, 2)"
+    seconds = "(CAST(substr(arrived_at, 15, 2) AS INTEGER) * 60 + CAST(substr(arrived_at, 18, 2) AS INTEGER))"
     ring_us = f"CASE WHEN outcome IN ('answered', 'abandoned') AND {_KNOWN_RING} THEN ring_us END"
     part = " + ".join(f"(CASE WHEN {seconds} >= {int(c)} THEN 1 ELSE 0 END)" for c in cuts) or "0"
     return f"CASE WHEN {_KNOWN_RING} THEN 1 ELSE 0 END", ring_us, hour_key, part
@@ -464,10 +462,8 @@ _OUTCOMES: tuple[str, ...] = ("answered", "voicemail", "abandoned", "missed")
 _US_BITS = 41
 
 
-def _bucket_rows(dialect: str, frame: pd.DataFrame, classes: np.ndarray) -> list[tuple[Any, ...]]:
-    starts = pd.DatetimeIndex(frame["hour_start"])
-    hour_keys: list[Any] = (list(starts.strftime("%Y-%m-%d%H")) if dialect == "sqlite"
-                            else (starts.as_unit("s").asi8 // 3600).tolist())  # hours since 1970, as _bucket_sql
+def _bucket_rows(frame: pd.DataFrame, classes: np.ndarray) -> list[tuple[Any, ...]]:
+    hour_keys = list(pd.DatetimeIndex(frame["hour_start"]).strftime("%Y-%m-%d%H"))  # as _bucket_sql's hour key
     return list(zip(hour_keys, frame["part"].astype("int64").tolist(), frame["open"].astype("int64").tolist(),
                     classes.tolist(), strict=True))
 
@@ -512,14 +508,15 @@ def load_bucket_numbers(
     limits: RingLimits,
     call_keys: Sequence[str] = (),
     bucket_keys: Sequence[str] = (),
-    exact_seconds: Callable[[pd.DataFrame], Iterable[int]] | None = None,
+    exact_seconds: Callable[[pd.DataFrame], Iterable[int] | Mapping[int, Iterable[int]]] | None = None,
 ) -> BucketNumbers:
     """Count the inbound calls with an outcome arriving in [start, end) by bucket class (metrics.buckets.Buckets).
 
     One row per open x holiday x bucket_keys x outcome x ring class x
     call_keys, and for answered business-hours calls also per whole second
     of ring time (hist_s; fraction_max > 0 when some ring time has a
-    fraction). exact_seconds(counts) names the whole seconds whose exact
+    fraction). exact_seconds(counts) names the whole seconds (or a mapping of
+    second to ranks within it, see BucketNumbers.exact) whose exact
     ring times (µs) are wanted (answered business-hours calls, per bucket and
     call keys): those come back in `exact`. The count scan uses the (site,
     arrived_at) or (arrived_at) index for the range; the exact query reads
@@ -527,8 +524,11 @@ def load_bucket_numbers(
     """
     if not set(call_keys) <= set(CALL_KEY_COLUMNS) or not set(bucket_keys) <= set(BUCKET_KEY_COLUMNS):
         raise ValueError(f"group by {call_keys} {bucket_keys}: not a known column")
-    dialect = engine.dialect.name
-    known_flag, ring_us, hour_key, part = _bucket_sql(dialect, buckets.cuts)
+    if engine.dialect.name == "postgresql":
+        return _pg_bucket_numbers(engine, buckets, start=start, end=end, site=site, limits=limits,
+                                  call_keys=call_keys, bucket_keys=bucket_keys, exact_seconds=exact_seconds)
+    # SQLite from here on.
+    known_flag, ring_us, hour_key, part = _bucket_sql(buckets.cuts)
     # A bucket's class: its distinct (open, holiday, bucket_keys) combination.
     class_columns = ["open", "holiday", *bucket_keys]
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(buckets.frame[class_columns].astype("int64")))
@@ -537,13 +537,9 @@ def load_bucket_numbers(
     where = _range_where("arrived_at", sites is not None)
     ckeys = "".join(f", {name}" for name in call_keys)
     outcome_code = "CASE outcome " + " ".join(f"WHEN '{o}' THEN {i}" for i, o in enumerate(_OUTCOMES)) + " ELSE 4 END"
-    # A fence keeps each database from inlining the subquery's expressions into
-    # each use in the outer query; each call finds its bucket in a temporary
-    # table. On PostgreSQL, buckets as an array bound to the query (no temporary
-    # table, so a parallel scan) measured no faster on 2 cores with ring_us
-    # stored: it expected a group per call, sorted them all, and read the array
-    # in every use.
-    fence = "LIMIT -1" if dialect == "sqlite" else "OFFSET 0"
+    # A fence keeps SQLite from inlining the subquery's expressions into each use
+    # in the outer query; each call finds its bucket in a temporary table.
+    fence = "LIMIT -1"
     located = f"{hour_key} AS hk, {part} AS part"
     join, cls, opened = f"JOIN {_BUCKETS_TABLE} b ON b.hk = x.hk AND b.part = x.part", "b.cls", "b.open"
     inner = (f"SELECT {outcome_code} AS oc{ckeys}, CASE WHEN left_message THEN 1 ELSE 0 END AS left_message,"
@@ -573,7 +569,7 @@ def load_bucket_numbers(
     # SQLite has no statistics to prefer the ring_us ranges (a few percent of
     # the calls) over the arrived_at range (the year): a unary + keeps it off
     # the arrived_at index.
-    seek_where = _range_where("+arrived_at" if dialect == "sqlite" else "arrived_at", sites is not None)
+    seek_where = _range_where("+arrived_at", sites is not None)
 
     def exact_sql(seconds: Sequence[int]) -> str:
         ranges = " OR ".join(f"(ring_us >= {int(s) * 1_000_000} AND ring_us < {(int(s) + 1) * 1_000_000})"
@@ -596,25 +592,12 @@ def load_bucket_numbers(
             clause = clause.bindparams(sa.bindparam(name, value=value, expanding=True))
         return clause
 
-    rows = _bucket_rows(dialect, buckets.frame, codes)
+    rows = _bucket_rows(buckets.frame, codes)
     with engine.connect() as conn:
-        hk_type, mark = ("TEXT", "?") if dialect == "sqlite" else ("BIGINT", "%s")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_BUCKETS_TABLE}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_BUCKETS_TABLE}"
-                             f" (hk {hk_type}, part INTEGER, open INTEGER, cls BIGINT, PRIMARY KEY (hk, part))")
-        if dialect == "sqlite":
-            conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES ({', '.join([mark] * 4)})",
-                                 rows)
-        else:
-            # One statement of four arrays: psycopg's executemany sent a year's 8,760
-            # rows one round trip each (0.2-0.3 s, two thirds of the reference query).
-            columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []]
-            conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) SELECT * FROM"
-                                 " unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[])",
-                                 tuple(columns))
-        if dialect != "sqlite":
-            # A JIT compile costs more than it saves on this query's few expressions.
-            conn.exec_driver_sql("SET LOCAL jit = off")
+                             " (hk TEXT, part INTEGER, open INTEGER, cls BIGINT, PRIMARY KEY (hk, part))")
+        conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES (?, ?, ?, ?)", rows)
         try:
             counts = _unpack_counts(conn.execute(text(count_sql), params).cursor.fetchall(), classes, call_keys)
             seconds = sorted(set(exact_seconds(counts))) if exact_seconds is not None else []
@@ -624,6 +607,261 @@ def load_bucket_numbers(
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_BUCKETS_TABLE}")
             conn.commit()
     return BucketNumbers(counts, _unpack_exact(exact_rows, classes, bucket_keys, call_keys), total)
+
+
+# PostgreSQL counts without a temporary table: a temporary table makes the
+# whole query parallel-restricted (one process), and joining each call to a
+# bucket row costs more than looking its class up in an array. The array maps
+# a call's slot of UTC time (an hour, or a fraction of one when a local
+# boundary falls inside the hour: every cut is on a multiple of the slot) to
+# its bucket class; it is bound to the query as one text literal.
+_MAX_SLOTS_PER_HOUR = 240  # 15-second slots: 2.1 million entries for a year, 8.4 MB
+
+
+def _pg_class_lookup(buckets: Any, codes: np.ndarray) -> tuple[str, str]:
+    """(SQL of a call's bucket class code, the class array as a PostgreSQL array literal)."""
+    cuts = tuple(int(c) for c in buckets.cuts)
+    parts = len(cuts) + 1
+    per_hour = np.asarray(codes, dtype="int64").reshape(-1, parts)  # make_buckets: hour-major, part-minor
+    first_hour = int(pd.DatetimeIndex(buckets.frame["hour_start"][:1]).as_unit("s").asi8[0]) // 3600
+    # Integer slots from date_part's double: EXTRACT's numeric and date_trunc cost more per
+    # call. The double holds a stored µs time within 2.4e-7 s until 2038 (4.8e-7 s until
+    # 2106), under half of the 1 µs between a time and the next whole second, so FLOOR of
+    # it divided by a whole number of seconds never crosses a slot boundary.
+    epoch = "date_part('epoch', arrived_at)"
+    step = math.gcd(3600, *cuts)
+    if 3600 // step <= _MAX_SLOTS_PER_HOUR:
+        slots = 3600 // step
+        part_of_slot = np.searchsorted(np.array(cuts, dtype="int64"), np.arange(slots) * step, side="right")
+        array = per_hour[:, part_of_slot].ravel()
+        index = f"CAST(FLOOR({epoch} / {step}) AS BIGINT) - {first_hour * slots - 1}"
+    else:  # a cut at an odd second (e.g. closing at 23:59:59): the hour and the part past it
+        array = per_hour.ravel()
+        seconds = f"(CAST(FLOOR({epoch}) AS BIGINT) % 3600)"
+        part = " + ".join(f"(CASE WHEN {seconds} >= {c} THEN 1 ELSE 0 END)" for c in cuts)
+        index = f"(CAST(FLOOR({epoch} / 3600) AS BIGINT) - {first_hour}) * {parts} + {part} + 1"
+    lookup = f"(CAST(:classes AS INTEGER[]))[CAST({index} AS INTEGER)]"
+    return lookup, "{" + ",".join(str(int(v)) for v in array) + "}"
+
+
+def _pg_counts(rows: Sequence[Any], classes: pd.DataFrame, call_keys: Sequence[str],
+               cycle_us: int) -> tuple[pd.DataFrame, int]:
+    """The count query's rows as BucketNumbers.counts (one row per class, as the SQLite query gives), and the
+    number of calls in range.
+
+    The query groups by the raw outcome, ring quality and ring-time comparisons
+    (cheaper than computing classes per call); here they become the flags
+    prepare() defines: a ring time is read only for answered and abandoned
+    calls of known ring quality, and the histogram second only for answered
+    business-hours calls with a ring time.
+    """
+    whole_cycle = cycle_us % 1_000_000 == 0
+    names = ["cls", "inbound", "outcome", "known", "lt", "le", "hist", *call_keys, "n", "left_message",
+             "ring_us_sum", *([] if whole_cycle else ["rings_sum"]), "fraction_max"]
+    raw = pd.DataFrame(list(rows), columns=names)
+    total = int(raw["n"].sum())
+    raw = raw[raw["inbound"].astype(bool).to_numpy() & raw["outcome"].notna().to_numpy()]
+    cls = raw["cls"].to_numpy(dtype="int64")
+    outcome = raw["outcome"].where(raw["outcome"].isin(_OUTCOMES), None)
+    # ring_quality <> 'unknown': NULL (no quality stored) is unknown, as COALESCE(..., 'unknown') says.
+    known = raw["known"].to_numpy(dtype=object) == True  # noqa: E712 (None is not True)
+    lt = raw["lt"]
+    ring = outcome.isin(("answered", "abandoned")).to_numpy(dtype=bool) & known & lt.notna().to_numpy(dtype=bool)
+    opened = classes["open"].to_numpy(dtype=bool)[cls]
+    hist = np.where(opened & (outcome == "answered").to_numpy(dtype=bool) & ring,
+                    raw["hist"].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    frame = pd.DataFrame({
+        "cls": cls, "outcome": pd.Series(outcome.to_numpy(dtype=object), dtype="str"), "known": known,
+        "has_ring": ring, "lt_short": ring & lt.to_numpy(dtype=bool, na_value=False),
+        "le_target": ring & raw["le"].to_numpy(dtype=bool, na_value=False),
+    })
+    for name in call_keys:
+        frame[name] = pd.Series(raw[name].to_numpy(dtype=object), dtype="str")
+    frame["hist_s"] = pd.Series(hist).astype("Int64")
+    frame["n"] = raw["n"].to_numpy(dtype="int64")
+    frame["left_message"] = raw["left_message"].to_numpy(dtype="float64", na_value=np.nan)
+    if whole_cycle:  # every call of a histogram row rings floor(second / cycle) + 1 times
+        raw["rings_sum"] = raw["n"] * (raw["hist"].to_numpy(dtype="float64", na_value=np.nan) // (cycle_us // 1_000_000)
+                                       + 1)
+    for name in ("ring_us_sum", "rings_sum", "fraction_max"):
+        frame[name] = np.where(ring, raw[name].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    # Only histogram rows' ring counts are read (the timed business-hours calls); elsewhere unknown here.
+    frame["rings_sum"] = np.where(np.isnan(hist), np.nan, frame["rings_sum"]) if whole_cycle else frame["rings_sum"]
+    keys = ["cls", "outcome", "known", "has_ring", "lt_short", "le_target", *call_keys, "hist_s"]
+    grouped = frame.groupby(keys, dropna=False, sort=False)
+    merged = pd.concat([grouped[["n"]].sum(), grouped[["left_message", "ring_us_sum", "rings_sum"]].sum(min_count=1),
+                        grouped[["fraction_max"]].max()], axis=1).reset_index()
+    counts = classes.iloc[merged["cls"].to_numpy(dtype="int64")].reset_index(drop=True)
+    for name in merged.columns[1:]:
+        counts[name] = merged[name].to_numpy() if name in ("known", "has_ring", "lt_short", "le_target", "n") \
+            else merged[name]
+    for name in ("left_message", "ring_us_sum", "rings_sum", "fraction_max"):
+        counts[name] = counts[name].astype("Float64")
+    return counts, total
+
+
+# The count query's grouping key depends on the arrival time, so PostgreSQL's
+# planner expects a group per call and will not aggregate in parallel workers
+# (it would have to merge as many partial groups as calls). The counts of a
+# long range are therefore taken in as many time slices as PostgreSQL allows
+# one query's processes (max_parallel_workers_per_gather + 1, as its own
+# aggregate of the range uses), each on its own connection, and added up here:
+# counts and sums add, maxima take the larger. A short range is one slice.
+_MIN_SLICE = timedelta(days=7)
+
+
+def _pg_slices(engine: Engine, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive ranges, one per process PostgreSQL would give a parallel query."""
+    with engine.connect() as conn:
+        workers = int(conn.exec_driver_sql("SELECT current_setting('max_parallel_workers_per_gather')").scalar_one())
+    count = max(1, min(workers + 1, int((end - start) / _MIN_SLICE)))
+    edges = [start + (end - start) * i / count for i in range(count)] + [end]
+    return list(pairwise(edges))
+
+
+def _pg_bucket_numbers(
+    engine: Engine,
+    buckets: Any,
+    *,
+    start: datetime,
+    end: datetime,
+    site: str | Sequence[str] | None,
+    limits: RingLimits,
+    call_keys: Sequence[str],
+    bucket_keys: Sequence[str],
+    exact_seconds: Callable[[pd.DataFrame], Iterable[int] | Mapping[int, Iterable[int]]] | None,
+) -> BucketNumbers:
+    """load_bucket_numbers on PostgreSQL: one flat aggregate PostgreSQL may run in parallel workers."""
+    class_columns = ["open", "holiday", *bucket_keys]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(buckets.frame[class_columns].astype("int64")))
+    classes = pd.DataFrame(list(uniques), columns=class_columns)
+    lookup, class_array = _pg_class_lookup(buckets, codes)
+    sites = [site] if isinstance(site, str) else (None if site is None else list(site))
+    where = _range_where("arrived_at", sites is not None)
+    ckeys = "".join(f", {name}" for name in call_keys)
+    # Every call of the range (the number of calls stored comes from the same scan), grouped by what
+    # the numbers read; no CASE per call beyond the histogram second.
+    # A ring count is floor(ring_us / cycle) + 1; with a whole-second cycle it follows from the
+    # histogram second, the only calls whose ring count a number reads (see _pg_counts).
+    rings = "" if limits.cycle_us % 1_000_000 == 0 else " SUM(ring_us / :cycle_us + 1),"
+    count_sql = (
+        f"SELECT {lookup}, direction = 'inbound', outcome, ring_quality <> 'unknown', ring_us < :short_us,"
+        f" ring_us <= :target_us, CASE WHEN outcome = 'answered' THEN ring_us / 1000000 END{ckeys}, COUNT(*),"
+        f" COUNT(*) FILTER (WHERE left_message), SUM(ring_us),{rings} MAX(ring_us % 1000000) FROM calls"
+        f" WHERE {where} GROUP BY " + ", ".join(str(i) for i in range(1, 8 + len(call_keys)))
+    )
+
+    def exact_sql(seconds: Sequence[int]) -> str:
+        # The exact ring times of answered calls in the named seconds, read from
+        # ix_calls_ring_us (ring time, arrival, direction, outcome, ring quality:
+        # all this needs without call keys); `ring_quality <> 'unknown'` is
+        # false for NULL as COALESCE(...) <> 'unknown' is.
+        ranges = [f"ring_us >= {int(s) * 1_000_000} AND ring_us < {(int(s) + 1) * 1_000_000}" for s in seconds]
+        answered = "direction = 'inbound' AND outcome = 'answered' AND ring_quality <> 'unknown'"
+        if call_keys:
+            # The call keys are not in the index: one bitmap heap scan for all the seconds.
+            found = f"SELECT * FROM calls WHERE {where} AND ({' OR '.join(f'({r})' for r in ranges)}) AND {answered}"
+        else:
+            # One UNION ALL arm per second: an index-only range scan each (OR'ed ranges give a bitmap scan).
+            found = " UNION ALL ".join(
+                f"SELECT arrived_at, ring_us FROM calls WHERE {where} AND {r} AND {answered}" for r in ranges)
+        return (f"SELECT {lookup}, ring_us{ckeys}, COUNT(*) FROM ({found}) calls GROUP BY "
+                + ", ".join(str(i) for i in range(1, 3 + len(call_keys))))
+
+    def ranked_sql(targets: Mapping[int, Iterable[int]], sizes: Mapping[int, int]) -> str:
+        # Without groups, only the values at the ranks the median and 90th percentile read:
+        # per second, its business-hours calls numbered in ix_calls_ring_us order, from
+        # whichever end of the second is nearer the ranks wanted (sizes: the second's
+        # calls, as counted), instead of every value of the second.
+        arms = []
+        for second, offsets in sorted(targets.items()):
+            wanted = sorted({int(k) for k in offsets})
+            size = int(sizes[second])
+            down = size - 1 - wanted[0] < wanted[-1]  # fewer calls to step over from the top
+            limit = size - wanted[0] if down else wanted[-1] + 1
+            order = "ring_us DESC" if down else "ring_us"
+            rank = f"{size - 1} - (ROW_NUMBER() OVER (ORDER BY {order}) - 1)" if down else \
+                f"ROW_NUMBER() OVER (ORDER BY {order}) - 1"
+            seek = (f"SELECT ring_us FROM calls WHERE {where} AND ring_us >= {int(second) * 1_000_000}"
+                    f" AND ring_us < {(int(second) + 1) * 1_000_000} AND direction = 'inbound'"
+                    f" AND outcome = 'answered' AND ring_quality <> 'unknown'"
+                    f" AND {lookup} = ANY(CAST(:opened AS INTEGER[])) ORDER BY {order} LIMIT {limit}")
+            arms.append(f"SELECT {int(second)}, k, ring_us FROM (SELECT ring_us, {rank} AS k FROM ({seek}) a) b"
+                        f" WHERE k IN ({', '.join(str(k) for k in wanted)})")
+        return " UNION ALL ".join(arms)
+
+    params: dict[str, Any] = {"start": start, "end": end, "short_us": limits.short_us, "target_us": limits.target_us,
+                              "cycle_us": limits.cycle_us, "classes": class_array}
+
+    def text(sql: str) -> sa.TextClause:
+        clause = sa.text(sql).bindparams(
+            sa.bindparam("start", type_=store.UtcDateTime()), sa.bindparam("end", type_=store.UtcDateTime()))
+        if sites is not None:
+            clause = clause.bindparams(sa.bindparam("sites", value=sites, expanding=True))
+        return clause
+
+    def count(bounds: tuple[datetime, datetime]) -> list[Any]:
+        with engine.connect() as conn:
+            # A JIT compile costs more than it saves on this query's few expressions.
+            conn.exec_driver_sql("SET LOCAL jit = off")
+            rows = conn.execute(text(count_sql), {**params, "start": bounds[0], "end": bounds[1]}).cursor.fetchall()
+            conn.rollback()
+        return list(rows)
+
+    slices = _pg_slices(engine, start, end)
+    if len(slices) == 1:
+        rows = count(slices[0])
+    else:
+        with ThreadPoolExecutor(len(slices)) as pool:
+            rows = [row for part in pool.map(count, slices) for row in part]
+    counts, total = _pg_counts(rows, classes, call_keys, limits.cycle_us)
+    needed = exact_seconds(counts) if exact_seconds is not None else []
+    seconds = sorted(set(needed))
+    targets = needed if isinstance(needed, Mapping) and not call_keys and not bucket_keys else None
+    exact_rows: Sequence[Any] = []
+    if seconds:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET LOCAL jit = off")
+            if not call_keys:
+                # ix_calls_ring_us holds every column read: an index-only range scan per
+                # second. The planner's bitmap scan instead visits nearly every heap page,
+                # since a second's calls are spread over the whole range (measured 0.3 s
+                # against 0.03-0.05 s for a year).
+                conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+            if targets is not None:
+                opened = "{" + ",".join(str(i) for i in np.flatnonzero(classes["open"].to_numpy(dtype=bool))) + "}"
+                hist = counts[counts["open"].to_numpy(dtype=bool) & counts["hist_s"].notna().to_numpy(dtype=bool)]
+                sizes = {int(k): int(v) for k, v in hist.groupby("hist_s")["n"].sum().items()}
+                found = conn.execute(text(ranked_sql(targets, sizes)), {**params, "opened": opened}).cursor.fetchall()
+                conn.rollback()
+                return BucketNumbers(counts, _pg_ranked(found), total)
+            exact_rows = conn.execute(text(exact_sql(seconds)), params).cursor.fetchall()
+            conn.rollback()
+    return BucketNumbers(counts, _pg_exact(exact_rows, classes, bucket_keys, call_keys), total)
+
+
+def _pg_ranked(rows: Sequence[Any]) -> pd.DataFrame:
+    """(second, rank in its bin, ring_us) rows as BucketNumbers.exact for in_database's _Histogram: each
+    value with the count of ranks up to it since the previous one of its second (k1 + 1, k2 - k1, ...)."""
+    ordered = sorted((int(s), int(k), int(us)) for s, k, us in rows)
+    counts = [k + 1 if i == 0 or ordered[i - 1][0] != s else k - ordered[i - 1][1]
+              for i, (s, k, _) in enumerate(ordered)]
+    return pd.DataFrame({"ring_us": np.array([us for _, _, us in ordered], dtype="int64"),
+                         "n": np.array(counts, dtype="int64")})
+
+
+def _pg_exact(rows: Sequence[Any], classes: pd.DataFrame, bucket_keys: Sequence[str],
+              call_keys: Sequence[str]) -> pd.DataFrame:
+    """The exact query's rows (class, ring_us, call keys, n) of business-hours classes as BucketNumbers.exact."""
+    # Tens of thousands of rows of integers for a year: numpy reads them faster than a DataFrame of tuples.
+    numbers = np.array([(r[0], r[1], r[-1]) for r in rows], dtype="int64").reshape(-1, 3)
+    keep = classes["open"].to_numpy(dtype=bool)[numbers[:, 0]]
+    frame = classes.iloc[numbers[keep, 0]][list(bucket_keys)].reset_index(drop=True)
+    for i, name in enumerate(call_keys, start=2):
+        frame[name] = pd.Series([r[i] for r, k in zip(rows, keep, strict=True) if k], dtype="str")
+    frame["ring_us"] = numbers[keep, 1]
+    frame["n"] = numbers[keep, 2]
+    return frame
 
 
 def arrival_span(engine: Engine, site: str | Sequence[str] | None) -> tuple[datetime, datetime] | None:
