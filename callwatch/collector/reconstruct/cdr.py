@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from callwatch.collector.reconstruct.cdr_legs import FAILED_DISPOSITIONS, Leg, legs_of
 from callwatch.collector.reconstruct.cdr_origin import find_origin
@@ -80,12 +81,26 @@ class ResumePoint:
         return start
 
 
+RowT = TypeVar("RowT")
+KeyT = TypeVar("KeyT")
+
+
 @dataclass(slots=True)
-class _Group:
-    rows: list[CdrRow]
-    keys: set[str]
+class RowGroup(Generic[RowT, KeyT]):
+    """The rows of one call so far (rows or their indexes), the keys that join rows to it, where it lies."""
+
+    rows: list[RowT]
+    keys: set[KeyT]
     span: Span
     last_end: datetime
+
+    def absorb(self, other: RowGroup[RowT, KeyT]) -> None:
+        """Take in a group a new row showed to be the same call (it shares a key with both)."""
+        self.rows.extend(other.rows)
+        self.keys |= other.keys
+        self.span.first = min(self.span.first, other.span.first)
+        self.span.last = max(self.span.last, other.span.last)
+        self.last_end = max(self.last_end, other.last_end)
 
 
 @dataclass(slots=True)
@@ -95,7 +110,7 @@ class CdrGrouper:
     settle: timedelta = SETTLE
     max_rows: int = MAX_BUFFERED_ROWS
     # An OrderedDict, not a dict: a dict used as a queue makes "the oldest" cost more the more was removed.
-    groups: OrderedDict[int, _Group] = field(default_factory=OrderedDict)
+    groups: OrderedDict[int, RowGroup[CdrRow, str]] = field(default_factory=OrderedDict)
     owner: dict[str, int] = field(default_factory=dict)
     resume: ResumePoint = field(default_factory=ResumePoint)
     latest_end: datetime | None = None
@@ -128,11 +143,7 @@ class CdrGrouper:
             group = self.groups[gid]
             for other_id in {g for g in found if g != gid}:
                 other = self.groups.pop(other_id)
-                group.rows.extend(other.rows)
-                group.keys |= other.keys
-                group.span.first = min(group.span.first, other.span.first)
-                group.span.last = max(group.span.last, other.span.last)
-                group.last_end = max(group.last_end, other.last_end)
+                group.absorb(other)
                 for k in other.keys:
                     self.owner[k] = gid
             group.rows.append(row)
@@ -142,7 +153,7 @@ class CdrGrouper:
         else:
             gid = self._next_id
             self._next_id += 1
-            group = _Group([row], set(), Span(row.offset, row.offset), row.end)
+            group = RowGroup([row], set(), Span(row.offset, row.offset), row.end)
             self.groups[gid] = group
         for k in keys:
             if k not in group.keys:

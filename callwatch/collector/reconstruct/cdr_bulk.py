@@ -21,7 +21,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from callwatch.collector.reconstruct.cdr import MAX_BUFFERED_ROWS, SETTLE, ResumePoint, Span
+from callwatch.collector.reconstruct.cdr import MAX_BUFFERED_ROWS, SETTLE, ResumePoint, RowGroup, Span
 from callwatch.collector.reconstruct.channels import base_channel
 from callwatch.collector.sources.master_csv import CdrRow
 
@@ -48,16 +48,6 @@ def _keys(rows: list[CdrRow]) -> list[list[int]] | None:
     return out
 
 
-class _Group:
-    __slots__ = ("keys", "last_end", "rows", "span")
-
-    def __init__(self, rows: list[int], span: Span, last_end: datetime) -> None:
-        self.rows = rows
-        self.keys: set[int] = set()
-        self.span = span
-        self.last_end = last_end
-
-
 def grouped_rows(
     rows: list[CdrRow], eof: int, settle: timedelta = SETTLE, max_rows: int = MAX_BUFFERED_ROWS
 ) -> tuple[list[list[CdrRow]], int] | None:
@@ -67,7 +57,7 @@ def grouped_rows(
     if keys_of is None:
         return None
     owner: dict[int, int] = {}
-    groups: OrderedDict[int, _Group] = OrderedDict()
+    groups: OrderedDict[int, RowGroup[int, int]] = OrderedDict()
     resume = ResumePoint()
     done: list[list[int]] = []
     latest_end: datetime | None = None
@@ -95,11 +85,7 @@ def grouped_rows(
             group = groups[gid]
             for other_id in {g for g in found if g != gid}:
                 other = groups.pop(other_id)
-                group.rows.extend(other.rows)
-                group.keys |= other.keys
-                group.span.first = min(group.span.first, other.span.first)
-                group.span.last = max(group.span.last, other.span.last)
-                group.last_end = max(group.last_end, other.last_end)
+                group.absorb(other)
                 for k in other.keys:
                     owner[k] = gid
             group.rows.append(i)
@@ -109,7 +95,7 @@ def grouped_rows(
         else:
             gid = next_id
             next_id += 1
-            group = _Group([i], Span(row.offset, row.offset), end)
+            group = RowGroup([i], set(), Span(row.offset, row.offset), end)
             groups[gid] = group
         for k in keys:
             if k not in group.keys:
