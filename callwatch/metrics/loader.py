@@ -913,14 +913,23 @@ def _pg_group_ranks(
             ranges = " OR ".join(f"(ring_us >= {s * 1_000_000} AND ring_us < {(s + 1) * 1_000_000})"
                                  for s in seconds_read)
             answered = "direction = 'inbound' AND outcome = 'answered' AND ring_quality <> 'unknown'"
+            # One expression per call for its group and second (an IN list of pairs would repeat the
+            # group's expression per pair: measured 2.7 s against 0.5 s for a year by site); the
+            # ranks wanted are joined as arrays.
+            triples = sorted(set(wanted))
             sql = (
                 f"SELECT r.g, r.s, r.k, r.ring_us FROM (SELECT g, s, ring_us,"
                 f" ROW_NUMBER() OVER (PARTITION BY g, s ORDER BY ring_us) - 1 AS k FROM"
                 f" (SELECT {gid} AS g, ring_us / 1000000 AS s, ring_us FROM calls WHERE {where} AND ({ranges})"
-                f" AND {answered}) c WHERE (g, s) IN ({', '.join(f'({g}, {s})' for g, s in pairs)})) r"
-                f" WHERE (r.g, r.s, r.k) IN ({', '.join(f'({g}, {s}, {k})' for g, s, k in sorted(set(wanted)))})"
+                f" AND {answered}) c WHERE g * {1 << 32} + s = ANY(CAST(:pairs AS BIGINT[]))) r"
+                f" JOIN unnest(CAST(:wg AS BIGINT[]), CAST(:ws AS BIGINT[]), CAST(:wk AS BIGINT[])) AS w(g, s, k)"
+                f" ON r.g = w.g AND r.s = w.s AND r.k = w.k"
             )
-            binds: dict[str, Any] = {**params, "of_class": "{" + ",".join(of_class) + "}"}
+            binds: dict[str, Any] = {
+                **params, "of_class": "{" + ",".join(of_class) + "}",
+                "pairs": "{" + ",".join(str(g * (1 << 32) + s) for g, s in pairs) + "}",
+                **{name: "{" + ",".join(str(t[i]) for t in triples) + "}" for i, name in enumerate(("wg", "ws", "wk"))},
+            }
             for i, vs in enumerate(values):
                 binds[f"key{i}"] = "{" + ",".join("NULL" if v is None else _pg_array_text(str(v)) for v in vs) + "}"
             found_rows = list(conn.execute(text(sql), binds).cursor.fetchall())
