@@ -616,7 +616,10 @@ def load_bucket_numbers(
         conn.exec_driver_sql(f"INSERT INTO {_BUCKETS_TABLE} (hk, part, open, cls) VALUES (?, ?, ?, ?)", rows)
         try:
             counts = _unpack_counts(conn.execute(text(count_sql), params).cursor.fetchall(), classes, call_keys)
-            seconds = sorted(set(exact_seconds(counts))) if exact_seconds is not None else []
+            needed = exact_seconds(counts) if exact_seconds is not None else []
+            if isinstance(needed, RankTargets):  # every value of each second named (no ranks here)
+                needed = {int(s) for part in (needed.overall, *needed.groups.values()) for s in part}
+            seconds = sorted({int(s) for s in needed})
             exact_rows = conn.execute(text(exact_sql(seconds)), params).cursor.fetchall() if seconds else []
             total = int(conn.execute(text(total_sql), params).scalar_one())
         finally:
