@@ -875,9 +875,8 @@ def _pg_group_ranks(
     PostgreSQL numbers each group's calls within a second (ROW_NUMBER over
     the group and second) and returns only the ranks named, a few per group.
     A group is a number: its bucket keys' position among the groups' (looked
-    up from the call's class, NULL outside business hours) and each call
-    key's position in the list of the groups' values (array_position matches
-    NULL too), in mixed radix.
+    up from the call's class, -1 outside business hours) times the number of
+    call-key combinations asked for, plus its combination's position.
     """
     opened = classes["open"].to_numpy(dtype=bool)
     hist = counts[counts["open"].to_numpy(dtype=bool) & counts["hist_s"].notna().to_numpy(dtype=bool)]
@@ -885,25 +884,31 @@ def _pg_group_ranks(
     nb = len(bucket_keys)
     bucket_groups = sorted({key[:nb] for key in targets.groups})
     bucket_index = {key: i for i, key in enumerate(bucket_groups)}
-    of_class = ["NULL"] * len(classes)
+    # -1: a class outside business hours or of no group asked for (no NULLs: PostgreSQL walks an array
+    # with NULLs element by element to subscript it).
+    of_class = ["-1"] * len(classes)
     class_keys = classes[list(bucket_keys)].to_numpy(dtype="int64").tolist() if nb else [[]] * len(classes)
     for code, key in enumerate(class_keys):
         found = bucket_index.get(tuple(int(v) for v in key))
         if opened[code] and found is not None:
             of_class[code] = str(found)
-    values: list[list[Any]] = [sorted({key[nb + i] for key in targets.groups}, key=lambda v: (v is None, str(v)))
-                               for i in range(len(call_keys))]
-    positions = [{v: j for j, v in enumerate(vs)} for vs in values]
-    radix = [len(vs) for vs in values]
+    combos = sorted({key[nb:] for key in targets.groups}, key=lambda c: tuple((v is None, str(v)) for v in c))
+    combo_index = {c: j for j, c in enumerate(combos)}
     gid = f"(CAST(:of_class AS INTEGER[]))[{lookup} + 1]"
-    for i, name in enumerate(call_keys):
-        gid = f"({gid} * {radix[i]} + array_position(CAST(:key{i} AS TEXT[]), {name}) - 1)"
+    join = ""
+    if call_keys:
+        # The call keys' combinations asked for, hash-joined on (value or '', is NULL): a NULL key is
+        # a group of its own, as groupby(dropna=False) has it.
+        columns = ", ".join(f"CAST(:c{i} AS TEXT[]), CAST(:n{i} AS BOOLEAN[])" for i in range(len(call_keys)))
+        names = ", ".join(f"c{i}, n{i}" for i in range(len(call_keys)))
+        on = " AND ".join(f"COALESCE(calls.{name}, '') = k.c{i} AND (calls.{name} IS NULL) = k.n{i}"
+                          for i, name in enumerate(call_keys))
+        join = f" JOIN unnest({columns}, CAST(:kid AS INTEGER[])) AS k({names}, kid) ON {on}"
+        gid = f"({gid} * {len(combos)} + k.kid)"  # negative for a class of no group
     wanted: list[tuple[int, int, int]] = []
     label_of: dict[int, tuple[Any, ...]] = {}
     for key, seconds in targets.groups.items():
-        number = bucket_index[key[:nb]]
-        for i in range(len(call_keys)):
-            number = number * radix[i] + positions[i][key[nb + i]]
+        number = bucket_index[key[:nb]] * len(combos) + combo_index[key[nb:]]
         label_of[number] = key
         wanted += [(number, int(second), int(k)) for second, ranks in seconds.items() for k in ranks]
     found_rows: list[Any] = []
@@ -923,7 +928,7 @@ def _pg_group_ranks(
             sql = (
                 f"SELECT r.g, r.s, r.k, r.ring_us FROM (SELECT g, s, ring_us,"
                 f" ROW_NUMBER() OVER (PARTITION BY g, s ORDER BY ring_us) - 1 AS k FROM"
-                f" (SELECT {gid} AS g, ring_us / 1000000 AS s, ring_us FROM calls WHERE {where} AND ({ranges})"
+                f" (SELECT {gid} AS g, ring_us / 1000000 AS s, ring_us FROM calls{join} WHERE {where} AND ({ranges})"
                 f" AND {answered}) c WHERE g * {1 << 32} + s = ANY(CAST(:pairs AS BIGINT[]))) r"
                 f" JOIN unnest(CAST(:wg AS BIGINT[]), CAST(:ws AS BIGINT[]), CAST(:wk AS BIGINT[])) AS w(g, s, k)"
                 f" ON r.g = w.g AND r.s = w.s AND r.k = w.k"
@@ -933,8 +938,11 @@ def _pg_group_ranks(
                 "pairs": "{" + ",".join(str(g * (1 << 32) + s) for g, s in pairs) + "}",
                 **{name: "{" + ",".join(str(t[i]) for t in triples) + "}" for i, name in enumerate(("wg", "ws", "wk"))},
             }
-            for i, vs in enumerate(values):
-                binds[f"key{i}"] = "{" + ",".join("NULL" if v is None else _pg_array_text(str(v)) for v in vs) + "}"
+            for i in range(len(call_keys)):
+                binds[f"c{i}"] = "{" + ",".join(_pg_array_text("" if c[i] is None else str(c[i])) for c in combos) + "}"
+                binds[f"n{i}"] = "{" + ",".join("t" if c[i] is None else "f" for c in combos) + "}"
+            if call_keys:
+                binds["kid"] = "{" + ",".join(str(j) for j in range(len(combos))) + "}"
             found_rows = list(conn.execute(text(sql), binds).cursor.fetchall())
         if targets.overall:
             # ix_calls_ring_us holds every column read: an index-only range scan per second (as without groups).
