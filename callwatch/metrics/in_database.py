@@ -307,10 +307,20 @@ def _groups(business: pd.DataFrame, groups: dict[Any, _Histogram], by: str, para
     names = list(keys.columns)
     flags = pd.concat([_flags(business), keys], axis=1)
     result = rates_from_counts(flags.groupby(names, sort=True, dropna=False).sum())
-    for key, hist in groups.items():
-        index = key if len(names) > 1 else (key[0] if isinstance(key, tuple) else key)
-        for name, value in _speed(hist, params, _pandas_quantile).items():
-            result.loc[index, name] = value
+    keys = [key if len(names) > 1 else (key[0] if isinstance(key, tuple) else key) for key in groups]
+    speeds = [_speed(hist, params, _pandas_quantile) for hist in groups.values()]
+    # One assignment per column (rates_from_counts left them float64 NaN): .loc per group and
+    # column cost 0.07 s for the 168 weekday-hours.
+    rows = result.index.get_indexer(keys) if keys else np.array([], dtype="int64")
+    if (rows < 0).any():  # not expected (the groups come from the same rows); as .loc would, add the row
+        for key, got in zip(keys, speeds, strict=True):
+            for name, value in got.items():
+                result.loc[key, name] = value
+        return result.reset_index()
+    for name in speeds[0] if speeds else ():
+        column = result[name].to_numpy(dtype="float64", copy=True)
+        column[rows] = [np.nan if got[name] is None else got[name] for got in speeds]
+        result[name] = column
     return result.reset_index()
 
 
