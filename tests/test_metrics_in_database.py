@@ -21,11 +21,13 @@ from support.settings import make_settings
 
 from callwatch import store
 from callwatch.collector.importer import import_file
+from callwatch.metrics import loader
 from callwatch.metrics.frame import prepare
 from callwatch.metrics.hours import local_day_bounds
 from callwatch.metrics.in_database import database_numbers
 from callwatch.metrics.loader import load_calls
 from callwatch.metrics.params import MetricParams
+from callwatch.metrics.staff import StaffEntry
 from callwatch.metrics.summary import after_hours_counts, summarize, summarize_by
 from callwatch.sample import history
 
@@ -122,3 +124,48 @@ def test_dst_changes_and_odd_offsets_give_the_same_numbers_on_each_backend(engin
         params = MetricParams(timezone=zone, business_hours=hours, holidays=frozenset({date(2025, 11, 3)}))
         assert _assert_same_numbers(engine, params, first, last)["answered"] > 10, zone
         assert _assert_same_numbers(engine, params, late_first, late_last)["answered"] > 10, zone
+
+
+def test_groups_sharing_one_second_read_only_their_ranks(engine: sa.Engine, monkeypatch: Any) -> None:
+    """Several offices (and hours, weekday-hours, staff) whose medians and p90s fall in the same one-second
+    bins of sub-second ring times: on PostgreSQL the database numbers each group's calls within the second
+    (loader.RankTargets) and returns only the ranks read; the numbers equal the pandas path's."""
+    first, last = date(2025, 3, 3), date(2025, 3, 16)
+    offices = history.make_offices(4, first, last, seed=11, calls_per_day=40)
+    store.save_calls(engine, history.iter_calls(history.generate_frame(offices, first, last, 11)))
+    asked: list[loader.RankTargets] = []
+    real = loader._pg_group_ranks
+
+    def spy(eng: sa.Engine, targets: loader.RankTargets, *args: Any, **kwargs: Any) -> Any:
+        asked.append(targets)
+        return real(eng, targets, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "_pg_group_ranks", spy)
+    params = MetricParams(business_hours=ALWAYS_OPEN)
+    _assert_same_numbers(engine, params, first, last)
+    if engine.dialect.name != "postgresql":
+        assert not asked  # SQLite reads every value of the seconds named
+        return
+    assert len(asked) == len(BYS)  # every grouping here maps a group to one set of keys
+    by_site = next(t for t in asked if len(t.groups) == 4 and all(len(k) == 1 for k in t.groups))
+    shared = [s for s in {s for ranks in by_site.groups.values() for s in ranks}
+              if sum(s in ranks for ranks in by_site.groups.values()) > 1]
+    assert shared, "the offices' quantiles should share a second bin"
+
+
+def test_staff_named_by_date_reads_whole_seconds(engine: sa.Engine, tmp_path: Path, monkeypatch: Any) -> None:
+    """A group that gathers several key combinations (staff named in callwatch.yaml: the day is a key) is
+    not numbered by the database: every value of its seconds is read, and the numbers still agree."""
+    first, last = date(2025, 3, 3), date(2025, 3, 9)
+    offices = history.make_offices(2, first, last, seed=12, calls_per_day=40)
+    frame = history.generate_frame(offices, first, last, 12)
+    store.save_calls(engine, history.iter_calls(frame))
+    asked: list[Any] = []
+    monkeypatch.setattr(loader, "_pg_group_ranks", lambda *a, **k: asked.append(a))  # must not be called
+    extension = str(frame["answered_by"].dropna().iloc[0])
+    params = MetricParams(business_hours=ALWAYS_OPEN, staff=(StaffEntry(extension, "Front desk"),))
+    start, end = local_day_bounds(params, first, last)
+    prepared = prepare(load_calls(engine, start=start, end=end), params)
+    groups = database_numbers(engine, params, start, end, None, "staff").groups
+    assert groups is not None and not asked
+    pd.testing.assert_frame_equal(groups, summarize_by(prepared, params, "staff"), check_dtype=False, rtol=1e-12)
