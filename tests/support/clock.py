@@ -25,3 +25,10 @@ def practice_today() -> date:
     """Today in the fixture practice (New York), which is what its pages call today: UTC's date is
     already tomorrow there from 19:00 or 20:00 local, which made "today" fixtures land in the future."""
     return datetime.now(TZ).date()
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is about noon now: a test that looks a few minutes ahead then stays
+    on the practice's today, whatever hour it runs at (New York's midnight is 04:00-05:00 UTC)."""
+    offset = 12 - datetime.now(UTC).hour  # -11 .. +12 hours from UTC
+    return f"Etc/GMT{-offset:+d}"  # the Etc names count the other way round: Etc/GMT-5 is UTC+5
