@@ -441,11 +441,6 @@ def awaiting_follow_up_counts(ctx: DashboardContext, site: str | None, now: date
     return {**counts, "waiting": len(urgency)}
 
 
-def awaiting_follow_up_count(ctx: DashboardContext, site: str | None, now: datetime) -> int:
-    """How many callers wait for a call back."""
-    return awaiting_follow_up_counts(ctx, site, now)["waiting"]
-
-
 def follow_up_weeks(
     ctx: DashboardContext, prepared: pd.DataFrame, now: datetime
 ) -> tuple[dict[str, Any], pd.DataFrame]:

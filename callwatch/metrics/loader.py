@@ -48,11 +48,6 @@ def _utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
 
 
-def empty_calls() -> pd.DataFrame:
-    """A zero-row frame with the Call columns and dtypes."""
-    return calls_frame([])
-
-
 def calls_frame(rows: Sequence[Sequence[Any]] | Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows (tuples in CALL_FIELDS order, or dicts of plain values) -> typed Call frame."""
     frame = pd.DataFrame(list(rows), columns=list(CALL_FIELDS)) if rows else pd.DataFrame(columns=list(CALL_FIELDS))
@@ -342,15 +337,6 @@ def settings_for_site(engine: Engine | None, settings: Settings, site: str | Non
     """
     name = site or settings.site
     return settings.for_site(name, load_site_settings(engine).get(name))
-
-
-def known_sites(engine: Engine | None, settings: Settings) -> list[str]:
-    """Every office: with calls in the store, with stored settings, or configured in the file."""
-    names = set(settings.site_names) | set(load_site_settings(engine))
-    if engine is not None:
-        with engine.connect() as conn:
-            names |= {r[0] for r in conn.execute(sa.select(store.calls.c.site).distinct())}
-    return sorted(names)
 
 
 def _session_key(session: TrainingSession) -> tuple[date, str, str]:

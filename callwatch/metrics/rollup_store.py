@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -158,12 +158,6 @@ def _local_dates_or_none(params: MetricParams, utc_day: date) -> list[date]:
     except (OverflowError, ValueError):
         log.warning("per-day rollups: skipped the day %s (out of the range callwatch can compute)", utc_day)
         return []
-
-
-def refresh_rollups(engine: Engine, params: MetricParams, site: str, days: Iterable[date]) -> int:
-    """Recompute the rollups of `site` for the given local dates now, whatever their state."""
-    todo = {(site, d) for d in days}
-    return _recompute(engine, params, settings_key(params), todo, [])
 
 
 def _sites(engine: Engine, site: Sites) -> list[str]:
